@@ -1,0 +1,1 @@
+"""Ingest: MQTT → decode → InfluxDB (or the spool while it is down), acknowledging only durable data."""

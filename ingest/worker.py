@@ -1,0 +1,241 @@
+"""The ingest worker: a persistent MQTT session whose messages are acknowledged only once durable.
+
+Threads: paho's network loop decodes each message and adds its points to the open batch; one
+writer thread writes full (or old, or idle) batches through the `DurableWriter` and then sends the
+PUBACKs of that batch's messages, in the order they arrived. With MQTT 5 the worker asks the broker
+for an in-flight window (`Receive Maximum`) larger than a batch, so acknowledging per batch never
+stalls the stream; with MQTT 3.1.1 the broker's `max_inflight_messages` sets that window, and the
+idle flush keeps a small window moving.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from ingest.deadletters import DeadLetterStore
+from ingest.decode import DecodeLimits, decode_message
+from ingest.metrics import IngestMetrics
+from ingest.spool import Spool
+from ingest.writer import DurableWriter
+from wastewatch.mqtt import connect, make_client
+from wastewatch.plant import PlantCatalog
+from wastewatch.settings import Settings
+from wastewatch.store.base import Point, Store
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTIONS = ("plants/+/sensors/+", "plants/+/telemetry", "plants/+/batches", "plants/+/status/+")
+IDLE_FLUSH_S = 0.02
+
+
+@dataclass(slots=True)
+class _Batch:
+    points: list[Point] = field(default_factory=list)
+    acks: list[tuple[int, int]] = field(default_factory=list)  # (connection generation, mid)
+    messages: int = 0
+    opened_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestCounts:
+    received: int
+    written: int
+    dead_lettered: int
+    spool_batches: int
+    acked: int
+
+
+class IngestWorker:
+    """Subscribes, decodes, batches, writes durably, then acknowledges."""
+
+    def __init__(
+        self, settings: Settings, catalog: PlantCatalog, store: Store, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        broker = settings.broker
+        if broker is None:
+            raise ValueError("WASTEWATCH_MQTT_URL is not set")
+        self.settings, self.catalog, self.store = settings, catalog, store
+        self._broker = broker
+        self._clock = clock
+        self._limits = DecodeLimits(
+            max_payload_bytes=settings.ingest_max_payload_bytes,
+            max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
+            max_future_ms=int(settings.ingest_max_future_s * 1000),
+        )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.metrics = IngestMetrics()
+        self.spool = Spool(settings.data_dir / "spool.sqlite3", settings.spool_max_bytes)
+        self.dead_letters = DeadLetterStore(settings.data_dir / "deadletters.sqlite3")
+        self._stop = threading.Event()  # interrupts even a blocked write
+        self._stopping = threading.Event()  # finish what is queued, then end
+        self.writer = DurableWriter(store, self.spool, self.dead_letters, self.metrics, stop=self._stop)
+        self._max_lines = settings.ingest_batch_max_lines
+        self._max_acks = max(1, settings.ingest_receive_maximum // 2)
+        self._lock = threading.Lock()
+        self._open = _Batch()
+        self._last_message_at = 0.0
+        self._full: queue.Queue[_Batch] = queue.Queue(maxsize=2)
+        self._generation = 0
+        self._counts = {"received": 0, "dead": 0, "acked": 0}
+        self.connected = threading.Event()
+        self._client = make_client(
+            broker,
+            settings.ingest_client_id,
+            protocol=settings.mqtt_protocol,
+            ca_file=settings.mqtt_ca_file,
+            manual_ack=True,
+            persistent=True,
+        )
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._writer_thread = threading.Thread(target=self._write_loop, name="ingest-writer", daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self.store.ensure_database()
+        except Exception as exc:  # the store may be down at start: the spool covers it
+            logger.warning("could not reach the store at start, spooling until it returns error=%s", exc)
+        if self.settings.metrics_port:
+            self.metrics.serve(self.settings.metrics_port)
+        self._writer_thread.start()
+        connect(self._client, self._broker, persistent=True, receive_maximum=self.settings.ingest_receive_maximum)
+        self._client.loop_start()
+        logger.info("ingest started client_id=%s broker=%s:%s", self.settings.ingest_client_id, self._broker.host, self._broker.port)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Write and acknowledge what is open, then disconnect (the broker's session keeps the rest)."""
+        with self._lock:
+            batch, self._open = self._open, _Batch()
+        if batch.messages:
+            self._full.put(batch)
+        self._stopping.set()
+        self._writer_thread.join(timeout=timeout_s)
+        self._stop.set()  # a write still blocked (store down, spool full) leaves its messages unacknowledged
+        self._writer_thread.join(timeout=5)
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.spool.close()
+        self.dead_letters.close()
+        logger.info("ingest stopped")
+
+    def counts(self) -> IngestCounts:
+        return IngestCounts(
+            received=self._counts["received"],
+            written=int(self.metrics.points_written._value.get()),
+            dead_lettered=self._counts["dead"],
+            spool_batches=self.spool.batches,
+            acked=self._counts["acked"],
+        )
+
+    # -- MQTT callbacks (network thread) -----------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            logger.error("MQTT connect refused reason=%s", reason)
+            return
+        with self._lock:
+            self._generation += 1
+        self.metrics.reconnects.inc()
+        if not flags.session_present:
+            prefix = f"$share/{self.settings.ingest_shared_group}/" if self.settings.ingest_shared_group else ""
+            client.subscribe([(prefix + topic, 1) for topic in SUBSCRIPTIONS])
+            logger.info("subscribed (no session on the broker) topics=%s", len(SUBSCRIPTIONS))
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        with self._lock:
+            self._generation += 1  # acknowledgements of this connection's messages no longer apply
+        self.connected.clear()
+        if not self._stop.is_set():
+            logger.warning("MQTT disconnected, reconnecting reason=%s", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        now = self._clock()
+        self._counts["received"] += 1
+        self.metrics.messages_received.inc()
+        decoded = decode_message(message.topic, message.payload, self.catalog, int(now * 1000), self._limits)
+        for rejection in decoded.rejections:
+            self.dead_letters.add(int(now * 1000), message.topic, rejection.reason, rejection.detail, message.payload)
+            self.metrics.dead_letters.labels(rejection.reason).inc()
+            self._counts["dead"] += 1
+        full = None
+        with self._lock:
+            batch = self._open
+            if not batch.messages:
+                batch.opened_at = time.monotonic()
+            batch.points.extend(record.to_point() for record in decoded.records)
+            batch.messages += 1
+            if message.qos > 0:
+                batch.acks.append((self._generation, message.mid))
+            self._last_message_at = time.monotonic()
+            if len(batch.points) >= self._max_lines or len(batch.acks) >= self._max_acks:
+                full, self._open = batch, _Batch()
+        self.metrics.records_accepted.inc(len(decoded.records))
+        if full is not None:
+            self._full.put(full)  # blocks while the writer is two batches behind: back-pressure to the broker
+
+    # -- writer thread -----------------------------------------------------------------------------
+
+    def _due_batch(self) -> _Batch | None:
+        now = time.monotonic()
+        with self._lock:
+            batch = self._open
+            if batch.messages and (
+                now - batch.opened_at >= self.settings.ingest_flush_interval_s or now - self._last_message_at >= IDLE_FLUSH_S
+            ):
+                self._open = _Batch()
+                return batch
+        return None
+
+    def _write_loop(self) -> None:
+        tick = min(self.settings.ingest_flush_interval_s, IDLE_FLUSH_S)
+        while not self._stop.is_set():
+            try:
+                batch: _Batch | None = self._full.get(timeout=tick)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return
+                batch = self._due_batch()
+            try:
+                if batch is None:
+                    self.writer.drain()
+                else:
+                    self._write_until_durable(batch)
+            except InterruptedError:
+                return  # stopped while the spool was full: these messages stay unacknowledged
+
+    def _write_until_durable(self, batch: _Batch) -> None:
+        while True:
+            try:
+                self.writer.write(batch.points)
+                self._acknowledge(batch)
+                return
+            except InterruptedError:
+                raise
+            except Exception:
+                # Not an outage (those spool) but a fault we did not foresee: keep the batch, never ack it unwritten.
+                logger.exception("write failed unexpectedly, retrying the batch points=%s", len(batch.points))
+                if self._stop.wait(1.0):
+                    raise InterruptedError from None
+
+    def _acknowledge(self, batch: _Batch) -> None:
+        with self._lock:
+            generation = self._generation
+        acked = 0
+        for gen, mid in batch.acks:
+            if gen == generation:
+                self._client.ack(mid, 1)
+                acked += 1
+        self._counts["acked"] += acked
+        self.metrics.acks.inc(acked)

@@ -1,0 +1,77 @@
+"""Real services for the tests: one Mosquitto and one InfluxDB per session, a fresh database per test."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wastewatch.plant import PlantCatalog, load_catalog
+from wastewatch.servers import InfluxServer, MosquittoServer
+from wastewatch.settings import Settings
+from wastewatch.store.base import Store
+from wastewatch.store.influx import InfluxStore
+from wastewatch.store.sqlite import SqliteStore
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def mosquitto() -> Iterator[MosquittoServer]:
+    server = MosquittoServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def influx() -> Iterator[InfluxServer]:
+    server = InfluxServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def influx_store(influx: InfluxServer) -> Iterator[InfluxStore]:
+    store = InfluxStore(influx.url, f"test_{next(_db_numbers)}")
+    store.ensure_database()
+    yield store
+    if influx.proc is not None and influx.proc.poll() is None:
+        store.drop_database()
+    store.close()
+
+
+@pytest.fixture(params=["influx", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each contract test runs against both backends."""
+    if request.param == "influx":
+        yield request.getfixturevalue("influx_store")
+    else:
+        sqlite = SqliteStore(tmp_path / "ts.sqlite3")
+        yield sqlite
+        sqlite.close()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> PlantCatalog:
+    return load_catalog(None)
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path, mosquitto: MosquittoServer):
+    """Settings pointing at the session broker and (optionally) an InfluxDB database."""
+
+    def make(store: InfluxStore | None = None, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "mqtt_url": mosquitto.url,
+            "data_dir": tmp_path / "data",
+            "ingest_client_id": f"ingest-{tmp_path.name}",
+        }
+        if store is not None:
+            values["influx_url"] = store.url
+            values["influx_database"] = store.database
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make

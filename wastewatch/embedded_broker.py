@@ -1,0 +1,64 @@
+"""An embedded MQTT broker (amqtt, MQTT 3.1.1) for `wastewatch demo` on a machine with no broker.
+
+amqtt is used rather than a hand-written broker: it is a maintained, pure-Python broker that
+installs from PyPI with the package. It keeps sessions in memory only, so it is for the demo;
+production uses Mosquitto (see the README's deployment section).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from amqtt.broker import Broker
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedBroker:
+    """amqtt on its own event-loop thread, listening on loopback only."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._loop = asyncio.new_event_loop()
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        }
+        self._broker = Broker(config, loop=self._loop)
+        self._thread = threading.Thread(target=self._run, name="embedded-broker", daemon=True)
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._broker.start())
+        except BaseException as exc:  # reported to start() in the caller's thread
+            self._error = exc
+            self._started.set()
+            return
+        self._started.set()
+        self._loop.run_forever()
+
+    def start(self, timeout_s: float = 10.0) -> EmbeddedBroker:
+        self._thread.start()
+        if not self._started.wait(timeout_s) or self._error is not None:
+            raise RuntimeError(f"embedded MQTT broker did not start on port {self.port}: {self._error}")
+        logger.info("embedded MQTT broker listening url=%s", self.url)
+        return self
+
+    def stop(self, timeout_s: float = 3.0) -> None:
+        future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
+        try:
+            future.result(timeout_s)
+        except (FutureTimeout, Exception) as exc:  # a slow shutdown must not hang the demo's exit
+            logger.debug("embedded broker shutdown incomplete: %r", exc)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout_s)

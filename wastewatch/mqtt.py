@@ -1,0 +1,71 @@
+"""Making paho-mqtt 2.x clients the same way everywhere: protocol, TLS, credentials, back-off."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from wastewatch.settings import BrokerAddress
+
+SESSION_EXPIRY_S = 7 * 24 * 3600  # a persistent session outlives a week-long outage of the worker
+
+
+def make_client(
+    broker: BrokerAddress,
+    client_id: str,
+    *,
+    protocol: str = "5",
+    ca_file: Path | None = None,
+    manual_ack: bool = False,
+    persistent: bool = False,
+) -> mqtt.Client:
+    """A paho client for `broker`, not yet connected. `persistent` keeps the session across reconnects."""
+    version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=version,
+        clean_session=None if version == mqtt.MQTTv5 else not persistent,
+        manual_ack=manual_ack,
+    )
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    if broker.tls:
+        client.tls_set(ca_certs=str(ca_file) if ca_file else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
+def connect_properties(*, persistent: bool, receive_maximum: int | None = None) -> Properties | None:
+    """MQTT 5 CONNECT properties: session expiry for a persistent session, and our in-flight window."""
+    props = Properties(PacketTypes.CONNECT)
+    if persistent:
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+    if receive_maximum is not None:
+        props.ReceiveMaximum = receive_maximum
+    return props
+
+
+def connect(
+    client: mqtt.Client,
+    broker: BrokerAddress,
+    *,
+    persistent: bool = False,
+    receive_maximum: int | None = None,
+    keepalive_s: int = 30,
+) -> None:
+    """Start connecting (asynchronously; the network loop finishes the handshake and reconnects)."""
+    if client.protocol == mqtt.MQTTv5:
+        client.connect_async(
+            broker.host,
+            broker.port,
+            keepalive=keepalive_s,
+            clean_start=not persistent,
+            properties=connect_properties(persistent=persistent, receive_maximum=receive_maximum),
+        )
+    else:
+        client.connect_async(broker.host, broker.port, keepalive=keepalive_s)

@@ -1,0 +1,67 @@
+"""Domain records carried from MQTT to the store, and how each is stored (the schema in the README)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from wastewatch.store.base import FieldValue, Point
+
+SampleStatus = Literal["valid", "maintenance", "malfunction"]
+SAMPLE_STATUSES: tuple[SampleStatus, ...] = ("valid", "maintenance", "malfunction")
+
+READING = "reading"
+BATCH = "batch"
+DEVICE_STATUS = "device_status"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One sensor value at one instant, with its EN 17255 status."""
+
+    plant: str
+    sensor: str
+    time_ms: int
+    value: float
+    status: SampleStatus = "valid"
+
+    def to_point(self) -> Point:
+        return Point(READING, {"plant": self.plant, "sensor": self.sensor, "status": self.status}, {"value": self.value}, self.time_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One weighed waste batch fed into the incinerator, with the facility it came from."""
+
+    plant: str
+    batch_id: str
+    time_ms: int
+    mass_kg: float
+    source: str
+    waste_code: str | None = None
+    manifest_no: str | None = None
+
+    def to_point(self) -> Point:
+        tags = {"plant": self.plant, "source": self.source}
+        if self.waste_code:
+            tags["waste_code"] = self.waste_code
+        fields: dict[str, FieldValue] = {"mass_kg": self.mass_kg, "batch_id": self.batch_id}
+        if self.manifest_no:
+            fields["manifest_no"] = self.manifest_no
+        return Point(BATCH, tags, fields, self.time_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """A device's online/offline state (its retained status topic, set as its last will)."""
+
+    plant: str
+    device: str
+    time_ms: int
+    online: bool
+
+    def to_point(self) -> Point:
+        return Point(DEVICE_STATUS, {"plant": self.plant, "device": self.device}, {"online": int(self.online)}, self.time_ms)
+
+
+Record = Reading | Batch | DeviceStatus

@@ -1,0 +1,130 @@
+"""Settings for every wastewatch command, read from `WASTEWATCH_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BrokerAddress(BaseModel):
+    """Where and how to reach the MQTT broker, parsed from `WASTEWATCH_MQTT_URL`."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    """Parse `mqtt://user:pass@host:1883` or `mqtts://host:8883` into a broker address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise ValueError(f"scheme must be mqtt:// or mqtts://, not {parts.scheme!r}")
+    if not parts.hostname:
+        raise ValueError("no host in the URL")
+    tls = parts.scheme == "mqtts"
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError as exc:
+        raise ValueError(f"bad port: {exc}") from exc
+    return BrokerAddress(
+        host=parts.hostname,
+        port=port,
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+class Settings(BaseSettings):
+    """All settings; each field is read from `WASTEWATCH_<FIELD NAME IN CAPITALS>`."""
+
+    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_", extra="ignore")
+
+    mqtt_url: str | None = Field(
+        default=None,
+        description="MQTT broker, mqtt://user:pass@host:1883 or mqtts://…; unset: the demo starts an embedded broker",
+    )
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(
+        default="5", description="MQTT protocol version; 5 lets the ingest set its own in-flight window"
+    )
+    mqtt_ca_file: Path | None = Field(default=None, description="CA certificate for mqtts://")
+    ingest_client_id: str = Field(default="wastewatch-ingest", description="fixed MQTT client id of the ingest worker")
+    ingest_shared_group: str | None = Field(
+        default=None, description="subscribe as $share/<group>/… so several ingest workers share the load"
+    )
+    ingest_batch_max_lines: int = Field(default=5000, ge=1, le=100_000, description="points per InfluxDB write")
+    ingest_flush_interval_s: float = Field(default=0.25, gt=0, le=60, description="longest a point waits to be written")
+    ingest_receive_maximum: int = Field(
+        default=20_000, ge=1, le=65_535, description="MQTT 5 in-flight window the ingest asks the broker for"
+    )
+    ingest_max_payload_bytes: int = Field(default=256 * 1024, ge=64, description="larger messages are dead-lettered")
+    ingest_max_age_days: float = Field(default=400, gt=0, description="older timestamps are dead-lettered")
+    ingest_max_future_s: float = Field(default=300, ge=0, description="timestamps further ahead are dead-lettered")
+    spool_max_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=1024 * 1024, description="on-disk spool bound; when full, ingest stops acknowledging"
+    )
+    metrics_port: int = Field(default=0, ge=0, le=65_535, description="Prometheus metrics port; 0 turns it off")
+
+    influx_url: str | None = Field(
+        default=None, description="InfluxDB base URL (1.x API: /write, /query); unset: the embedded SQLite store"
+    )
+    influx_database: str = Field(default="wastewatch", description="InfluxDB database (2.x: the bucket, via DBRP)")
+    influx_token: SecretStr | None = Field(default=None, description="InfluxDB 2.x/3.x token")
+    influx_username: str | None = Field(default=None, description="InfluxDB 1.x user")
+    influx_password: SecretStr | None = Field(default=None, description="InfluxDB 1.x password")
+    influx_timeout_s: float = Field(default=10.0, gt=0, description="HTTP timeout for InfluxDB calls")
+
+    data_dir: Path = Field(default=Path("wastewatch-data"), description="spool, dead letters, SQLite store")
+    plant_config: Path | None = Field(default=None, description="plant YAML file; unset: the bundled Kotim plant")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log level")
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_mqtt_url(value)
+        return value
+
+    @field_validator("influx_url")
+    @classmethod
+    def _check_influx_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an http:// or https:// URL with a host")
+            return value.rstrip("/")
+        return value
+
+    @property
+    def broker(self) -> BrokerAddress | None:
+        """The configured broker, or None when none is configured."""
+        return parse_mqtt_url(self.mqtt_url) if self.mqtt_url else None
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, raising `SettingsError` with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "WASTEWATCH_" + "_".join(str(p) for p in first["loc"]).upper()
+        raise SettingsError(f"bad setting {name}: {first['msg']}") from exc
+
+
+def describe_settings(names: list[str]) -> str:
+    """A help text block listing the named settings with their environment variables."""
+    lines = ["settings (environment variables):"]
+    for name in names:
+        field = Settings.model_fields[name]
+        lines.append(f"  WASTEWATCH_{name.upper():<28} {field.description or ''}")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""The store interface every backend implements, and the point it stores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+FieldValue = float | int | str | bool
+AggregateFn = Literal["mean", "sum", "count", "min", "max", "last"]
+AGGREGATE_FNS: tuple[AggregateFn, ...] = ("mean", "sum", "count", "min", "max", "last")
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One point: a measurement, its tags, its fields and a time in epoch milliseconds.
+
+    Two points with the same measurement, tags and time are the same point: writing it again
+    overwrites (merges) its fields, so replays never duplicate.
+    """
+
+    measurement: str
+    tags: Mapping[str, str]
+    fields: Mapping[str, FieldValue]
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateRow:
+    """One aggregate: the bucket start (None without a time grouping), the group's tags, the value."""
+
+    time_ms: int | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    value: float | None = None
+
+
+class StoreError(Exception):
+    """Any failure of the time-series store."""
+
+
+class StoreUnavailable(StoreError):
+    """The store could not be reached or failed (5xx, timeout); the same call may succeed later."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class StoreRejected(StoreError):
+    """The store refused the request (4xx): the data or query is bad and retrying cannot help."""
+
+
+class Store(Protocol):
+    """What every backend offers. Times are epoch milliseconds; ranges are [start, end)."""
+
+    def ping(self) -> bool:
+        """True when the store answers."""
+        ...
+
+    def ensure_database(self) -> None:
+        """Create the database when it is missing (where the server allows it)."""
+        ...
+
+    def write(self, points: Sequence[Point]) -> None:
+        """Write points; raises `StoreUnavailable` (retry) or `StoreRejected` (bad data)."""
+        ...
+
+    def select(
+        self,
+        measurement: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int | None = None,
+    ) -> list[Point]:
+        """Points of one measurement whose tags equal `where`, in time order."""
+        ...
+
+    def aggregate(
+        self,
+        measurement: str,
+        field_name: str,
+        fn: AggregateFn,
+        *,
+        where: Mapping[str, str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        every_s: int | None = None,
+        group_by: Sequence[str] = (),
+    ) -> list[AggregateRow]:
+        """`fn(field)` per time bucket of `every_s` (aligned to the epoch) and per `group_by` tags.
+
+        Empty buckets are left out.
+        """
+        ...
+
+    def close(self) -> None:
+        ...

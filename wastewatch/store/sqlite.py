@@ -1,0 +1,151 @@
+"""The embedded store: SQLite, for a machine with no InfluxDB. Same interface, same semantics."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from wastewatch.store.base import AggregateFn, AggregateRow, Point, StoreRejected, StoreUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS points (
+    measurement TEXT NOT NULL,
+    series TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    PRIMARY KEY (measurement, series, time_ms)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS points_by_time ON points (measurement, time_ms);
+"""
+_SQL_FN = {"mean": "avg", "sum": "sum", "count": "count", "min": "min", "max": "max"}
+
+
+def _path(key: str) -> str:
+    return '$."' + key.replace('"', "") + '"'
+
+
+def _series_key(tags: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={tags[k]}" for k in sorted(tags) if tags[k])
+
+
+class SqliteStore:
+    """Points in one SQLite table keyed by (measurement, tag set, time): a rewrite merges fields."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def ping(self) -> bool:
+        return True
+
+    def ensure_database(self) -> None:
+        return None
+
+    def write(self, points: Sequence[Point]) -> None:
+        rows = []
+        for p in points:
+            tags = {k: v for k, v in p.tags.items() if v}
+            rows.append((p.measurement, _series_key(tags), p.time_ms, json.dumps(tags), json.dumps(dict(p.fields))))
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(
+                        "INSERT INTO points VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT DO UPDATE SET fields = json_patch(fields, excluded.fields)",
+                        rows,
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise StoreRejected(f"SQLite store {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _filter(
+        measurement: str, where: Mapping[str, str] | None, start_ms: int | None, end_ms: int | None
+    ) -> tuple[str, list[object]]:
+        sql = " WHERE measurement = ?"
+        args: list[object] = [measurement]
+        for key, value in sorted((where or {}).items()):
+            sql += " AND json_extract(tags, ?) = ?"
+            args += [_path(key), value]
+        if start_ms is not None:
+            sql += " AND time_ms >= ?"
+            args.append(int(start_ms))
+        if end_ms is not None:
+            sql += " AND time_ms < ?"
+            args.append(int(end_ms))
+        return sql, args
+
+    def _fetch(self, sql: str, args: Sequence[object]) -> list[tuple[object, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def select(
+        self,
+        measurement: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int | None = None,
+    ) -> list[Point]:
+        flt, args = self._filter(measurement, where, start_ms, end_ms)
+        sql = f"SELECT tags, fields, time_ms FROM points{flt} ORDER BY time_ms, series"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return [
+            Point(measurement, json.loads(str(t)), json.loads(str(f)), int(str(ts))) for t, f, ts in self._fetch(sql, args)
+        ]
+
+    def aggregate(
+        self,
+        measurement: str,
+        field_name: str,
+        fn: AggregateFn,
+        *,
+        where: Mapping[str, str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        every_s: int | None = None,
+        group_by: Sequence[str] = (),
+    ) -> list[AggregateRow]:
+        flt, args = self._filter(measurement, where, start_ms, end_ms)
+        if fn == "last":
+            agg = "json_extract(fields, ?), max(time_ms)"  # SQLite takes bare columns from the max row
+        elif fn in _SQL_FN:
+            agg = f"{_SQL_FN[fn]}(json_extract(fields, ?))"
+        else:
+            raise StoreRejected(f"unknown aggregate {fn!r}")
+        bucket = f"(time_ms / {int(every_s) * 1000}) * {int(every_s) * 1000}" if every_s else "NULL"
+        tag_cols = "".join(f", json_extract(tags, ?) AS g{i}" for i in range(len(group_by)))
+        group = ", ".join(["b"] + [f"g{i}" for i in range(len(group_by))])
+        sql = f"SELECT {bucket} AS b{tag_cols}, {agg} FROM points{flt} GROUP BY {group} ORDER BY {group}"
+        params = [_path(t) for t in group_by] + [_path(field_name)] + args
+        rows = []
+        for row in self._fetch(sql, params):
+            tags = {t: str(v) for t, v in zip(group_by, row[1 : 1 + len(group_by)]) if v is not None}
+            val = row[1 + len(group_by)]
+            if val is None or (fn == "count" and val == 0):
+                continue  # InfluxDB leaves out groups with no value of the field; so do we
+            time_ms = int(str(row[0])) if every_s else None
+            rows.append(AggregateRow(time_ms, tags, float(val)))  # type: ignore[arg-type]
+        rows.sort(key=lambda r: (sorted(r.tags.items()), r.time_ms or 0))
+        return rows
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
