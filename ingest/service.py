@@ -1,0 +1,30 @@
+"""`wastewatch ingest`: wire settings, catalogue, store and worker; run until a signal."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ingest.worker import IngestWorker
+from wastewatch.plant import load_catalog
+from wastewatch.settings import Settings, SettingsError
+from wastewatch.store import open_store
+
+logger = logging.getLogger(__name__)
+
+
+def run_ingest(settings: Settings) -> int:
+    if settings.mqtt_url is None:
+        raise SettingsError("bad setting WASTEWATCH_MQTT_URL: required for `wastewatch ingest`")
+    catalog = load_catalog(settings.plant_config)
+    store = open_store(settings)
+    worker = IngestWorker(settings, catalog, store)
+    worker.start()
+    from wastewatch.cli import wait_for_signal
+
+    try:
+        wait_for_signal(threading.Event())
+    finally:
+        worker.stop()
+        store.close()
+    return 0

@@ -1,0 +1,71 @@
+"""The ingest worker against the real Mosquitto and InfluxDB: every reading once, every bad one reasoned."""
+
+from __future__ import annotations
+
+import json
+
+from ingest.worker import IngestWorker
+from tests.helpers import publish_all, wait_until
+from wastewatch.store.influx import InfluxStore
+
+T0 = 1_795_000_000_000
+STEP_MS = 100
+
+
+def reading_messages(n: int, sensor: str = "t_primary", start_ms: int = T0) -> list[tuple[str, bytes]]:
+    return [
+        (f"plants/kotim/sensors/{sensor}", json.dumps({"ts": start_ms + i * STEP_MS, "value": 800 + i % 100}).encode())
+        for i in range(n)
+    ]
+
+
+def stored_count(store: InfluxStore, measurement: str = "reading", field: str = "value") -> int:
+    rows = store.aggregate(measurement, field, "count")
+    return int(rows[0].value) if rows else 0
+
+
+def test_every_valid_reading_stored_once_and_bad_ones_dead_lettered(settings_for, influx_store, catalog):
+    now_ms = T0 + 3_600_000
+    worker = IngestWorker(settings_for(influx_store, ingest_max_age_days=30), catalog, influx_store, clock=lambda: now_ms / 1000)
+    worker.start()
+    try:
+        wait_until(worker.connected.is_set, what="ingest connected")
+        good = reading_messages(3000)
+        duplicates = good[:200]  # a replay overwrites, it does not add
+        batch = ("plants/kotim/batches", json.dumps({"ts": T0, "batch_id": "B1", "mass_kg": 66.5, "source": "rsud-murjani"}).encode())
+        bad = [
+            ("plants/kotim/sensors/t_primary", b"{oops"),
+            ("plants/kotim/sensors/nonexistent", json.dumps({"ts": T0, "value": 1}).encode()),
+            ("plants/kotim/sensors/o2", json.dumps({"ts": T0, "value": 99}).encode()),
+            ("plants/unknown/sensors/o2", json.dumps({"ts": T0, "value": 9}).encode()),
+        ]
+        publish_all(settings_for().mqtt_url, good + bad + duplicates + [batch])
+        wait_until(lambda: stored_count(influx_store) == 3000 and worker.counts().acked == 3205, timeout_s=30, what="all stored")
+        assert stored_count(influx_store, "batch", "mass_kg") == 1
+        assert worker.dead_letters.counts() == {
+            "malformed_json": 1,
+            "unknown_sensor": 1,
+            "out_of_range": 1,
+            "unknown_plant": 1,
+        }
+        letter = worker.dead_letters.list(reason="out_of_range")[0]
+        assert letter.topic == "plants/kotim/sensors/o2" and b"99" in letter.payload
+    finally:
+        worker.stop()
+    assert stored_count(influx_store) == 3000
+
+
+def test_ingest_resumes_its_session_and_gets_what_was_published_while_it_was_away(settings_for, influx_store, catalog):
+    settings = settings_for(influx_store, ingest_max_age_days=30)
+    clock = lambda: (T0 + 3_600_000) / 1000  # noqa: E731
+    first = IngestWorker(settings, catalog, influx_store, clock=clock)
+    first.start()
+    wait_until(first.connected.is_set)
+    first.stop()
+    publish_all(settings.mqtt_url, reading_messages(500))  # nobody is listening; the session queues them
+    second = IngestWorker(settings, catalog, influx_store, clock=clock)
+    second.start()
+    try:
+        wait_until(lambda: stored_count(influx_store) == 500, timeout_s=30, what="queued messages stored")
+    finally:
+        second.stop()

@@ -1,0 +1,154 @@
+"""The `wastewatch` command: one entry point, a subcommand per service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from wastewatch.plant import PlantConfigError
+from wastewatch.settings import Settings, SettingsError, describe_settings, load_settings
+
+CONNECTION = ["mqtt_url", "mqtt_protocol", "mqtt_ca_file"]
+STORE = ["influx_url", "influx_database", "influx_token", "influx_username", "influx_password"]
+COMMON = ["data_dir", "plant_config", "log_level"]
+INGEST = [
+    "ingest_client_id",
+    "ingest_shared_group",
+    "ingest_batch_max_lines",
+    "ingest_flush_interval_s",
+    "ingest_receive_maximum",
+    "ingest_max_payload_bytes",
+    "ingest_max_age_days",
+    "ingest_max_future_s",
+    "spool_max_bytes",
+    "metrics_port",
+]
+
+
+def wait_for_signal(stop: threading.Event) -> None:
+    """Block until SIGINT/SIGTERM (or `stop` is set elsewhere)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.service import run_ingest
+
+    return run_ingest(settings)
+
+
+def cmd_deadletters(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.deadletters import DeadLetterStore
+
+    path = settings.data_dir / "deadletters.sqlite3"
+    if not path.exists():
+        print(f"no dead letters yet ({path} does not exist)")
+        return 0
+    store = DeadLetterStore(path)
+    try:
+        counts = store.counts()
+        print("dead letters by reason: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))
+        for letter in store.list(reason=args.reason, limit=args.limit):
+            payload = letter.payload[:120].decode("utf-8", errors="replace")
+            print(f"#{letter.id} {letter.reason} {letter.topic} {letter.detail} payload={payload!r}")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from simulators.cli import run_from_args
+
+    return run_from_args(args, settings)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from wastewatch.demo import run_demo
+
+    return run_demo(settings, speed=args.speed, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wastewatch",
+        description="Monitoring for medical-waste incineration plants: MQTT → InfluxDB, alerts, compliance.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str, func: Callable[[argparse.Namespace, Settings], int], settings: list[str]) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=describe_settings(settings),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        return p
+
+    add(
+        "ingest",
+        "Run the ingest worker: subscribe to the plants' MQTT topics, write to InfluxDB (or SQLite), "
+        "acknowledge only durable data, dead-letter bad messages.",
+        cmd_ingest,
+        CONNECTION + STORE + COMMON + INGEST,
+    )
+    demo = add(
+        "demo",
+        "Run everything on embedded defaults: an MQTT broker (unless WASTEWATCH_MQTT_URL is set), the plant "
+        "simulator, the ingest and the SQLite store (unless WASTEWATCH_INFLUX_URL is set). Ctrl-C stops.",
+        cmd_demo,
+        CONNECTION + STORE + COMMON,
+    )
+    demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    demo.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
+    dl = add("deadletters", "Show the dead-letter record: counts by reason and the newest entries.", cmd_deadletters, COMMON)
+    dl.add_argument("--reason", help="only this reason")
+    dl.add_argument("--limit", type=int, default=20, help="how many entries (default 20)")
+    sim = add(
+        "simulate",
+        "Run the plant simulator: publish a plausible plant over MQTT in real time, accelerated, or as a back-fill.",
+        cmd_simulate,
+        CONNECTION + ["plant_config", "log_level"],
+    )
+    try:
+        from simulators.cli import add_arguments
+    except ImportError:  # the simulator package is optional at build time of the parser
+        pass
+    else:
+        add_arguments(sim)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"wastewatch: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    try:
+        return int(args.func(args, settings))
+    except (SettingsError, PlantConfigError) as exc:
+        print(f"wastewatch: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
