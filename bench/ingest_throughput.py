@@ -1,0 +1,118 @@
+"""End-to-end ingest throughput on the real stack: Mosquitto → `wastewatch ingest` → InfluxDB.
+
+Publishes single-reading QoS 1 messages with `mosquitto_pub -l` (C clients, one per sensor topic),
+and measures from the first publish to the last point visible in InfluxDB; reports the ingest
+process's peak RSS (VmHWM) and CPU seconds. Medians of --runs runs (default 3).
+
+    python bench/ingest_throughput.py --messages 200000 --publishers 4 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from wastewatch.servers import InfluxServer, MosquittoServer
+
+SENSORS = ["t_primary", "t_secondary", "co", "nox", "so2", "hcl", "dust", "toc"]  # 800-897 is in range for each
+
+
+def count_points(url: str, db: str) -> int:
+    r = httpx.get(f"{url}/query", params={"db": db, "q": 'SELECT count("value") FROM "reading"'}, timeout=30)
+    series = r.json()["results"][0].get("series")
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def proc_stats(pid: int) -> tuple[float, float]:
+    """(peak RSS in MB, CPU seconds) of a running process, from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    hwm_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return hwm_kb / 1024, (int(fields[11]) + int(fields[12])) / ticks
+
+
+def one_run(messages: int, publishers: int, run: int) -> dict[str, float]:
+    broker, influx = MosquittoServer().start(), InfluxServer().start()
+    work = Path(tempfile.mkdtemp(prefix="ww-bench-"))
+    db = "bench"
+    env = {
+        **os.environ,
+        "WASTEWATCH_MQTT_URL": broker.url,
+        "WASTEWATCH_INFLUX_URL": influx.url,
+        "WASTEWATCH_INFLUX_DATABASE": db,
+        "WASTEWATCH_DATA_DIR": str(work / "data"),
+        "WASTEWATCH_LOG_LEVEL": "WARNING",
+    }
+    ingest = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "ingest"], env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the ingest creates the database once it is up and subscribed
+            r = httpx.get(f"{influx.url}/query", params={"q": "SHOW DATABASES"}).json()
+            if any(db in v for s in r["results"][0].get("series", []) for v in s.get("values", [])):
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)
+        per = messages // publishers
+        start_ms = int(time.time() * 1000) - 3_600_000
+        files = []
+        for p in range(publishers):
+            path = work / f"pub{p}.jsonl"
+            with open(path, "w") as f:
+                for i in range(per):
+                    f.write(json.dumps({"ts": start_ms + i * 10, "value": 800.0 + (i % 97)}) + "\n")
+            files.append(path)
+        total = per * publishers
+        started = time.perf_counter()
+        pubs = [
+            subprocess.Popen(
+                ["mosquitto_pub", "-p", str(broker.port), "-h", "127.0.0.1", "-q", "1", "-M", "1000", "-l",
+                 "-t", f"plants/kotim/sensors/{SENSORS[p % len(SENSORS)]}", "-i", f"bench-pub-{p}"],
+                stdin=open(files[p], "rb"),
+            )
+            for p in range(publishers)
+        ]
+        give_up = time.monotonic() + 600
+        while (seen := count_points(influx.url, db)) < total:
+            if time.monotonic() > give_up:
+                raise RuntimeError(f"only {seen} of {total} points arrived within 600 s")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        for p in pubs:
+            p.wait(timeout=30)
+        rss_mb, cpu_s = proc_stats(ingest.pid)
+        rate = total / elapsed
+        print(f"run {run}: {total} messages in {elapsed:.2f} s = {rate:,.0f} msg/s; ingest peak RSS {rss_mb:.1f} MB, CPU {cpu_s:.1f} s", flush=True)
+        return {"rate": rate, "rss_mb": rss_mb, "cpu_s": cpu_s, "elapsed_s": elapsed}
+    finally:
+        ingest.terminate()
+        ingest.wait(timeout=30)
+        broker.cleanup()
+        influx.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--publishers", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    results = [one_run(args.messages, args.publishers, r + 1) for r in range(args.runs)]
+    print(
+        f"median of {args.runs}: {statistics.median(r['rate'] for r in results):,.0f} msg/s, "
+        f"peak RSS {statistics.median(r['rss_mb'] for r in results):.1f} MB, "
+        f"CPU {statistics.median(r['cpu_s'] for r in results):.1f} s for {args.messages} messages"
+    )
+
+
+if __name__ == "__main__":
+    main()

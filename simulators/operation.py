@@ -1,0 +1,151 @@
+"""The operator and the PLC: phase transitions (domain.md §8.4), burner and fan control, and feeding.
+
+Feeding is gated the way P.56 and the Québec rule require: no batch until the secondary chamber has
+held >= 1000 degC for the hold time, and none while it is below 1000 degC, its burner is out or the
+ID fan is stopped. The `startup_feed` fault is the one deliberate breach of that interlock; the other
+batch faults (wet, oversized, door puff) change the first batch fed inside their window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from random import Random
+from typing import Literal
+
+from simulators.plant_state import HOT_PHASES, Controls, Phase
+from simulators.scenarios import FaultWindow
+from simulators.schedule import OperatingSchedule
+
+FeedKind = Literal["normal", "wet", "overcharge", "door_puff", "startup"]
+SECONDARY_MIN_C = 1000.0
+PRIMARY_BURNER_ON_C = 800.0
+PRIMARY_BURNER_OFF_C = 840.0
+COLD_BELOW_C = 200.0
+DOOR_OPEN_MS = 40_000
+_FORCED_KINDS: dict[str, FeedKind] = {
+    "wet_batch": "wet",
+    "overcharge": "overcharge",
+    "door_puff": "door_puff",
+    "startup_feed": "startup",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A batch charged at `t_ms`, and how it differs from a normal one."""
+
+    t_ms: int
+    mass_kg: float
+    kind: FeedKind
+
+
+class Operator:
+    """Runs the plant through its phases and decides when to charge a batch."""
+
+    def __init__(self, schedule: OperatingSchedule, faults: list[FaultWindow], rng: Random) -> None:
+        self._schedule = schedule
+        self._rng = rng
+        self._trips = [f for f in faults if f.name == "burner_trip"]
+        self._fan_failures = [f for f in faults if f.name == "id_fan_failure"]
+        self._forced = [f for f in faults if f.name in _FORCED_KINDS]
+        self._fired: set[int] = set()
+        self.phase = Phase.COLD
+        self.controls = Controls()
+        self._hold_since_ms: int | None = None
+        self._next_batch_ms = 0
+        self._door_until_ms = 0
+        self._primary_burner_on = False
+
+    def update(self, t_ms: int, local: datetime, values: dict[str, float]) -> Feed | None:
+        """Advance the phase and controls to `t_ms` given the true process values; maybe charge a batch."""
+        self._advance_phase(t_ms, local, values["t_secondary"])
+        self._set_controls(t_ms, values["t_primary"])
+        feed = self._feed(t_ms, values["t_secondary"])
+        if feed is not None:
+            self._door_until_ms = t_ms + DOOR_OPEN_MS
+            self._set_controls(t_ms, values["t_primary"])
+        return feed
+
+    def _advance_phase(self, t_ms: int, local: datetime, t_secondary: float) -> None:
+        hot, feeding = self._schedule.hot(local), self._schedule.feeding(local)
+        phase = self.phase
+        if phase in (Phase.COLD, Phase.SHUTDOWN) and hot:
+            phase, self._hold_since_ms = Phase.PREHEAT, None
+        elif phase == Phase.SHUTDOWN and t_secondary < COLD_BELOW_C:
+            phase = Phase.COLD
+        elif phase in (Phase.PREHEAT, Phase.READY) and not hot:
+            phase = Phase.SHUTDOWN
+        elif phase == Phase.PREHEAT:
+            if t_secondary < SECONDARY_MIN_C:
+                self._hold_since_ms = None
+            elif self._hold_since_ms is None:
+                self._hold_since_ms = t_ms
+            elif t_ms - self._hold_since_ms >= self._schedule.hold_s * 1000:
+                phase = Phase.READY
+        elif phase == Phase.READY:
+            if t_secondary < SECONDARY_MIN_C:
+                phase, self._hold_since_ms = Phase.PREHEAT, None
+            elif feeding:
+                phase, self._next_batch_ms = Phase.BURNING, t_ms
+        elif phase == Phase.BURNING and not feeding:
+            phase = Phase.BURNOUT
+        elif phase == Phase.BURNOUT and feeding:
+            phase = Phase.BURNING
+        elif phase == Phase.BURNOUT and not hot:
+            phase = Phase.SHUTDOWN
+        self.phase = phase
+
+    def _set_controls(self, t_ms: int, t_primary: float) -> None:
+        tripped = {f.text("burner") for f in self._trips if f.contains(t_ms)}
+        fan = self.phase != Phase.COLD and not any(f.contains(t_ms) for f in self._fan_failures)
+        hot = self.phase in HOT_PHASES
+        if self.phase in (Phase.PREHEAT, Phase.READY):
+            self._primary_burner_on = True
+        elif self.phase in (Phase.BURNING, Phase.BURNOUT):
+            if t_primary < PRIMARY_BURNER_ON_C:
+                self._primary_burner_on = True
+            elif t_primary > PRIMARY_BURNER_OFF_C:
+                self._primary_burner_on = False
+        else:
+            self._primary_burner_on = False
+        primary_tripped = bool(tripped & {"primary", "both"})
+        secondary_tripped = bool(tripped & {"secondary", "both"})
+        # the burner management system will not fire a burner without the ID fan running
+        self.controls = Controls(
+            burner_primary=self._primary_burner_on and fan and not primary_tripped,
+            burner_secondary=hot and fan and not secondary_tripped,
+            id_fan=fan,
+            feed_door=t_ms < self._door_until_ms,
+        )
+
+    def feed_permitted(self, t_secondary: float) -> bool:
+        c = self.controls
+        return self.phase == Phase.BURNING and t_secondary >= SECONDARY_MIN_C and c.burner_secondary and c.id_fan
+
+    def _feed(self, t_ms: int, t_secondary: float) -> Feed | None:
+        """The next scheduled batch when feeding is permitted; a batch fault changes that batch.
+        `startup_feed` instead charges one batch at the first moment feeding is *not* permitted."""
+        permitted = self.feed_permitted(t_secondary)
+        breach = self.phase in HOT_PHASES and not permitted and self.controls.id_fan
+        for index, window in enumerate(self._forced):
+            if index in self._fired or not window.contains(t_ms):
+                continue
+            kind = _FORCED_KINDS[window.name]
+            if (kind == "startup" and breach) or (kind != "startup" and permitted and t_ms >= self._next_batch_ms):
+                self._fired.add(index)
+                return self._charge(t_ms, kind)
+        if permitted and t_ms >= self._next_batch_ms:
+            return self._charge(t_ms, "normal")
+        return None
+
+    def _charge(self, t_ms: int, kind: FeedKind) -> Feed:
+        plan = self._schedule.batches
+        rng = self._rng
+        jitter_s = max(-2 * plan.interval_jitter_s, min(2 * plan.interval_jitter_s, rng.gauss(0, plan.interval_jitter_s)))
+        self._next_batch_ms = t_ms + round((plan.interval_s + jitter_s) * 1000)
+        spread = plan.mass_spread_kg
+        mass_kg = max(plan.mass_kg - spread, min(plan.mass_kg + spread, rng.gauss(plan.mass_kg, spread / 2)))
+        if kind == "overcharge":
+            mass_kg = plan.mass_kg * rng.uniform(1.7, 2.1)
+        return Feed(t_ms, mass_kg, kind)
