@@ -90,8 +90,14 @@ def one_run(messages: int, publishers: int, run: int) -> dict[str, float]:
         for p in pubs:
             p.wait(timeout=30)
         rss_mb, cpu_s = proc_stats(ingest.pid)
+        broker_cpu = proc_stats(broker.proc.pid)[1] if broker.proc else 0.0
+        influx_cpu = proc_stats(influx.proc.pid)[1] if influx.proc else 0.0
         rate = total / elapsed
-        print(f"run {run}: {total} messages in {elapsed:.2f} s = {rate:,.0f} msg/s; ingest peak RSS {rss_mb:.1f} MB, CPU {cpu_s:.1f} s", flush=True)
+        print(
+            f"run {run}: {total} messages in {elapsed:.2f} s = {rate:,.0f} msg/s; ingest peak RSS {rss_mb:.1f} MB, "
+            f"CPU s: ingest {cpu_s:.1f}, mosquitto {broker_cpu:.1f}, influxd {influx_cpu:.1f}",
+            flush=True,
+        )
         return {"rate": rate, "rss_mb": rss_mb, "cpu_s": cpu_s, "elapsed_s": elapsed}
     finally:
         ingest.terminate()

@@ -25,7 +25,7 @@ from ingest.decode import DecodeLimits, decode_message
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from ingest.writer import DurableWriter
-from wastewatch.mqtt import connect, make_client
+from wastewatch.mqtt import connect, make_client, send_pubacks
 from wastewatch.plant import PlantCatalog
 from wastewatch.settings import Settings
 from wastewatch.store.base import Point, Store
@@ -33,7 +33,7 @@ from wastewatch.store.base import Point, Store
 logger = logging.getLogger(__name__)
 
 SUBSCRIPTIONS = ("plants/+/sensors/+", "plants/+/telemetry", "plants/+/batches", "plants/+/status/+")
-IDLE_FLUSH_S = 0.02
+IDLE_FLUSH_S = 0.005  # no message for this long: the broker window is full or the stream paused
 
 
 @dataclass(slots=True)
@@ -163,7 +163,6 @@ class IngestWorker:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         now = self._clock()
         self._counts["received"] += 1
-        self.metrics.messages_received.inc()
         decoded = decode_message(message.topic, message.payload, self.catalog, int(now * 1000), self._limits)
         for rejection in decoded.rejections:
             self.dead_letters.add(int(now * 1000), message.topic, rejection.reason, rejection.detail, message.payload)
@@ -181,7 +180,6 @@ class IngestWorker:
             self._last_message_at = time.monotonic()
             if len(batch.points) >= self._max_lines or len(batch.acks) >= self._max_acks:
                 full, self._open = batch, _Batch()
-        self.metrics.records_accepted.inc(len(decoded.records))
         if full is not None:
             self._full.put(full)  # blocks while the writer is two batches behind: back-pressure to the broker
 
@@ -232,10 +230,9 @@ class IngestWorker:
     def _acknowledge(self, batch: _Batch) -> None:
         with self._lock:
             generation = self._generation
-        acked = 0
-        for gen, mid in batch.acks:
-            if gen == generation:
-                self._client.ack(mid, 1)
-                acked += 1
-        self._counts["acked"] += acked
-        self.metrics.acks.inc(acked)
+        mids = [mid for gen, mid in batch.acks if gen == generation]
+        send_pubacks(self._client, mids)
+        self._counts["acked"] += len(mids)
+        self.metrics.acks.inc(len(mids))
+        self.metrics.messages_received.inc(batch.messages)
+        self.metrics.records_accepted.inc(len(batch.points))

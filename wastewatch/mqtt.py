@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ssl
+import struct
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -12,6 +14,44 @@ from paho.mqtt.properties import Properties
 from wastewatch.settings import BrokerAddress
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # a persistent session outlives a week-long outage of the worker
+
+
+class _BufferedSocket:
+    """A socket whose reads come 64 KiB at a time, handed to paho from memory.
+
+    paho reads every packet with several tiny `recv` calls (the type byte, each length byte, the
+    body) and goes through `select` for each packet. Buffering here, and reporting the buffered
+    bytes through `pending()` (the hook paho already uses for TLS sockets), turns that into one
+    system call per 64 KiB instead of about five per message: the single largest cost of a high
+    message rate in Python.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._buf = b""
+        self._pos = 0
+
+    def recv(self, bufsize: int) -> bytes:
+        if self._pos >= len(self._buf):
+            data = self._sock.recv(max(bufsize, 65536))
+            if len(data) <= bufsize:
+                return bytes(data)
+            self._buf, self._pos = data, 0
+        chunk = self._buf[self._pos : self._pos + bufsize]
+        self._pos += len(chunk)
+        return chunk
+
+    def pending(self) -> int:
+        inner = self._sock.pending() if hasattr(self._sock, "pending") else 0
+        return len(self._buf) - self._pos + int(inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _Client(mqtt.Client):
+    def _create_socket(self) -> Any:
+        return _BufferedSocket(super()._create_socket())
 
 
 def make_client(
@@ -25,7 +65,7 @@ def make_client(
 ) -> mqtt.Client:
     """A paho client for `broker`, not yet connected. `persistent` keeps the session across reconnects."""
     version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
-    client = mqtt.Client(
+    client = _Client(
         mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=version,
@@ -69,3 +109,25 @@ def connect(
         )
     else:
         client.connect_async(broker.host, broker.port, keepalive=keepalive_s)
+
+
+_PUBACK = 0x40
+
+
+def send_pubacks(client: mqtt.Client, mids: list[int]) -> None:
+    """Acknowledge QoS 1 messages in one socket write instead of one per message.
+
+    `Client.ack()` queues and writes each 4-byte PUBACK separately: a system call and a wake-up
+    per message, the largest cost left at 20,000 messages/s. The PUBACKs are the same bytes
+    `ack()` would send (MQTT 3.1.1 §3.4; valid in MQTT 5 without a reason code), in the same
+    order, handed to paho's own output queue as one buffer. paho-mqtt is pinned to 2.x, whose
+    `_packet_queue` this uses; without it we fall back to `ack()`.
+    """
+    if not mids:
+        return
+    queue_packet = getattr(client, "_packet_queue", None)
+    if queue_packet is None:
+        for mid in mids:
+            client.ack(mid, 1)
+        return
+    queue_packet(_PUBACK, b"".join([struct.pack("!BBH", _PUBACK, 2, mid) for mid in mids]), 0, 1)

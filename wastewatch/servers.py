@@ -26,8 +26,10 @@ autosave_interval 60
 # the rest when a consumer falls behind or is offline: far too few for a plant back-filling a day.
 max_queued_messages 10000000
 max_queued_bytes 0
-# In-flight window for MQTT 3.1.1 clients (MQTT 5 clients such as the ingest ask for their own).
-max_inflight_messages 1000
+# In-flight window per MQTT 3.1.1 client (MQTT 5 clients ask for their own). The ingest acknowledges
+# a message only once it is durable, a batch at a time: with Mosquitto's default of 20 it could
+# only ever hold 20 messages per write. 10000 lets it fill 5000-line batches without stalling.
+max_inflight_messages 10000
 """
 
 

@@ -50,8 +50,9 @@ class Settings(BaseSettings):
         default=None,
         description="MQTT broker, mqtt://user:pass@host:1883 or mqtts://…; unset: the demo starts an embedded broker",
     )
-    mqtt_protocol: Literal["5", "3.1.1"] = Field(
-        default="5", description="MQTT protocol version; 5 lets the ingest set its own in-flight window"
+    mqtt_protocol: Literal["3.1.1", "5"] = Field(
+        default="3.1.1",
+        description="MQTT protocol: 3.1.1 (fastest in paho; the broker's max_inflight_messages sets the window) or 5",
     )
     mqtt_ca_file: Path | None = Field(default=None, description="CA certificate for mqtts://")
     ingest_client_id: str = Field(default="wastewatch-ingest", description="fixed MQTT client id of the ingest worker")

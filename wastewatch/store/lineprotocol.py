@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from wastewatch.store.base import FieldValue, Point
@@ -23,14 +24,16 @@ def _field(value: FieldValue) -> str:
     return f'"{escaped}"'
 
 
+@functools.lru_cache(maxsize=65_536)
+def _series(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
+    parts = [measurement.translate(_MEASUREMENT)]
+    parts += [f"{k.translate(_KEY)}={v.translate(_KEY)}" for k, v in sorted(tags) if v]
+    return ",".join(parts)
+
+
 def encode_point(point: Point) -> str:
-    """One line of line protocol; tags sorted, as InfluxDB recommends."""
-    parts = [point.measurement.translate(_MEASUREMENT)]
-    for key in sorted(point.tags):
-        value = point.tags[key]
-        if value:
-            parts.append(f"{key.translate(_KEY)}={value.translate(_KEY)}")
-    head = ",".join(parts)
+    """One line of line protocol; tags sorted, as InfluxDB recommends (series keys are cached)."""
+    head = _series(point.measurement, tuple(point.tags.items()))
     fields = ",".join(f"{k.translate(_KEY)}={_field(v)}" for k, v in point.fields.items())
     return f"{head} {fields} {point.time_ms}"
 

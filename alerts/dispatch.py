@@ -1,0 +1,75 @@
+"""One observation to every (rule, subject) of a rule set it concerns, via an index built once.
+
+Pure, like `evaluate`: states in, states and events out, keyed by alert key ("plant/rule/subject").
+The worker keeps the returned states and persists them (`RuleState.model_dump_json`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from alerts.conditions import FeedInterlock, NoData
+from alerts.evaluate import evaluate, initial_state
+from alerts.events import AlertEvent
+from alerts.observations import Observation
+from alerts.plant_state import PlantState
+from alerts.rule_state import RuleState, alert_key
+from alerts.rules import Rule
+from wastewatch.records import Batch, DeviceStatus, Reading
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    rule: Rule
+    subject: str
+    key: str
+
+
+class RuleBook:
+    """The rules of a deployment, indexed by the sensor, device or record kind each one reads."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = tuple(rules)
+        self._all = [_Target(r, s, alert_key(r.plant, r.id, s)) for r in self.rules for s in r.subjects()]
+        if len({t.key for t in self._all}) != len(self._all):
+            raise ValueError("two rules share a plant and id")
+        self._by_sensor: dict[tuple[str, str], list[_Target]] = {}
+        self._by_device: dict[tuple[str, str], list[_Target]] = {}
+        self._feeds: dict[str, list[_Target]] = {}
+        for target in self._all:
+            rule = target.rule
+            for sensor in rule.watched_sensors[target.subject]:
+                self._by_sensor.setdefault((rule.plant, sensor), []).append(target)
+            for _, leaf in rule.leaves:
+                if isinstance(leaf, NoData) and leaf.device:
+                    self._by_device.setdefault((rule.plant, leaf.device), []).append(target)
+            if any(isinstance(leaf, FeedInterlock) for _, leaf in rule.leaves):
+                self._feeds.setdefault(rule.plant, []).append(target)
+
+    def initial_states(self) -> dict[str, RuleState]:
+        """A fresh state for every (rule, subject)."""
+        return {t.key: initial_state(t.rule, t.subject) for t in self._all}
+
+    def evaluate(
+        self, states: Mapping[str, RuleState], observation: Observation, now_ms: int
+    ) -> tuple[dict[str, RuleState], list[AlertEvent]]:
+        """New states and the events of one observation, in rule order; a missing state starts fresh."""
+        new_states = dict(states)
+        events: list[AlertEvent] = []
+        for target in self._targets(observation):
+            state = new_states.get(target.key) or initial_state(target.rule, target.subject)
+            new_states[target.key], produced = evaluate(target.rule, state, observation, now_ms)
+            events.extend(produced)
+        return new_states, events
+
+    def _targets(self, obs: Observation) -> list[_Target]:
+        if isinstance(obs, Reading):
+            return self._by_sensor.get((obs.plant, obs.sensor), [])
+        if isinstance(obs, DeviceStatus):
+            return self._by_device.get((obs.plant, obs.device), [])
+        if isinstance(obs, Batch):
+            return self._feeds.get(obs.plant, [])
+        if isinstance(obs, PlantState):
+            return [t for t in self._all if t.rule.plant == obs.plant]
+        return self._all

@@ -1,0 +1,173 @@
+"""The pure evaluation core: one rule, one subject's state, one observation → new state and events.
+
+The lifecycle (openwisp-style): the condition must hold unbroken for `tolerance_s` before an alert
+is raised, and recovery must hold unbroken for the recovery tolerance before it clears. While
+active, a new discrete occurrence (a jump, a crossing, a violating batch, an offline report) or a
+relapse (the raise condition back after values had looked healthy) yields `AlertUpdated`, never a
+second alert; inside a hysteresis band the recovery is only postponed, silently. Outside the rule's
+plant states pending timers are dropped and an active alert clears at once (`outside_states: hold`
+keeps it until it recovers); on entering them the rule's conditions start afresh.
+No clock, no I/O: `now_ms` is the worker's clock, and the input state is never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alerts.conditions import AllOf, AnyOf, Condition, FeedInterlock, NoData, Repeating, Threshold
+from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated, ClearReason
+from alerts.leaves import LeafContext, new_leaf_state, observe
+from alerts.messages import render
+from alerts.observations import Observation, Tick
+from alerts.plant_state import PlantState
+from alerts.rule_state import LeafState, RuleState, ThresholdState
+from alerts.rules import Rule
+from wastewatch.records import Batch, DeviceStatus
+
+
+def initial_state(rule: Rule, subject: str) -> RuleState:
+    """The state of a (rule, subject) never evaluated: nothing seen, no alert."""
+    if subject not in rule.subjects():
+        raise ValueError(f"rule {rule.id}: {subject!r} is not one of its subjects {rule.subjects()}")
+    return RuleState(plant=rule.plant, rule_id=rule.id, subject=subject)
+
+
+def concerns(rule: Rule, state: RuleState, obs: Observation) -> bool:
+    """Whether `obs` can change anything for this (rule, subject); others are skipped cheaply."""
+    if isinstance(obs, Tick):
+        # without a pending timer or a clock-driven leaf, time passing changes nothing
+        return rule.time_dependent or state.condition_since_ms is not None or state.recovery_since_ms is not None
+    if obs.plant != state.plant:
+        return False
+    if isinstance(obs, PlantState):
+        return True
+    if isinstance(obs, Batch):
+        return any(isinstance(leaf, FeedInterlock) for _, leaf in rule.leaves)
+    if isinstance(obs, DeviceStatus):
+        return any(isinstance(leaf, NoData) and leaf.device == obs.device for _, leaf in rule.leaves)
+    return obs.sensor in rule.watched_sensors.get(state.subject, frozenset())
+
+
+def evaluate(rule: Rule, state: RuleState, observation: Observation, now_ms: int) -> tuple[RuleState, list[AlertEvent]]:
+    """The state after `observation` at `now_ms`, and the alert events it caused (usually none)."""
+    if state.rule_id != rule.id or not concerns(rule, state, observation):
+        return state, []
+    st = _private_copy(state)
+    previous_plant_state = st.plant_state
+    if isinstance(observation, PlantState):
+        st.plant_state = observation.operating
+        st.emission_limit_exceeded = observation.emission_limit_exceeded
+    applicable = rule.applies_in(st.plant_state)
+    if applicable and not rule.applies_in(previous_plant_state) and not st.active:
+        # entering the rule's plant states: it watches afresh, so values, windows and crossings
+        # seen outside them (a cold plant's draft noise, yesterday's last sample) cannot raise it
+        st.leaves = {}
+    ctx = LeafContext(now_ms, st.active, rule.bound_sensor(st.subject), previous_plant_state, st.emission_limit_exceeded)
+    occurred = False
+    for path, leaf in rule.leaves:
+        leaf_state = st.leaves.get(path)
+        if leaf_state is None:
+            leaf_state = st.leaves[path] = new_leaf_state(leaf, now_ms)
+        occurred = observe(leaf, leaf_state, observation, ctx) or occurred
+    verdict = _Verdict(
+        bad=_holds(rule.condition, "c", st.leaves, strict=False),
+        firing=_holds(rule.condition, "c", st.leaves, strict=True),
+        occurred=occurred,
+    )
+    return st, _advance(rule, st, verdict, applicable, now_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """`bad`: the condition holds (with hysteresis while active); `firing`: it holds against the
+    raise thresholds; `occurred`: a leaf saw a new discrete occurrence."""
+
+    bad: bool
+    firing: bool
+    occurred: bool
+
+
+def _private_copy(state: RuleState) -> RuleState:
+    """A copy the leaves may change: leaf states are copied, and leaves replace (never append to)
+    their lists and dicts, so sharing those with the caller's state is safe and cheap."""
+    return state.model_copy(update={"leaves": {path: leaf.model_copy() for path, leaf in state.leaves.items()}})
+
+
+def _holds(condition: Condition, path: str, leaves: dict[str, LeafState], strict: bool) -> bool:
+    if isinstance(condition, AllOf):
+        return all(_holds(c, f"{path}.{i}", leaves, strict) for i, c in enumerate(condition.conditions))
+    if isinstance(condition, AnyOf):
+        return any(_holds(c, f"{path}.{i}", leaves, strict) for i, c in enumerate(condition.conditions))
+    leaf = leaves.get(path)
+    if leaf is None:
+        return False
+    return leaf.firing if strict and isinstance(leaf, ThresholdState) else leaf.truth
+
+
+def _advance(rule: Rule, st: RuleState, v: _Verdict, applicable: bool, now_ms: int) -> list[AlertEvent]:
+    """Move the tolerance timers and the alert on; mutates `st` (the private copy)."""
+    if not applicable and not (st.active and rule.outside_states == "hold"):
+        st.condition_since_ms = st.recovery_since_ms = None
+        return [_clear(rule, st, now_ms, "not_applicable")] if st.active else []
+    if v.bad:
+        if st.condition_since_ms is None:
+            st.condition_since_ms = now_ms
+        st.recovery_since_ms = None
+    else:
+        st.condition_since_ms = None
+        if st.active and st.recovery_since_ms is None:
+            st.recovery_since_ms = now_ms
+            st.recovery_seen = True
+    if not st.active:
+        # a first healthy observation sends nothing: there is no alert to recover from
+        if st.condition_since_ms is not None and now_ms - st.condition_since_ms >= rule.tolerance_s * 1000:
+            return [_raise(rule, st, now_ms)]
+        return []
+    if st.recovery_since_ms is not None and now_ms - st.recovery_since_ms >= rule.recovery_s * 1000:
+        return [_clear(rule, st, now_ms, "recovered")]
+    relapsed = v.firing and st.recovery_seen
+    if v.bad and (relapsed or (v.occurred and v.firing)):
+        st.occurrences, st.recovery_seen = st.occurrences + 1, False
+        fields = {"raised_at_ms": st.raised_at_ms if st.raised_at_ms is not None else now_ms, "occurrences": st.occurrences}
+        return [AlertUpdated.model_validate({**_common(rule, st, now_ms, "updated"), **fields})]
+    return []
+
+
+def _raise(rule: Rule, st: RuleState, now_ms: int) -> AlertRaised:
+    since_ms = st.condition_since_ms if st.condition_since_ms is not None else now_ms
+    st.active, st.raised_at_ms, st.occurrences = True, now_ms, 1
+    return AlertRaised.model_validate({**_common(rule, st, now_ms, "raised"), "condition_since_ms": since_ms})
+
+
+def _clear(rule: Rule, st: RuleState, now_ms: int, reason: ClearReason) -> AlertCleared:
+    raised_at_ms = st.raised_at_ms if st.raised_at_ms is not None else now_ms
+    event = AlertCleared.model_validate({**_common(rule, st, now_ms, reason), "raised_at_ms": raised_at_ms, "reason": reason})
+    st.active, st.raised_at_ms, st.occurrences, st.recovery_since_ms, st.recovery_seen = False, None, 0, None, False
+    return event
+
+
+def _common(rule: Rule, st: RuleState, now_ms: int, kind: str) -> dict[str, object]:
+    """The fields every event of this (rule, subject) carries, with its message filled in."""
+    leaves = [(leaf, st.leaves[path]) for path, leaf in rule.leaves if path in st.leaves]
+    holding = [s for _, s in leaves if s.truth]
+    value = next((s.value for s in holding + [s for _, s in leaves] if s.value is not None), None)
+    threshold = next((leaf.value for leaf, _ in leaves if isinstance(leaf, (Threshold, Repeating))), None)
+    detail = "; ".join(s.detail for s in holding if s.detail) if kind in ("raised", "updated") else ""
+    started_ms = st.condition_since_ms if kind == "raised" else st.raised_at_ms
+    duration_s = (now_ms - started_ms) / 1000 if started_ms is not None else 0.0
+    templates = {
+        "raised": rule.message.raised,
+        "updated": rule.message.updated or rule.message.raised,
+        "recovered": rule.message.cleared,
+        "not_applicable": rule.message.not_applicable,
+    }
+    fields = {
+        "plant": rule.plant, "rule": rule.id, "subject": st.subject, "severity": rule.severity,
+        "value": value, "threshold": threshold, "detail": detail, "duration_s": duration_s,
+        "plant_state": st.plant_state.value if st.plant_state else "unknown",
+    }
+    return {
+        "plant": rule.plant, "rule_id": rule.id, "subject": st.subject, "severity": rule.severity,
+        "category": rule.category, "source": rule.source, "status": rule.status, "at_ms": now_ms,
+        "message": render(templates[kind], fields), "value": value, "detail": detail,
+    }

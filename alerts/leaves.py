@@ -1,0 +1,225 @@
+"""How each condition kind reads one observation: it updates its own leaf state and says whether a
+discrete occurrence happened (a jump, a crossing, a violating batch, an offline report).
+
+These functions change the leaf state they are given (a private shallow copy from `alerts.evaluate`):
+they assign new lists and dicts, never change the old ones in place, which the caller still shares.
+Timers use `now_ms`; only rates and flatline windows use data timestamps, which the physics needs.
+Samples whose status is not `valid` (maintenance, malfunction) are excluded from value conditions,
+as EN 17255 excludes them from averages, but still count as data for `no_data`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alerts.conditions import FeedInterlock, Flatline, Leaf, NoData, RateOfChange, Repeating, Threshold, compare, leaf_sensors
+from alerts.observations import Observation
+from alerts.plant_state import OperatingState, PlantState
+from alerts.rule_state import (
+    FlatlineState,
+    InterlockState,
+    LeafState,
+    NoDataState,
+    RateState,
+    RepeatingState,
+    ThresholdState,
+)
+from wastewatch.records import Batch, DeviceStatus, Reading
+
+_RESTART_STATES = (OperatingState.COLD, OperatingState.SHUTDOWN)
+_RUNNING_STATES = (OperatingState.READY, OperatingState.BURNING, OperatingState.BURNOUT)
+
+
+@dataclass(frozen=True, slots=True)
+class LeafContext:
+    """What a leaf may know beyond its own state."""
+
+    now_ms: int
+    active: bool
+    bound_sensor: str | None
+    previous_plant_state: OperatingState | None
+    emission_limit_exceeded: bool
+
+
+def new_leaf_state(leaf: Leaf, now_ms: int) -> LeafState:
+    if isinstance(leaf, Threshold):
+        return ThresholdState()
+    if isinstance(leaf, NoData):
+        return NoDataState(watch_since_ms=now_ms)
+    if isinstance(leaf, Flatline):
+        return FlatlineState()
+    if isinstance(leaf, RateOfChange):
+        return RateState()
+    if isinstance(leaf, Repeating):
+        return RepeatingState()
+    return InterlockState()
+
+
+def observe(leaf: Leaf, state: LeafState, obs: Observation, ctx: LeafContext) -> bool:
+    """Fold `obs` into `state`; True when it was a new discrete occurrence of the condition."""
+    if isinstance(leaf, Threshold) and isinstance(state, ThresholdState):
+        return _threshold(leaf, state, obs, ctx)
+    if isinstance(leaf, NoData) and isinstance(state, NoDataState):
+        return _no_data(leaf, state, obs, ctx)
+    if isinstance(leaf, Flatline) and isinstance(state, FlatlineState):
+        return _flatline(leaf, state, obs, ctx)
+    if isinstance(leaf, RateOfChange) and isinstance(state, RateState):
+        return _rate(leaf, state, obs, ctx)
+    if isinstance(leaf, Repeating) and isinstance(state, RepeatingState):
+        return _repeating(leaf, state, obs, ctx)
+    if isinstance(leaf, FeedInterlock) and isinstance(state, InterlockState):
+        return _interlock(leaf, state, obs, ctx)
+    raise TypeError(f"state {state.kind!r} does not belong to a {leaf.kind!r} condition")
+
+
+def _fresh(obs: Observation, sensor: str | None, last_time_ms: int | None) -> Reading | None:
+    """A valid reading of `sensor` newer than the last one used (duplicates and late ones are dropped)."""
+    if not isinstance(obs, Reading) or obs.sensor != sensor or obs.status != "valid":
+        return None
+    if last_time_ms is not None and obs.time_ms <= last_time_ms:
+        return None
+    return obs
+
+
+def _threshold(leaf: Threshold, st: ThresholdState, obs: Observation, ctx: LeafContext) -> bool:
+    sensor = leaf.sensor or ctx.bound_sensor
+    reading = _fresh(obs, sensor, st.time_ms)
+    if reading is not None:
+        st.value, st.time_ms = reading.value, reading.time_ms
+        st.truth = leaf.bad(reading.value, ctx.active)
+        st.firing = leaf.bad(reading.value, False)
+        st.detail = f"{sensor} {reading.value:g} {leaf.op} {leaf.value:g}" if st.truth else ""
+    return False
+
+
+def _no_data(leaf: NoData, st: NoDataState, obs: Observation, ctx: LeafContext) -> bool:
+    occurred = False
+    if isinstance(obs, Reading) and obs.sensor in leaf_sensors(leaf, ctx.bound_sensor):
+        st.seen_ms = ctx.now_ms
+    elif isinstance(obs, DeviceStatus) and obs.device == leaf.device:
+        occurred = not obs.online and not st.offline
+        st.offline = not obs.online
+    silence_ms = ctx.now_ms - (st.watch_since_ms if st.seen_ms is None else st.seen_ms)
+    silent = leaf.max_silence_s is not None and silence_ms >= leaf.max_silence_s * 1000
+    st.truth = st.offline or silent
+    what = leaf.sensor or ctx.bound_sensor or leaf.device or "sensors"
+    if st.offline:
+        st.detail = f"device {leaf.device} reports offline"
+    elif silent:
+        st.detail = f"nothing from {what} for {silence_ms / 1000:g} s"
+    else:
+        st.detail = ""
+    return occurred
+
+
+def _flatline(leaf: Flatline, st: FlatlineState, obs: Observation, ctx: LeafContext) -> bool:
+    sensor = leaf.sensor or ctx.bound_sensor
+    reading = _fresh(obs, sensor, st.samples[-1][0] if st.samples else None)
+    if reading is None:
+        return False
+    samples = [*st.samples, (reading.time_ms, reading.value)]
+    if leaf.window_samples is not None:
+        samples = samples[-leaf.window_samples :]
+        covered = len(samples) == leaf.window_samples
+    else:
+        window_ms = (leaf.window_s or 0.0) * 1000
+        # keep the newest sample at or before the window's start: it proves the window is covered
+        while len(samples) >= 2 and samples[1][0] <= reading.time_ms - window_ms:
+            samples.pop(0)
+        covered = reading.time_ms - samples[0][0] >= window_ms
+    values = [v for _, v in samples]
+    st.samples, st.value = samples, reading.value
+    st.truth = covered and max(values) - min(values) <= leaf.max_spread
+    span_s = (samples[-1][0] - samples[0][0]) / 1000
+    st.detail = f"{sensor} flat at {reading.value:g} over {len(samples)} samples / {span_s:g} s" if st.truth else ""
+    return False
+
+
+def _rate(leaf: RateOfChange, st: RateState, obs: Observation, ctx: LeafContext) -> bool:
+    sensor = leaf.sensor or ctx.bound_sensor
+    reading = _fresh(obs, sensor, st.time_ms)
+    if reading is None:
+        return False
+    previous, previous_ms = st.value, st.time_ms
+    st.value, st.time_ms = reading.value, reading.time_ms
+    if previous is None or previous_ms is None:
+        st.truth, st.detail = False, ""
+        return False
+    dt_s = (reading.time_ms - previous_ms) / 1000
+    rate = abs(reading.value - previous) / dt_s
+    st.truth = rate > leaf.max_rate_per_s
+    st.detail = (
+        f"{sensor} jumped {previous:g} -> {reading.value:g} in {dt_s:g} s ({rate:.3g}/s > {leaf.max_rate_per_s:g}/s)"
+        if st.truth
+        else ""
+    )
+    return st.truth
+
+
+def _repeating(leaf: Repeating, st: RepeatingState, obs: Observation, ctx: LeafContext) -> bool:
+    sensor = leaf.sensor or ctx.bound_sensor
+    reading = _fresh(obs, sensor, st.time_ms)
+    crossed = False
+    if reading is not None:
+        beyond = compare(reading.value, leaf.op, leaf.value)
+        # the side before the first sample is unknown, so the first sample is never a crossing
+        crossed = beyond and st.beyond is False
+        if crossed:
+            st.crossings_ms = [*st.crossings_ms, ctx.now_ms]
+        st.beyond, st.value, st.time_ms = beyond, reading.value, reading.time_ms
+    horizon_ms = ctx.now_ms - leaf.window_s * 1000
+    st.crossings_ms = [t for t in st.crossings_ms if t > horizon_ms]
+    st.truth = len(st.crossings_ms) >= leaf.count
+    st.detail = f"{len(st.crossings_ms)} crossings of {sensor} {leaf.op} {leaf.value:g} within {leaf.window_s:g} s" if st.truth else ""
+    return crossed and st.truth
+
+
+def _interlock(leaf: FeedInterlock, st: InterlockState, obs: Observation, ctx: LeafContext) -> bool:
+    if isinstance(obs, Reading) and obs.status == "valid" and obs.sensor in leaf_sensors(leaf, None):
+        st.inputs = {**st.inputs, obs.sensor: obs.value}
+        if obs.sensor == leaf.secondary_sensor:
+            _track_hold(leaf, st, obs.value, ctx.now_ms)
+    elif isinstance(obs, PlantState):
+        if obs.operating in _RESTART_STATES:
+            st.hold_since_ms, st.hold_complete = None, False
+        elif ctx.previous_plant_state is None and obs.operating in _RUNNING_STATES:
+            # first state seen after the worker started: the plant was already running, so its
+            # start-up hold is taken as done (the worker cannot have watched it)
+            st.hold_complete = True
+    st.value = st.inputs.get(leaf.secondary_sensor)
+    reasons = _not_permitted(leaf, st, ctx)
+    if isinstance(obs, Batch):
+        st.truth = bool(reasons)
+        st.detail = f"batch {obs.batch_id} ({obs.mass_kg:g} kg) fed while " + "; ".join(reasons) if reasons else ""
+        return st.truth
+    if st.truth and not reasons:
+        # feeding is permitted again: the violation is over
+        st.truth, st.detail = False, ""
+    return False
+
+
+def _track_hold(leaf: FeedInterlock, st: InterlockState, secondary_c: float, now_ms: int) -> None:
+    if secondary_c < leaf.secondary_min_c:
+        st.hold_since_ms = None
+        return
+    if st.hold_since_ms is None:
+        st.hold_since_ms = now_ms
+    if now_ms - st.hold_since_ms >= leaf.hold_s * 1000:
+        st.hold_complete = True
+
+
+def _not_permitted(leaf: FeedInterlock, st: InterlockState, ctx: LeafContext) -> list[str]:
+    reasons = []
+    secondary, primary = st.inputs.get(leaf.secondary_sensor), st.inputs.get(leaf.primary_sensor)
+    if secondary is not None and secondary < leaf.secondary_min_c:
+        reasons.append(f"{leaf.secondary_sensor} {secondary:g} degC < {leaf.secondary_min_c:g} degC")
+    if primary is not None and primary < leaf.primary_min_c:
+        reasons.append(f"{leaf.primary_sensor} {primary:g} degC < {leaf.primary_min_c:g} degC")
+    if not st.hold_complete:
+        reasons.append(f"start-up hold not complete ({leaf.secondary_sensor} >= {leaf.secondary_min_c:g} degC for {leaf.hold_s:g} s)")
+    if leaf.check_emissions and ctx.emission_limit_exceeded:
+        reasons.append("an emission limit is exceeded")
+    for sensor in leaf.requires_running:
+        if st.inputs.get(sensor, 1.0) < 0.5:
+            reasons.append(f"{sensor} is off")
+    return reasons

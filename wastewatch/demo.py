@@ -1,0 +1,341 @@
+"""`wastewatch demo`: broker (embedded unless configured), store, ingest and plant simulator in one process.
+
+Each part is a component with `start`/`stop`; they start in order and stop in reverse, so the alert
+worker and the API can join the list later without touching the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from types import FrameType
+from typing import Protocol, TextIO
+
+from ingest.worker import IngestCounts, IngestWorker
+from simulators.publisher import Mode, PublishError, PublishProgress, PublishSummary, run_simulator
+from wastewatch.embedded_broker import EmbeddedBroker
+from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_catalog
+from wastewatch.servers import free_port
+from wastewatch.settings import Settings
+from wastewatch.store import Store, open_store
+from wastewatch.store.sqlite import SqliteStore
+
+logger = logging.getLogger(__name__)
+
+MQTT_DEFAULT_PORT = 1883
+# The simulation starts this far in the past, so the demo opens with a whole plant day (24 min at speed 60).
+LEAD_S = 86_400.0
+STATUS_EVERY_S = 1.0
+PLAIN_STATUS_EVERY_S = 5.0
+SIMULATOR_ACK_TIMEOUT_S = 10.0
+
+
+class Component(Protocol):
+    """One running part of the demo."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class BrokerComponent:
+    """The embedded amqtt broker on 127.0.0.1:1883, or on a free port when 1883 is taken."""
+
+    name = "broker"
+
+    def __init__(self) -> None:
+        self._broker: EmbeddedBroker | None = None
+
+    @property
+    def url(self) -> str:
+        if self._broker is None:
+            raise RuntimeError("the embedded broker has not started")
+        return self._broker.url
+
+    def start(self) -> None:
+        # amqtt (and its `transitions` state machines) log every session change at INFO, burying the demo's lines.
+        for name in ("amqtt", "transitions"):
+            logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+        port = MQTT_DEFAULT_PORT if _port_is_free(MQTT_DEFAULT_PORT) else free_port()
+        try:
+            self._broker = EmbeddedBroker(port).start()
+        except RuntimeError:
+            if port != MQTT_DEFAULT_PORT:
+                raise
+            logger.info("port %s taken after all, using a free port", port)  # lost a race for 1883
+            self._broker = EmbeddedBroker(free_port()).start()
+
+    def stop(self) -> None:
+        if self._broker is not None:
+            self._broker.stop()
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class StoreComponent:
+    """The time-series store; opened by `open_store`, closed last but for the broker."""
+
+    store: Store
+    name: str = "store"
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        self.store.close()
+
+
+@dataclass
+class IngestComponent:
+    worker: IngestWorker
+    name: str = "ingest"
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+class SimulatorComponent:
+    """The plant simulator in a thread: a day's catch-up accelerated, then real time.
+
+    It starts `LEAD_S` in the past and runs at `speed` only until its clock meets the real one, then
+    goes on in real time, so no timestamp ever lies ahead of the wall clock (the ingest dead-letters
+    more than 300 s ahead). `run_simulator` builds its plant model afresh for each run, so the plant
+    state jumps slightly where the catch-up hands over to real time; the demo accepts that seam.
+    """
+
+    name = "simulator"
+
+    def __init__(self, settings: Settings, plant: PlantConfig, *, speed: float, seed: int) -> None:
+        self.settings, self.plant, self.speed, self.seed = settings, plant, speed, seed
+        self.failed = threading.Event()
+        self.error: str | None = None
+        self.sim_ms: int | None = None
+        self.mode = "starting"
+        self.published = 0
+        self._published_before = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="demo-simulator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(SIMULATOR_ACK_TIMEOUT_S + 5)
+
+    def _run(self) -> None:
+        try:
+            self._simulate()
+        except (PublishError, ValueError) as exc:
+            self.error = str(exc)
+            logger.error("simulator failed error=%s", exc)
+            self.failed.set()
+
+    def _simulate(self) -> None:
+        start_ms = round(time.time() * 1000 - LEAD_S * 1000)
+        if self.speed > 1:
+            # Started LEAD_S behind, a clock running `speed` times faster meets the wall clock after
+            # LEAD_S / (speed - 1) real seconds, having covered LEAD_S * speed / (speed - 1) simulated ones.
+            # Start-up delays only make it later, never ahead.
+            catch_up_s = LEAD_S * self.speed / (self.speed - 1)
+            self._publish(start_ms, "accelerated", catch_up_s)
+            if self._stop.is_set():
+                return
+            start_ms += round(catch_up_s * 1000)
+            self._publish(start_ms, "realtime", None)
+        else:
+            self._publish(start_ms, "accelerated", None)  # at speed <= 1 it never catches up with the wall clock
+
+    def _publish(self, start_ms: int, mode: Mode, duration_s: float | None) -> PublishSummary:
+        broker = self.settings.broker
+        assert broker is not None  # run_demo sets the URL before the simulator is built
+        self.mode = f"x{self.speed:g}" if mode == "accelerated" else "real time"
+        self.sim_ms = start_ms
+        summary = run_simulator(
+            broker, self.plant, seed=self.seed, start_ms=start_ms, mode=mode,
+            speed=self.speed, duration_s=duration_s, protocol=self.settings.mqtt_protocol,
+            ca_file=self.settings.mqtt_ca_file, stop_event=self._stop, on_progress=self._progress,
+            ack_timeout_s=SIMULATOR_ACK_TIMEOUT_S,
+        )
+        self._published_before += summary.published
+        self.published = self._published_before
+        return summary
+
+    def _progress(self, progress: PublishProgress) -> None:
+        self.sim_ms = progress.sim_ms
+        self.published = self._published_before + progress.published
+
+
+class _Stack:
+    """Started components, stopped in reverse; one failing stop does not keep the others running."""
+
+    def __init__(self) -> None:
+        self._started: list[Component] = []
+
+    def start(self, component: Component) -> None:
+        component.start()
+        self._started.append(component)
+
+    def stop_all(self) -> None:
+        while self._started:
+            component = self._started.pop()
+            try:
+                component.stop()
+            except Exception:
+                logger.exception("stopping a demo component failed component=%s", component.name)
+
+
+def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
+    """Ctrl-C and SIGTERM set `stop`; returns a function restoring the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may set handlers; the caller sets `stop` itself
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def _describe_broker(settings: Settings, embedded: bool) -> str:
+    broker = settings.broker
+    assert broker is not None
+    scheme = "mqtts" if broker.tls else "mqtt"  # the URL without its credentials
+    kind = "embedded amqtt" if embedded else "external"
+    return f"{scheme}://{broker.host}:{broker.port} ({kind}, MQTT {settings.mqtt_protocol})"
+
+
+def _describe_store(store: Store, settings: Settings) -> str:
+    if isinstance(store, SqliteStore):
+        return f"SQLite {store.path.resolve()}"
+    return f"InfluxDB {settings.influx_url} database {settings.influx_database}"
+
+
+def _status_line(sim: SimulatorComponent, counts: IngestCounts, zone: tzinfo) -> str:
+    clock = "-"
+    if sim.sim_ms is not None:
+        clock = datetime.fromtimestamp(sim.sim_ms / 1000, zone).strftime("%m-%d %H:%M")
+    return (
+        f"received {counts.received} | written {counts.written} | dead-lettered {counts.dead_lettered} | "
+        f"spool batches {counts.spool_batches} | plant {clock} {sim.mode} | published {sim.published}"
+    )
+
+
+def _report_until_stopped(
+    stop: threading.Event, sim: SimulatorComponent, ingest: IngestWorker, zone: tzinfo, out: TextIO
+) -> None:
+    """A status line every second, rewritten in place on a terminal; a plain line every 5 s otherwise."""
+    tty = out.isatty()
+    every_ticks = 1 if tty else round(PLAIN_STATUS_EVERY_S / STATUS_EVERY_S)
+    ticks = width = 0
+    while not stop.wait(STATUS_EVERY_S) and not sim.failed.is_set():
+        ticks += 1
+        if ticks % every_ticks:
+            continue
+        line = _status_line(sim, ingest.counts(), zone)
+        if tty:
+            # A line longer than the terminal wraps, and `\r` would then only rewrite its last part.
+            line = line[: shutil.get_terminal_size().columns - 1]
+            out.write("\r" + line.ljust(width))
+            width = len(line)
+        else:
+            out.write(line + "\n")
+        out.flush()
+    if tty and width:
+        out.write("\n")
+
+
+@dataclass
+class _Running:
+    settings: Settings
+    store: Store
+    worker: IngestWorker
+    simulator: SimulatorComponent
+
+
+def _start_all(settings: Settings, catalog: PlantCatalog, plant: PlantConfig, stack: _Stack, *, speed: float, seed: int) -> _Running:
+    if settings.mqtt_url is None:
+        broker = BrokerComponent()
+        stack.start(broker)
+        # amqtt speaks MQTT 3.1.1 only, so every client of the embedded broker does too.
+        settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_protocol": "3.1.1"})
+    store = open_store(settings)
+    stack.start(StoreComponent(store))
+    worker = IngestWorker(settings, catalog, store)
+    stack.start(IngestComponent(worker))
+    simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed)
+    stack.start(simulator)
+    return _Running(settings, store, worker, simulator)
+
+
+def _print_banner(running: _Running, plant: PlantConfig, *, embedded: bool, speed: float, seed: int, out: TextIO) -> None:
+    settings = running.settings
+    data_dir = settings.data_dir.resolve()
+    print(f"MQTT broker:  {_describe_broker(settings, embedded)}", file=out)
+    print(f"store:        {_describe_store(running.store, settings)}", file=out)
+    print(f"plant:        {plant.id} ({plant.name}), time zone {plant.timezone}", file=out)
+    print(f"simulator:    speed {speed:g} (simulated s per real s), seed {seed}, from {LEAD_S / 3600:g} h ago", file=out)
+    print(f"data dir:     {data_dir}", file=out)
+    print(f"dead letters: {data_dir / 'deadletters.sqlite3'} (list them: wastewatch deadletters)", file=out)
+    print("running; Ctrl-C stops", file=out, flush=True)
+
+
+def run_demo(settings: Settings, *, speed: float = 60.0, seed: int = 1, stop_event: threading.Event | None = None) -> int:
+    """Run the demo until Ctrl-C/SIGTERM (or `stop_event`); 0 on a clean stop, 1 when the simulator failed."""
+    if speed <= 0:
+        print("wastewatch demo: --speed must be positive", file=sys.stderr)
+        return 2
+    catalog = load_catalog(settings.plant_config)
+    plant = next(iter(catalog), None)
+    if plant is None:
+        raise PlantConfigError("the plant catalogue is empty")
+    stop = stop_event or threading.Event()
+    restore_signals = _install_signal_handlers(stop)
+    stack = _Stack()
+    started = time.monotonic()
+    out = sys.stdout
+    try:
+        running = _start_all(settings, catalog, plant, stack, speed=speed, seed=seed)
+        _print_banner(running, plant, embedded=settings.mqtt_url is None, speed=speed, seed=seed, out=out)
+        _report_until_stopped(stop, running.simulator, running.worker, plant.zone, out)
+    finally:
+        stack.stop_all()
+        restore_signals()
+    sim, counts = running.simulator, running.worker.counts()
+    outcome = f"failed ({sim.error})" if sim.failed.is_set() else "stopped"
+    print(
+        f"demo {outcome} after {time.monotonic() - started:.0f} s: published {sim.published}, received {counts.received}, "
+        f"written {counts.written}, dead-lettered {counts.dead_lettered}, spool batches {counts.spool_batches}",
+        file=out,
+        flush=True,
+    )
+    return 1 if sim.failed.is_set() else 0
