@@ -1,13 +1,16 @@
 """The operator and the PLC: phase transitions (domain.md §8.4), burner and fan control, and feeding.
 
-Feeding is gated the way P.56 and the Québec rule require: no batch until the secondary chamber has
-held >= 1000 degC for the hold time, and none while it is below 1000 degC, its burner is out or the
-ID fan is stopped. The `startup_feed` fault is the one deliberate breach of that interlock; the other
-batch faults (wet, oversized, door puff) change the first batch fed inside their window.
+Feeding is gated the way P.56 and the Québec rule require, on what the PLC *measures* (the readings
+as published, noise included), since that is all the operator and the alert rules can see: no batch
+until the measured secondary has held >= 1000 degC for the hold time, and none while it reads below
+1000 degC, the primary reads below 800 degC, the secondary burner is out or the ID fan is stopped.
+The `startup_feed` fault is the one deliberate breach of that interlock; the other batch faults
+(wet, oversized, door puff) change the first batch fed inside their window.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from random import Random
@@ -19,8 +22,13 @@ from simulators.schedule import OperatingSchedule
 
 FeedKind = Literal["normal", "wet", "overcharge", "door_puff", "startup"]
 SECONDARY_MIN_C = 1000.0
-PRIMARY_BURNER_ON_C = 800.0
-PRIMARY_BURNER_OFF_C = 840.0
+PRIMARY_MIN_C = 800.0
+PRIMARY_FEED_MARGIN_C = 10.0  # the operator does not feed on a primary a noise step above its minimum
+# The auxiliary burner's band sits above the legal 800 degC, so the chamber stays above it while burning.
+PRIMARY_BURNER_ON_C = 820.0
+PRIMARY_BURNER_OFF_C = 845.0
+# What the operator's feed permit and the primary burner controller read: the PLC's measurements.
+PLC_INPUTS = frozenset({"t_primary", "t_secondary", "burner_secondary", "id_fan"})
 COLD_BELOW_C = 200.0
 DOOR_OPEN_MS = 40_000
 _FORCED_KINDS: dict[str, FeedKind] = {
@@ -43,7 +51,9 @@ class Feed:
 class Operator:
     """Runs the plant through its phases and decides when to charge a batch."""
 
-    def __init__(self, schedule: OperatingSchedule, faults: list[FaultWindow], rng: Random) -> None:
+    def __init__(
+        self, schedule: OperatingSchedule, faults: list[FaultWindow], rng: Random, *, sample_period_s: float = 10.0
+    ) -> None:
         self._schedule = schedule
         self._rng = rng
         self._trips = [f for f in faults if f.name == "burner_trip"]
@@ -56,15 +66,35 @@ class Operator:
         self._next_batch_ms = 0
         self._door_until_ms = 0
         self._primary_burner_on = False
+        self._measured: dict[str, float] = {}
+        self._measured_hot_since_ms: int | None = None
+        self._measured_hold_done = False
+        # The hold is judged one sample late: the reading that completes it must be out before the batch.
+        self._hold_ms = round((schedule.hold_s + sample_period_s) * 1000)
+
+    def observe(self, t_ms: int, sensor_id: str, value: float) -> None:
+        """A valid reading of a PLC input, as the instrument reported it at `t_ms`."""
+        if sensor_id not in PLC_INPUTS:
+            return
+        self._measured[sensor_id] = value
+        if sensor_id == "t_secondary":
+            if value < SECONDARY_MIN_C:
+                self._measured_hot_since_ms = None
+            elif self._measured_hot_since_ms is None:
+                self._measured_hot_since_ms = t_ms
 
     def update(self, t_ms: int, local: datetime, values: dict[str, float]) -> Feed | None:
-        """Advance the phase and controls to `t_ms` given the true process values; maybe charge a batch."""
+        """Advance the phase to `t_ms` given the true process values, and the controls given the
+        measured ones; maybe charge a batch."""
         self._advance_phase(t_ms, local, values["t_secondary"])
-        self._set_controls(t_ms, values["t_primary"])
-        feed = self._feed(t_ms, values["t_secondary"])
+        hot_since_ms = self._measured_hot_since_ms
+        if hot_since_ms is not None and t_ms - hot_since_ms >= self._hold_ms:
+            self._measured_hold_done = True
+        self._set_controls(t_ms)
+        feed = self._feed(t_ms)
         if feed is not None:
             self._door_until_ms = t_ms + DOOR_OPEN_MS
-            self._set_controls(t_ms, values["t_primary"])
+            self._set_controls(t_ms)
         return feed
 
     def _advance_phase(self, t_ms: int, local: datetime, t_secondary: float) -> None:
@@ -72,6 +102,7 @@ class Operator:
         phase = self.phase
         if phase in (Phase.COLD, Phase.SHUTDOWN) and hot:
             phase, self._hold_since_ms = Phase.PREHEAT, None
+            self._measured_hold_done = False  # every start-up holds the secondary again
         elif phase == Phase.SHUTDOWN and t_secondary < COLD_BELOW_C:
             phase = Phase.COLD
         elif phase in (Phase.PREHEAT, Phase.READY) and not hot:
@@ -96,7 +127,8 @@ class Operator:
             phase = Phase.SHUTDOWN
         self.phase = phase
 
-    def _set_controls(self, t_ms: int, t_primary: float) -> None:
+    def _set_controls(self, t_ms: int) -> None:
+        t_primary = self._measured.get("t_primary", -math.inf)
         tripped = {f.text("burner") for f in self._trips if f.contains(t_ms)}
         fan = self.phase != Phase.COLD and not any(f.contains(t_ms) for f in self._fan_failures)
         hot = self.phase in HOT_PHASES
@@ -119,14 +151,25 @@ class Operator:
             feed_door=t_ms < self._door_until_ms,
         )
 
-    def feed_permitted(self, t_secondary: float) -> bool:
-        c = self.controls
-        return self.phase == Phase.BURNING and t_secondary >= SECONDARY_MIN_C and c.burner_secondary and c.id_fan
+    def feed_permitted(self) -> bool:
+        """Whether the PLC permits a batch now: the burner and fan it drives run, and the last
+        readings it published say so too (the alert rules judge the batch on those)."""
+        c, m = self.controls, self._measured
+        return (
+            self.phase == Phase.BURNING
+            and c.burner_secondary
+            and c.id_fan
+            and self._measured_hold_done
+            and m.get("t_secondary", -math.inf) >= SECONDARY_MIN_C
+            and m.get("t_primary", -math.inf) >= PRIMARY_MIN_C + PRIMARY_FEED_MARGIN_C
+            and m.get("burner_secondary", 0.0) >= 0.5
+            and m.get("id_fan", 0.0) >= 0.5
+        )
 
-    def _feed(self, t_ms: int, t_secondary: float) -> Feed | None:
+    def _feed(self, t_ms: int) -> Feed | None:
         """The next scheduled batch when feeding is permitted; a batch fault changes that batch.
         `startup_feed` instead charges one batch at the first moment feeding is *not* permitted."""
-        permitted = self.feed_permitted(t_secondary)
+        permitted = self.feed_permitted()
         breach = self.phase in HOT_PHASES and not permitted and self.controls.id_fan
         for index, window in enumerate(self._forced):
             if index in self._fired or not window.contains(t_ms):

@@ -158,14 +158,27 @@ def _pace(mode: Mode, speed: float) -> float | None:
     raise ValueError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
 
 
+def lead_over_wall_clock_s(start_ms: int, duration_s: float | None, pace: float | None, now_s: float) -> float:
+    """The most simulated time will run ahead of the wall clock during a run starting at `now_s`.
+
+    Simulated time minus wall time changes linearly while paced, so the lead is largest at the
+    start or at the end. A back-fill (`pace` None) publishes everything almost at once, so its end
+    is stamped about `now_s`. An open-ended run is judged by its start only.
+    """
+    lead_at_start_s = start_ms / 1000 - now_s
+    if duration_s is None:
+        return lead_at_start_s
+    wall_duration_s = 0.0 if pace is None else duration_s / pace
+    lead_at_end_s = lead_at_start_s + duration_s - wall_duration_s
+    return max(lead_at_start_s, lead_at_end_s)
+
+
 def _warn_future(start_ms: int, duration_s: float | None, pace: float | None) -> None:
-    if duration_s is None or pace == 1.0:
-        return
-    ahead_s = (start_ms / 1000 + duration_s) - time.time()
+    ahead_s = lead_over_wall_clock_s(start_ms, duration_s, pace, time.time())
     if ahead_s > MAX_FUTURE_S:
         logger.warning(
             "simulated time runs %.0f s ahead of the wall clock; the ingest rejects timestamps more than %.0f s "
-            "ahead, so start the run earlier (start_ms <= now - duration)", ahead_s, MAX_FUTURE_S,
+            "ahead, so start the run at least %.0f s earlier", ahead_s, MAX_FUTURE_S, ahead_s - MAX_FUTURE_S,
         )
 
 

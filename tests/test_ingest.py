@@ -41,11 +41,12 @@ def test_every_valid_reading_stored_once_and_bad_ones_dead_lettered(settings_for
         ]
         publish_all(settings_for().mqtt_url, good + bad + duplicates + [batch])
         wait_until(
-            lambda: stored_count(influx_store) == 3000 and sum(worker.dead_letters.counts().values()) == 4,
+            lambda: stored_count(influx_store) == 3000
+            and stored_count(influx_store, "batch", "mass_kg") == 1
+            and sum(worker.dead_letters.counts().values()) == 4,
             timeout_s=30,
             what="all stored",
         )
-        assert stored_count(influx_store, "batch", "mass_kg") == 1
         assert worker.dead_letters.counts() == {
             "malformed_json": 1,
             "unknown_sensor": 1,

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,12 +102,14 @@ def test_ingest_sigkilled_mid_batch_loses_and_doubles_nothing(tmp_path, own_brok
     try:
         # The first run subscribes; wait for its session before publishing.
         wait_until(lambda: b"subscribed" in (tmp_path / "ingest.log").read_bytes(), timeout_s=20)
-        publish_all(own_broker.url, reading_messages(total, start_ms=recent_ms()))
+        publisher = threading.Thread(target=publish_all, args=(own_broker.url, reading_messages(total, start_ms=recent_ms())))
+        publisher.start()  # still publishing when the ingest is killed: the kill lands mid-stream
         wait_until(lambda: stored_count(influx_store) > 0, timeout_s=30, what="some written")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         assert stored_count(influx_store) < total, "killed too late to be mid-stream"
         proc = _start_ingest(env, tmp_path / "ingest.log")
+        publisher.join(timeout=120)
         wait_until(lambda: stored_count(influx_store) == total, timeout_s=120, what="all stored after restart")
     finally:
         proc.terminate()

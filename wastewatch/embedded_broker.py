@@ -11,6 +11,7 @@ import asyncio
 import logging
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
 from amqtt.broker import Broker
 
@@ -23,11 +24,11 @@ class EmbeddedBroker:
     def __init__(self, port: int) -> None:
         self.port = port
         self._loop = asyncio.new_event_loop()
-        config = {
+        self._config: dict[str, Any] = {
             "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
         }
-        self._broker = Broker(config, loop=self._loop)
+        self._broker: Broker | None = None
         self._thread = threading.Thread(target=self._run, name="embedded-broker", daemon=True)
         self._started = threading.Event()
         self._error: BaseException | None = None
@@ -36,16 +37,34 @@ class EmbeddedBroker:
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
+    async def _start_broker(self) -> None:
+        # Built here, on the broker's own loop: amqtt's Broker.__init__ binds its shutdown future to
+        # the current thread's event loop, and built in the caller's thread shutdown() never saw it
+        # resolve, so stop() always ran into its timeout.
+        self._broker = Broker(self._config, loop=self._loop)
+        await self._broker.start()
+
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         try:
-            self._loop.run_until_complete(self._broker.start())
+            self._loop.run_until_complete(self._start_broker())
         except BaseException as exc:  # reported to start() in the caller's thread
             self._error = exc
             self._started.set()
+            self._close_loop()
             return
         self._started.set()
         self._loop.run_forever()
+        self._close_loop()
+
+    def _close_loop(self) -> None:
+        # Tasks amqtt leaves behind (a client still connected at stop) are cancelled, not destroyed pending.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     def start(self, timeout_s: float = 10.0) -> EmbeddedBroker:
         self._thread.start()
@@ -55,10 +74,13 @@ class EmbeddedBroker:
         return self
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
-        try:
-            future.result(timeout_s)
-        except (FutureTimeout, Exception) as exc:  # a slow shutdown must not hang the demo's exit
-            logger.debug("embedded broker shutdown incomplete: %r", exc)
+        if not self._thread.is_alive():  # never started, or start() failed and the thread has ended
+            return
+        if self._broker is not None:
+            future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
+            try:
+                future.result(timeout_s)
+            except (FutureTimeout, Exception) as exc:  # a slow shutdown must not hang the demo's exit
+                logger.debug("embedded broker shutdown incomplete: %r", exc)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout_s)

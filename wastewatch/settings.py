@@ -85,6 +85,48 @@ class Settings(BaseSettings):
     plant_config: Path | None = Field(default=None, description="plant YAML file; unset: the bundled Kotim plant")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log level")
 
+    # --- alert worker (`wastewatch alerts`) ---------------------------------------------------------
+    alerts_db_url: str | None = Field(
+        default=None, description="alert database, sqlite:///path (WAL); unset: sqlite under data_dir/alerts.sqlite3"
+    )
+    alerts_client_id: str = Field(default="wastewatch-alerts", description="fixed MQTT client id of the alert worker")
+    alerts_rules_file: Path | None = Field(default=None, description="alert rule YAML; unset: the bundled rules of each plant")
+    alerts_clock: Literal["wall", "data"] = Field(
+        default="wall", description="evaluation time: the wall clock, or the newest data time seen (replays, the demo)"
+    )
+    alerts_tick_interval_s: float = Field(default=5.0, gt=0, le=60, description="how often tolerances and silences are checked")
+    alerts_language: Literal["id", "en"] = Field(default="id", description="first language of notification texts")
+    alerts_public_url: str = Field(default="http://localhost:8000", description="base of the alert link in notifications")
+    alerts_routes: str = Field(
+        default="operators=mqtt,log;agency=webhook>email;escalation=email",
+        description="audience=channel,… ; a>b fails over from a to b; channels: webhook, email, mqtt, log",
+    )
+    alerts_agency_categories: str = Field(
+        default="regulatory", description="categories the agency gets besides every critical alert (comma-separated)"
+    )
+    alerts_webhook_url: str | None = Field(default=None, description="webhook receiving signed JSON notifications")
+    alerts_webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the webhook signature")
+    alerts_webhook_timeout_s: float = Field(default=5.0, gt=0, description="webhook HTTP timeout")
+    alerts_smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications")
+    alerts_smtp_port: int = Field(default=587, ge=1, le=65_535, description="SMTP port")
+    alerts_smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
+    alerts_smtp_user: str | None = Field(default=None, description="SMTP login user")
+    alerts_smtp_password: SecretStr | None = Field(default=None, description="SMTP login password")
+    alerts_smtp_from: str = Field(default="wastewatch@localhost", description="sender address of alert e-mails")
+    alerts_smtp_to: str | None = Field(default=None, description="recipients of alert e-mails (comma-separated)")
+    alerts_smtp_timeout_s: float = Field(default=10.0, gt=0, description="SMTP timeout")
+    alerts_retry_base_s: float = Field(default=1.0, gt=0, description="first retry delay; doubles per attempt")
+    alerts_retry_max_s: float = Field(default=300.0, gt=0, description="longest retry delay")
+    alerts_failover_after_attempts: int = Field(default=3, ge=1, description="failed attempts before the next channel")
+    alerts_escalation_after_min: float = Field(
+        default=15.0, ge=0, description="critical alert unacknowledged this long: re-sent to escalation; 0 turns it off"
+    )
+    alerts_escalation_levels: int = Field(default=2, ge=0, description="escalations per alert, one every escalation_after_min")
+    alerts_rate_limit_count: int = Field(default=20, ge=1, description="notifications per channel per rate window")
+    alerts_rate_limit_window_s: float = Field(default=600.0, gt=0, description="rate-limit window per channel")
+    alerts_flap_count: int = Field(default=4, ge=2, description="raises within flap_window_s that make an alert flapping")
+    alerts_flap_window_s: float = Field(default=3600.0, gt=0, description="flapping detection window")
+
     @field_validator("mqtt_url")
     @classmethod
     def _check_mqtt_url(cls, value: str | None) -> str | None:
