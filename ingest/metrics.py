@@ -25,4 +25,11 @@ class IngestMetrics:
         )
 
     def serve(self, port: int, addr: str = "0.0.0.0") -> None:
-        start_http_server(port, addr=addr, registry=self.registry)
+        """Serve /metrics on a background thread until `close()`."""
+        self._server, _ = start_http_server(port, addr=addr, registry=self.registry)
+
+    def close(self) -> None:
+        server = getattr(self, "_server", None)
+        if server is not None:
+            server.shutdown()
+            server.server_close()

@@ -125,6 +125,7 @@ class IngestWorker:
         self._writer_thread.join(timeout=5)
         self._client.disconnect()
         self._client.loop_stop()
+        self.metrics.close()
         self.spool.close()
         self.dead_letters.close()
         logger.info("ingest stopped")

@@ -20,6 +20,8 @@ from wastewatch.store.lineprotocol import encode_point
 
 logger = logging.getLogger(__name__)
 
+SPOOL_WARN_LEVELS = (0.5, 0.8, 0.95)
+
 
 class Backoff:
     """Capped exponential back-off with full jitter; honours a server's Retry-After."""
@@ -58,6 +60,7 @@ class DurableWriter:
         self._drain_backoff = Backoff()
         self._next_drain_at = 0.0
         self._full_warned = False
+        self._warned_level = 0.0
 
     def write(self, points: Sequence[Point]) -> None:
         """Make `points` durable. Blocks (back-pressure) while the store is down and the spool is full."""
@@ -80,6 +83,7 @@ class DurableWriter:
         self.metrics.spool_full.set(0)
         self._full_warned = False
         self._update_spool_gauges()
+        self._warn_fill_level()
 
     def drain(self, force: bool = False) -> None:
         """Write spooled batches to the store, oldest first, until it fails or the spool is empty."""
@@ -132,6 +136,17 @@ class DurableWriter:
             return
         self.metrics.write_latency.observe(time.perf_counter() - started)
         self.metrics.points_written.inc(len(points))
+
+    def _warn_fill_level(self) -> None:
+        """Warn once each time the spool passes 50 %, 80 % and 95 % of its bound."""
+        share = self.spool.bytes / self.spool.max_bytes
+        level = max((mark for mark in SPOOL_WARN_LEVELS if share >= mark), default=0.0)
+        if level > self._warned_level:
+            logger.warning(
+                "spool filling while the store is down: %d%% of its bound used bytes=%s batches=%s",
+                round(share * 100), self.spool.bytes, self.spool.batches,
+            )
+        self._warned_level = level
 
     def _update_spool_gauges(self) -> None:
         self.metrics.spool_batches.set(self.spool.batches)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
+from wastewatch.servers import free_port
 from wastewatch.store.influx import InfluxStore
 
 T0 = 1_795_000_000_000
@@ -74,3 +77,25 @@ def test_ingest_resumes_its_session_and_gets_what_was_published_while_it_was_awa
         wait_until(lambda: stored_count(influx_store) == 500, timeout_s=30, what="queued messages stored")
     finally:
         second.stop()
+
+
+def test_self_metrics_are_served_in_prometheus_format(settings_for, influx_store, catalog):
+    port = free_port()
+    settings = settings_for(influx_store, metrics_port=port, ingest_max_age_days=30)
+    worker = IngestWorker(settings, catalog, influx_store, clock=lambda: (T0 + 3_600_000) / 1000)
+    worker.start()
+    try:
+        wait_until(worker.connected.is_set)
+        publish_all(settings.mqtt_url, reading_messages(50) + [("plants/kotim/sensors/o2", b"[")])
+        wait_until(lambda: stored_count(influx_store) == 50)
+
+        def scrape() -> str | None:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            return text if "wastewatch_ingest_points_written_total 50.0" in text else None
+
+        body = wait_until(scrape, what="metrics with 50 points written")
+        assert 'wastewatch_ingest_dead_letters_total{reason="malformed_json"} 1.0' in body
+        assert "wastewatch_ingest_spool_batches 0.0" in body
+        assert "wastewatch_ingest_write_latency_seconds_count" in body
+    finally:
+        worker.stop()

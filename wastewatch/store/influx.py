@@ -82,6 +82,23 @@ class InfluxStore:
         if not points:
             return
         body = gzip.compress(encode_points(list(points)), compresslevel=1)
+        try:
+            self._post_write(body)
+        except StoreRejected as exc:
+            # A missing database is not bad data: InfluxDB was reset or started empty. Create it and
+            # write again; if it still cannot be written, report the store unavailable, never the points bad.
+            if "database not found" not in str(exc):
+                raise
+            logger.warning("database=%s missing on the server, creating it", self.database)
+            self.ensure_database()
+            try:
+                self._post_write(body)
+            except StoreRejected as again:
+                if "database not found" in str(again):
+                    raise StoreUnavailable(str(again)) from again
+                raise
+
+    def _post_write(self, body: bytes) -> None:
         self._request(
             "POST",
             "/write",
