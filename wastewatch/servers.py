@@ -14,23 +14,14 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import httpx
 
-# The broker settings the project recommends (README "Broker settings"); tests and benchmarks use them too.
-MOSQUITTO_TUNING = """\
-persistence true
-autosave_interval 60
-# QoS 1 messages held per client beyond those in flight. Mosquitto's default of 1000 silently drops
-# the rest when a consumer falls behind or is offline: far too few for a plant back-filling a day.
-max_queued_messages 10000000
-max_queued_bytes 0
-# In-flight window per MQTT 3.1.1 client (MQTT 5 clients ask for their own). The ingest acknowledges
-# a message only once it is durable, a batch at a time: with Mosquitto's default of 20 it could
-# only ever hold 20 messages per write. 10000 lets it fill 5000-line batches without stalling.
-max_inflight_messages 10000
-"""
+# The broker settings the project recommends (README "Broker settings that matter"): the same file
+# is mounted into Mosquitto by docker-compose.yml, and used by the tests and benchmarks.
+MOSQUITTO_TUNING = Path(str(resources.files("wastewatch") / "brokers" / "mosquitto-tuning.conf")).read_text()
 
 
 def free_port() -> int:
