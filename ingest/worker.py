@@ -164,9 +164,10 @@ class IngestWorker:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         now = self._clock()
         self._counts["received"] += 1
-        decoded = decode_message(message.topic, message.payload, self.catalog, int(now * 1000), self._limits)
+        payload = bytes(message.payload)
+        decoded = decode_message(message.topic, payload, self.catalog, int(now * 1000), self._limits)
         for rejection in decoded.rejections:
-            self.dead_letters.add(int(now * 1000), message.topic, rejection.reason, rejection.detail, message.payload)
+            self.dead_letters.add(int(now * 1000), message.topic, rejection.reason, rejection.detail, payload)
             self.metrics.dead_letters.labels(rejection.reason).inc()
             self._counts["dead"] += 1
         full = None

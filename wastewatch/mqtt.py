@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -66,7 +67,7 @@ def make_client(
     """A paho client for `broker`, not yet connected. `persistent` keeps the session across reconnects."""
     version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
     client = _Client(
-        mqtt.CallbackAPIVersion.VERSION2,
+        CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=version,
         clean_session=None if version == mqtt.MQTTv5 else not persistent,
@@ -82,7 +83,7 @@ def make_client(
 
 def connect_properties(*, persistent: bool, receive_maximum: int | None = None) -> Properties | None:
     """MQTT 5 CONNECT properties: session expiry for a persistent session, and our in-flight window."""
-    props = Properties(PacketTypes.CONNECT)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     if persistent:
         props.SessionExpiryInterval = SESSION_EXPIRY_S
     if receive_maximum is not None:
