@@ -134,7 +134,7 @@ def database_path(settings: Settings) -> Path:
     if parts.scheme != "sqlite" or not parts.path:
         raise AlertDatabaseError(f"WASTEWATCH_ALERTS_DB_URL must be sqlite:///path, not {settings.alerts_db_url!r}")
     # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy reads them
-    return Path(parts.path[1:] if parts.path.startswith("//") is False else parts.path[1:])
+    return Path(parts.path[1:])
 
 
 def open_database(settings: Settings) -> Database:

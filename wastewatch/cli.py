@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from alerts.database import AlertDatabaseError
 from wastewatch.plant import PlantConfigError
 from wastewatch.settings import Settings, SettingsError, describe_settings, load_settings
 
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl = add("deadletters", "Show the dead-letter record: counts by reason and the newest entries.", cmd_deadletters, COMMON)
     dl.add_argument("--reason", help="only this reason")
     dl.add_argument("--limit", type=int, default=20, help="how many entries (default 20)")
+    from alerts.cli import add_arguments as add_alert_arguments
+
+    add_alert_arguments(sub)
     sim = add(
         "simulate",
         "Run the plant simulator: publish a plausible plant over MQTT in real time, accelerated, or as a back-fill.",
@@ -145,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings)
     try:
         return int(args.func(args, settings))
-    except (SettingsError, PlantConfigError) as exc:
+    except (SettingsError, PlantConfigError, AlertDatabaseError) as exc:
         print(f"wastewatch: {exc}", file=sys.stderr)
         return 2
 

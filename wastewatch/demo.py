@@ -19,6 +19,8 @@ from datetime import datetime, tzinfo
 from types import FrameType
 from typing import Protocol, TextIO
 
+from alerts.clock import DataClock
+from alerts.service import AlertsComponent, change_printer
 from ingest.worker import IngestCounts, IngestWorker
 from simulators.publisher import Mode, PublishError, PublishProgress, PublishSummary, run_simulator
 from wastewatch.embedded_broker import EmbeddedBroker
@@ -292,6 +294,8 @@ def _start_all(settings: Settings, catalog: PlantCatalog, plant: PlantConfig, st
     stack.start(StoreComponent(store))
     worker = IngestWorker(settings, catalog, store)
     stack.start(IngestComponent(worker))
+    # The demo replays a plant day faster than real time, so the alert worker keeps time by the data.
+    stack.start(AlertsComponent(settings, catalog, store, clock=DataClock(idle_speed=1.0), on_change=change_printer(sys.stdout)))
     simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed)
     stack.start(simulator)
     return _Running(settings, store, worker, simulator)

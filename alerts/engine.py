@@ -1,0 +1,180 @@
+"""The worker's in-memory evaluation: every plant's operating state and every rule state, advanced by
+records and by ticks on a fixed grid of the evaluation clock. No I/O: the worker persists what
+`dirty_items` returns and restores it with `restore`.
+
+Per record (the order `tests/test_alert_evaluate.py::replay` uses): ticks due up to its time, the
+record folded into the plant's signals, the plant state settled (a change is evaluated before the
+record that caused it), then the record itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ValidationError
+
+from alerts.dispatch import RuleBook
+from alerts.events import AlertEvent
+from alerts.observations import Observation, Tick
+from alerts.plant_state import (
+    OperatingState,
+    PlantSignals,
+    PlantState,
+    PlantStateConfig,
+    PlantStateTransition,
+    observe_signal,
+    settle,
+)
+from alerts.rule_state import RuleState
+from alerts.rules import RuleSet
+from wastewatch.records import Batch, Reading, Record
+
+logger = logging.getLogger(__name__)
+
+MAX_CATCH_UP_TICKS = 1000  # after a long stop, tick this many grid steps, then once at the present
+RULE, PLANT = "rule", "plant"
+
+
+class PlantTrack(BaseModel):
+    """A plant's operating state and the signals it is derived from (persisted as one JSON row)."""
+
+    state: PlantState
+    signals: PlantSignals
+
+
+@dataclass(slots=True)
+class Step:
+    events: list[AlertEvent] = field(default_factory=list)
+    transitions: list[PlantStateTransition] = field(default_factory=list)
+
+    def extend(self, other: Step) -> None:
+        self.events.extend(other.events)
+        self.transitions.extend(other.transitions)
+
+
+def plant_key(plant: str) -> str:
+    return f"plant:{plant}"
+
+
+class Engine:
+    def __init__(self, rulesets: Iterable[RuleSet], tick_interval_ms: int) -> None:
+        rulesets = list(rulesets)
+        self.book = RuleBook([rule for rs in rulesets for rule in rs.rules])
+        self.configs: dict[str, PlantStateConfig] = {rs.plant: rs.plant_state for rs in rulesets}
+        self.states: dict[str, RuleState] = self.book.initial_states()
+        self.plants: dict[str, PlantTrack] = {}
+        self.tick_interval_ms = tick_interval_ms
+        self.next_tick_ms: int | None = None
+        self.last_ms: int | None = None
+        self._dirty: set[str] = set()
+
+    # -- persistence ---------------------------------------------------------------------------------
+
+    def restore(self, saved: Mapping[str, tuple[str, str]]) -> int:
+        """Load persisted states; a state of a rule that no longer exists, or no longer parses, starts fresh."""
+        restored = 0
+        for key, (kind, text) in saved.items():
+            try:
+                if kind == RULE and key in self.states:
+                    self.states[key] = RuleState.model_validate_json(text)
+                    restored += 1
+                elif kind == PLANT:
+                    track = PlantTrack.model_validate_json(text)
+                    if track.state.plant in self.configs:
+                        self.plants[track.state.plant] = track
+                        restored += 1
+            except ValidationError as exc:
+                logger.warning("persisted state unreadable, starting it afresh key=%s error=%s", key, exc.errors()[0]["msg"])
+        return restored
+
+    def dirty_items(self) -> list[tuple[str, str, str, str]]:
+        """(key, plant, kind, JSON) of every state changed since `clear_dirty`."""
+        items = []
+        for key in sorted(self._dirty):
+            if key.startswith("plant:"):
+                plant = key[len("plant:"):]
+                items.append((key, plant, PLANT, self.plants[plant].model_dump_json()))
+            else:
+                state = self.states[key]
+                items.append((key, state.plant, RULE, state.model_dump_json()))
+        return items
+
+    def clear_dirty(self) -> None:
+        self._dirty.clear()
+
+    # -- time ----------------------------------------------------------------------------------------
+
+    def start_ticks(self, now_ms: int) -> None:
+        if self.next_tick_ms is None:
+            self.next_tick_ms = now_ms
+
+    def tick_until(self, now_ms: int) -> Step:
+        """Ticks on the grid up to `now_ms` (a long gap: the last grid steps, then one at `now_ms`)."""
+        step = Step()
+        if self.next_tick_ms is None:
+            return step
+        done = 0
+        while self.next_tick_ms <= now_ms and done < MAX_CATCH_UP_TICKS:
+            step.extend(self._tick(self.next_tick_ms))
+            self.next_tick_ms += self.tick_interval_ms
+            done += 1
+        if self.next_tick_ms <= now_ms:
+            step.extend(self._tick(now_ms))
+            self.next_tick_ms = now_ms + self.tick_interval_ms
+        return step
+
+    def _tick(self, now_ms: int) -> Step:
+        step = Step()
+        for plant in list(self.plants):
+            self._settle(plant, now_ms, step)
+        self._evaluate(Tick(), now_ms, step)
+        return step
+
+    # -- records -------------------------------------------------------------------------------------
+
+    def observe(self, record: Record, now_ms: int) -> Step:
+        """Everything one record causes at `now_ms` (never earlier than the last evaluation)."""
+        now_ms = max(now_ms, self.last_ms or now_ms)
+        self.start_ticks(now_ms)
+        step = self.tick_until(now_ms)
+        plant = record.plant
+        if plant not in self.configs:
+            return step
+        if plant not in self.plants:
+            self._begin_plant(plant, now_ms, step)
+        if isinstance(record, (Reading, Batch)):
+            track = self.plants[plant]
+            signals = observe_signal(track.signals, record, now_ms, self.configs[plant])
+            if signals != track.signals:
+                track.signals = signals
+                self._dirty.add(plant_key(plant))
+        self._settle(plant, now_ms, step)
+        self._evaluate(record, now_ms, step)
+        return step
+
+    def _begin_plant(self, plant: str, now_ms: int, step: Step) -> None:
+        # Nothing known yet: the plant counts as cold until its signals say otherwise (domain.md §8.4).
+        state = PlantState(plant=plant, operating=OperatingState.COLD, since_ms=now_ms)
+        self.plants[plant] = PlantTrack(state=state, signals=PlantSignals())
+        self._dirty.add(plant_key(plant))
+        self._evaluate(state, now_ms, step)
+
+    def _settle(self, plant: str, now_ms: int, step: Step) -> None:
+        track = self.plants[plant]
+        state, transitions = settle(track.state, track.signals, now_ms, self.configs[plant])
+        if not transitions:
+            return
+        track.state = state
+        self._dirty.add(plant_key(plant))
+        step.transitions.extend(transitions)
+        self._evaluate(state, now_ms, step)
+
+    def _evaluate(self, observation: Observation, now_ms: int, step: Step) -> None:
+        self.last_ms = max(now_ms, self.last_ms or now_ms)
+        before = self.states
+        after, events = self.book.evaluate(before, observation, now_ms)
+        self._dirty.update(key for key, state in after.items() if before.get(key) is not state)
+        self.states = after
+        step.events.extend(events)

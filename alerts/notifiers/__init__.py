@@ -1,0 +1,69 @@
+"""Notification channels: one module each, the same small interface `send(notification) -> Receipt`.
+
+Exceptions:
+    NotifierError   a channel could not deliver; `retryable` says whether the same send may succeed
+                    later (down, 5xx, timeout) or never will as it is (4xx, refused recipient)
+
+Channels: `webhook` (signed JSON), `mqtt` (plants/{plant}/alerts/{rule}/{subject}), `email` (SMTP),
+`log`, and the internal `annotation` channel that writes alert events to the time-series store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+CHANNELS: tuple[str, ...] = ("webhook", "email", "mqtt", "log")
+INTERNAL_CHANNELS: tuple[str, ...] = ("annotation",)
+
+
+class NotifierError(Exception):
+    """A channel failed to deliver one notification."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the channel said when it took the notification (HTTP status, SMTP reply, MQTT message id)."""
+
+    channel: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One outbox row to deliver: its payload was fixed, in both languages, when the alert changed."""
+
+    outbox_id: int
+    idempotency_key: str
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+
+    @property
+    def language(self) -> str:
+        return str(self.payload.get("language", "id"))
+
+    def text(self, language: str | None = None) -> dict[str, str]:
+        """{"subject": …, "body": …} in `language` (default: the notification's first language)."""
+        texts: dict[str, dict[str, str]] = self.payload.get("text", {})
+        return texts.get(language or self.language) or next(iter(texts.values()), {"subject": self.kind, "body": ""})
+
+    def body_json(self) -> bytes:
+        """The JSON document sent by the webhook and MQTT channels (compact, keys sorted)."""
+        document = {**self.payload, "idempotency_key": self.idempotency_key}
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class Notifier(Protocol):
+    """A channel. `send` returns a receipt or raises `NotifierError`; it never retries by itself."""
+
+    name: str
+
+    def send(self, notification: Notification) -> Receipt: ...
+
+    def close(self) -> None: ...

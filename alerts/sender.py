@@ -1,0 +1,206 @@
+"""The outbox sender: delivers pending rows, in order per alert and channel, with capped exponential
+back-off, failover along the route's chain, per-channel rate limits and "N more suppressed" digests.
+Each channel has its own thread, so a dead or slow channel (a webhook timing out) delays no other.
+
+Every attempt is a `deliveries` row written in the same transaction as the outbox row's new status,
+so after a crash the sender resumes with what is still pending. A crash between a successful send
+and that commit sends the row once more, with the same idempotency key: receivers drop the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from alerts.database import AlertDatabaseError, Database
+from alerts.notifiers import INTERNAL_CHANNELS, Notifier, NotifierError, Receipt
+from alerts.outbox import Delivery, Outbox, OutboxRow, idempotency_key
+from alerts.templates import digest_payload
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SenderPolicy:
+    retry_base_s: float = 1.0
+    retry_max_s: float = 300.0
+    failover_after_attempts: int = 3
+    rate_limit_count: int = 20
+    rate_limit_window_s: float = 600.0
+    language: str = "id"
+
+    def backoff_ms(self, attempt: int) -> int:
+        """Delay before the next attempt after `attempt` failures: base · 2^(attempt-1), capped."""
+        delay_s: float = min(self.retry_max_s, self.retry_base_s * 2.0 ** max(0, attempt - 1))
+        return round(delay_s * 1000)
+
+
+class OutboxSender:
+    def __init__(
+        self, db: Database, notifiers: Mapping[str, Notifier], policy: SenderPolicy | None = None, *,
+        wall: Callable[[], float] = time.time, poll_s: float = 0.2,
+    ) -> None:
+        self.db, self.outbox = db, Outbox(db)
+        self.notifiers = dict(notifiers)
+        self.policy = policy or SenderPolicy()
+        self._wall, self._poll_s = wall, poll_s
+        self._stop = threading.Event()
+        self._wakes = {channel: threading.Event() for channel in self.notifiers}
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """One thread per channel, so a slow or dead channel never delays another."""
+        unconfigured = {r.channel for r in self.outbox.pending()} - set(self.notifiers)
+        for channel in sorted(unconfigured):  # left from an earlier configuration: fail them over now
+            self.run_once(channel)
+        for channel in self.notifiers:
+            thread = threading.Thread(target=self._loop, args=(channel,), name=f"alerts-sender-{channel}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        for notifier in self.notifiers.values():
+            try:
+                notifier.close()
+            except Exception:
+                logger.exception("closing a notifier failed notifier=%s", notifier.name)
+
+    def wake(self) -> None:
+        """New rows are committed: look now instead of at the next poll."""
+        for event in self._wakes.values():
+            event.set()
+
+    def _loop(self, channel: str) -> None:
+        wake = self._wakes[channel]
+        while not self._stop.is_set():
+            wake.clear()
+            try:
+                self.run_once(channel)
+            except AlertDatabaseError:
+                logger.exception("outbox pass failed, retrying channel=%s", channel)
+            except Exception:
+                logger.exception("outbox pass failed unexpectedly, retrying channel=%s", channel)
+            wake.wait(self._poll_s)
+
+    # -- one pass ----------------------------------------------------------------------------------
+
+    def run_once(self, channel: str | None = None) -> int:
+        """Attempt every due row (of `channel`, or all) whose lane is not held up by an earlier row;
+        the number of attempts."""
+        blocked: set[tuple[int | str, str]] = set()
+        attempts = 0
+        for row in self.outbox.pending(channel):
+            if self._stop.is_set():
+                break
+            if row.lane in blocked:
+                continue
+            now_ms = self._now_ms()
+            if row.next_attempt_at_ms > now_ms:
+                blocked.add(row.lane)  # a later row of this alert must not overtake it
+                continue
+            if self._rate_limited(row, now_ms):
+                with self.db.transaction():
+                    self.outbox.finish(row.id, "suppressed", now_ms, "rate limit")
+                logger.info("notification suppressed by rate limit channel=%s key=%s", row.channel, row.idempotency_key)
+                continue
+            attempts += 1
+            if not self._attempt(row):
+                blocked.add(row.lane)
+        for digest_channel in [channel] if channel is not None else list(self.notifiers):
+            self._make_digest(digest_channel)
+        return attempts
+
+    def _now_ms(self) -> int:
+        return round(self._wall() * 1000)
+
+    def _rate_limited(self, row: OutboxRow, now_ms: int) -> bool:
+        if row.channel in INTERNAL_CHANNELS or row.kind == "digest":
+            return False
+        window_ms = round(self.policy.rate_limit_window_s * 1000)
+        return self.outbox.sent_since(row.channel, now_ms - window_ms) >= self.policy.rate_limit_count
+
+    def _attempt(self, row: OutboxRow) -> bool:
+        notifier = self.notifiers.get(row.channel)
+        started = time.monotonic()
+        retryable, receipt = True, ""
+        try:
+            if notifier is None:
+                raise NotifierError(f"channel {row.channel} is not configured", retryable=False)
+            result: Receipt | None = notifier.send(row.notification())
+            receipt = result.detail if result else "sent"
+            ok, retryable = True, False
+        except NotifierError as exc:
+            ok, retryable, receipt = False, exc.retryable, str(exc)
+        except Exception as exc:  # a notifier bug must not stop the others: record it and retry later
+            logger.exception("notifier failed unexpectedly channel=%s", row.channel)
+            ok, receipt = False, f"unexpected {exc.__class__.__name__}: {exc}"
+        now_ms = self._now_ms()
+        attempt = row.attempts + 1
+        delivery = Delivery(row.id, row.channel, attempt, now_ms, ok, retryable, receipt, (time.monotonic() - started) * 1000)
+        with self.db.transaction():
+            self.outbox.record(delivery)
+            if ok:
+                self.outbox.finish(row.id, "sent", now_ms)
+            else:
+                self._after_failure(row, attempt, retryable, receipt, now_ms)
+        if ok:
+            logger.info("notification sent channel=%s kind=%s key=%s", row.channel, row.kind, row.idempotency_key)
+        return ok
+
+    def _next_level(self, row: OutboxRow) -> int | None:
+        """The next configured channel of the row's chain (a channel since removed is skipped)."""
+        return next((lvl for lvl in range(row.level + 1, len(row.chain)) if row.chain[lvl] in self.notifiers), None)
+
+    def _after_failure(self, row: OutboxRow, attempt: int, retryable: bool, error: str, now_ms: int) -> None:
+        level = self._next_level(row)
+        if level is not None and (not retryable or attempt >= self.policy.failover_after_attempts):
+            next_channel = row.chain[level]
+            self.outbox.finish(row.id, "failed_over", now_ms, error)
+            ref = f"t{row.transition_id}" if row.transition_id is not None else f"o{row.id}"
+            self.outbox.add(
+                alert_id=row.alert_id, transition_id=row.transition_id, kind=row.kind, audience=row.audience,
+                chain=row.chain, level=level, key=idempotency_key(ref, next_channel), payload=row.payload,
+                now_ms=now_ms,
+            )
+            if next_channel in self._wakes:
+                self._wakes[next_channel].set()
+            logger.warning("channel failed, failing over from=%s to=%s key=%s error=%s", row.channel, next_channel,
+                           row.idempotency_key, error)
+        elif not retryable:
+            self.outbox.finish(row.id, "failed", now_ms, error)
+            logger.error("notification failed permanently channel=%s key=%s error=%s", row.channel, row.idempotency_key, error)
+        else:
+            delay_ms = self.policy.backoff_ms(attempt)
+            self.outbox.retry_at(row.id, now_ms + delay_ms, error)
+            logger.warning("notification failed, retrying channel=%s attempt=%s in_ms=%s error=%s", row.channel, attempt,
+                           delay_ms, error)
+
+    def _make_digest(self, channel: str) -> None:
+        """When the channel has room again, one digest row listing what its rate limit held back."""
+        if channel in INTERNAL_CHANNELS:
+            return
+        now_ms = self._now_ms()
+        window_ms = round(self.policy.rate_limit_window_s * 1000)
+        if self.outbox.sent_since(channel, now_ms - window_ms) >= self.policy.rate_limit_count:
+            return
+        with self.db.transaction():
+            held = self.outbox.undigested(channel)
+            if not held:
+                return
+            payload = digest_payload(channel, [r.payload for r in held], language=self.policy.language, at_ms=now_ms)
+            digest_id = self.outbox.add(
+                alert_id=None, transition_id=None, kind="digest", audience=held[0].audience, chain=(channel,),
+                level=0, key=idempotency_key(f"digest{held[0].id}", channel), payload=payload, now_ms=now_ms,
+            )
+            self.outbox.mark_digested([r.id for r in held], digest_id)
+        if channel in self._wakes:
+            self._wakes[channel].set()

@@ -1,0 +1,204 @@
+"""Reading and writing alerts, their audit trail and the persisted rule states in the alert database.
+
+Plain statements only; the lifecycle decides what to write and in which transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from alerts.database import Database, Row
+from alerts.events import AlertCleared, AlertRaised, AlertUpdated
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One alert row. Status has two axes, as ThingsBoard has them: active/cleared × (un)acknowledged."""
+
+    id: int
+    plant: str
+    rule_id: str
+    subject: str
+    severity: str
+    category: str
+    source: str
+    title: str
+    active: int
+    acknowledged: int
+    ack_by: str | None
+    ack_at_ms: int | None
+    ack_comment: str | None
+    assignee: str | None
+    first_seen_ms: int
+    raised_at_ms: int
+    last_seen_ms: int
+    cleared_at_ms: int | None
+    clear_reason: str | None
+    occurrences: int
+    value: float | None
+    message: str
+    detail: str
+    notified: int
+    flapping: int
+    escalation_level: int
+
+    @property
+    def status(self) -> str:
+        """ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK or CLEARED_ACK."""
+        return f"{'ACTIVE' if self.active else 'CLEARED'}_{'ACK' if self.acknowledged else 'UNACK'}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.plant}/{self.rule_id}/{self.subject}"
+
+    @classmethod
+    def from_row(cls, row: Row) -> AlertRecord:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One entry of the append-only audit trail."""
+
+    id: int
+    alert_id: int
+    at_ms: int
+    kind: str
+    actor: str
+    comment: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """What happened to an alert row: raised, updated, cleared, escalated, acknowledged, commented, assigned."""
+
+    kind: str
+    alert: AlertRecord
+    transition_id: int
+
+
+class AlertNotFound(LookupError):
+    """No alert has this id."""
+
+
+class AlertStateError(ValueError):
+    """The alert is not in a state that allows this action (e.g. already acknowledged)."""
+
+
+SYSTEM_ACTOR = "system"
+
+
+class AlertStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- alerts ----------------------------------------------------------------------------------
+
+    def active(self, plant: str, rule_id: str, subject: str) -> AlertRecord | None:
+        row = self.db.query_one(
+            "SELECT * FROM alerts WHERE plant = ? AND rule_id = ? AND subject = ? AND active = 1", (plant, rule_id, subject)
+        )
+        return AlertRecord.from_row(row) if row else None
+
+    def get(self, alert_id: int) -> AlertRecord | None:
+        row = self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        return AlertRecord.from_row(row) if row else None
+
+    def list_alerts(self, *, active_only: bool = False, plant: str | None = None, limit: int = 50) -> list[AlertRecord]:
+        where, params = ["1 = 1"], []
+        if active_only:
+            where.append("active = 1")
+        if plant:
+            where.append("plant = ?")
+            params.append(plant)
+        sql = f"SELECT * FROM alerts WHERE {' AND '.join(where)} ORDER BY raised_at_ms DESC, id DESC LIMIT ?"
+        return [AlertRecord.from_row(r) for r in self.db.query(sql, (*params, limit))]
+
+    def open(self, event: AlertRaised, title: str, *, notified: bool, flapping: bool) -> int:
+        return self.db.insert(
+            """INSERT INTO alerts (plant, rule_id, subject, severity, category, source, title, active, first_seen_ms,
+                   raised_at_ms, last_seen_ms, occurrences, value, message, detail, notified, flapping)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id""",
+            (event.plant, event.rule_id, event.subject, event.severity, event.category, event.source, title,
+             event.condition_since_ms, event.at_ms, event.at_ms, event.value, event.message, event.detail,
+             int(notified), int(flapping)),
+        )
+
+    def touch(self, alert_id: int, event: AlertUpdated | AlertRaised) -> None:
+        """A repeat of the condition while active: the same alert, seen again."""
+        self.db.execute(
+            "UPDATE alerts SET last_seen_ms = ?, occurrences = occurrences + 1, value = ?, message = ?, detail = ? WHERE id = ?",
+            (event.at_ms, event.value, event.message, event.detail, alert_id),
+        )
+
+    def clear(self, alert_id: int, event: AlertCleared) -> None:
+        self.db.execute(
+            "UPDATE alerts SET active = 0, cleared_at_ms = ?, clear_reason = ?, last_seen_ms = ?, value = COALESCE(?, value) "
+            "WHERE id = ?",
+            (event.at_ms, event.reason, event.at_ms, event.value, alert_id),
+        )
+
+    def acknowledge(self, alert_id: int, by: str, at_ms: int, comment: str | None) -> None:
+        self.db.execute(
+            "UPDATE alerts SET acknowledged = 1, ack_by = ?, ack_at_ms = ?, ack_comment = ? WHERE id = ?",
+            (by, at_ms, comment, alert_id),
+        )
+
+    def assign(self, alert_id: int, assignee: str | None) -> None:
+        self.db.execute("UPDATE alerts SET assignee = ? WHERE id = ?", (assignee, alert_id))
+
+    def set_escalation_level(self, alert_id: int, level: int) -> None:
+        self.db.execute("UPDATE alerts SET escalation_level = ? WHERE id = ?", (level, alert_id))
+
+    def raises_since(self, plant: str, rule_id: str, subject: str, since_ms: int) -> int:
+        row = self.db.query_one(
+            "SELECT COUNT(*) AS n FROM alerts WHERE plant = ? AND rule_id = ? AND subject = ? AND raised_at_ms >= ?",
+            (plant, rule_id, subject, since_ms),
+        )
+        return int(row["n"]) if row else 0
+
+    def escalation_candidates(self, raised_before_ms: int, max_level: int) -> list[AlertRecord]:
+        """Active, unacknowledged, notified critical alerts raised before the given time, below the top level."""
+        rows = self.db.query(
+            "SELECT * FROM alerts WHERE active = 1 AND acknowledged = 0 AND notified = 1 AND severity = 'critical' "
+            "AND raised_at_ms <= ? AND escalation_level < ? ORDER BY id",
+            (raised_before_ms, max_level),
+        )
+        return [AlertRecord.from_row(r) for r in rows]
+
+    # -- the audit trail ---------------------------------------------------------------------------
+
+    def add_transition(
+        self, alert_id: int, at_ms: int, kind: str, actor: str = SYSTEM_ACTOR, *,
+        comment: str | None = None, detail: Mapping[str, Any] | None = None,
+    ) -> int:
+        return self.db.insert(
+            "INSERT INTO alert_transitions (alert_id, at_ms, kind, actor, comment, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (alert_id, at_ms, kind, actor, comment, json.dumps(dict(detail or {}), sort_keys=True)),
+        )
+
+    def transitions(self, alert_id: int) -> list[Transition]:
+        rows = self.db.query("SELECT * FROM alert_transitions WHERE alert_id = ? ORDER BY id", (alert_id,))
+        return [
+            Transition(r["id"], r["alert_id"], r["at_ms"], r["kind"], r["actor"], r["comment"], json.loads(r["detail"]))
+            for r in rows
+        ]
+
+    # -- rule and plant states ---------------------------------------------------------------------
+
+    def load_states(self) -> dict[str, tuple[str, str]]:
+        """Every persisted state: key → (kind, JSON)."""
+        return {r["state_key"]: (r["kind"], r["state"]) for r in self.db.query("SELECT state_key, kind, state FROM rule_states")}
+
+    def save_states(self, items: Iterable[tuple[str, str, str, str]], now_ms: int) -> None:
+        """Upsert (key, plant, kind, JSON) rows."""
+        for key, plant, kind, text in items:
+            self.db.execute(
+                "INSERT INTO rule_states (state_key, plant, kind, state, updated_at_ms) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (state_key) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
+                (key, plant, kind, text, now_ms),
+            )
