@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wastewatch.settings import Settings
+from wastewatch.sqlite import open_sqlite
 
 Row = dict[str, Any]
 Params = Sequence[Any]
@@ -53,14 +54,8 @@ class Database:
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-            )
+            self._conn = open_sqlite(path, timeout_s=busy_timeout_s)
             self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a commit survives a process crash; only an OS crash may lose the last ones
-            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
         except (sqlite3.Error, OSError) as exc:
             raise AlertDatabaseError(f"cannot open the alert database {path}: {exc}") from exc

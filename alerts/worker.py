@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.clock import Clock, DataClock
 from alerts.database import AlertDatabaseError, Database

@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from wastewatch.sqlite import open_sqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -34,12 +35,9 @@ class DeadLetterStore:
     """Dead letters in SQLite (WAL): each is committed before its message is acknowledged."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_sqlite(path)
         self._db.executescript(_SCHEMA)
 
     def add(self, received_ms: int, topic: str, reason: str, detail: str, payload: bytes) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wastewatch.store.base import Point
+from wastewatch.sqlite import open_sqlite
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL, n INTEGER NOT NULL)"
 
@@ -30,13 +31,10 @@ class Spool:
     """A durable FIFO of point batches in SQLite (WAL, synchronous=FULL)."""
 
     def __init__(self, path: Path, max_bytes: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = open_sqlite(path, synchronous="FULL")
         self._db.execute(_SCHEMA)
         row = self._db.execute("SELECT count(*), coalesce(sum(length(body)), 0), coalesce(sum(n), 0) FROM spool").fetchone()
         self._batches, self._bytes, self._points = int(row[0]), int(row[1]), int(row[2])

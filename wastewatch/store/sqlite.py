@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wastewatch.store.base import AggregateFn, AggregateRow, Point, StoreRejected, StoreUnavailable
+from wastewatch.sqlite import open_sqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (
@@ -38,9 +39,7 @@ class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_sqlite(path)
         self._db.executescript(_SCHEMA)
 
     def ping(self) -> bool:
