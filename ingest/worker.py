@@ -133,7 +133,7 @@ class IngestWorker:
     def counts(self) -> IngestCounts:
         return IngestCounts(
             received=self._counts["received"],
-            written=int(self.metrics.points_written._value.get()),
+            written=int(self.metrics.registry.get_sample_value("wastewatch_ingest_points_written_total") or 0),
             dead_lettered=self._counts["dead"],
             spool_batches=self.spool.batches,
             acked=self._counts["acked"],

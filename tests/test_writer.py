@@ -83,7 +83,7 @@ def test_store_down_spools_and_a_full_spool_holds_back_until_the_store_returns(t
     worker = threading.Thread(target=lambda: (writer.write(second), done.set()))
     worker.start()
     try:
-        wait_until(lambda: writer.metrics.spool_full._value.get() == 1, what="spool full")
+        wait_until(lambda: writer.metrics.registry.get_sample_value("wastewatch_ingest_spool_full") == 1, what="spool full")
         assert not done.is_set()  # not durable yet, so not acknowledged
         server.start()  # empty: the writer creates the database it needs
         wait_until(done.is_set, timeout_s=60, what="write completed after the store returned")
