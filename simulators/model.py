@@ -21,7 +21,7 @@ from simulators.effects import DoorPuff, Effect, Overcharge, WetBatch, window_ef
 from simulators.invalid import invalid_message
 from simulators.measurement import build_instruments
 from simulators.messages import QOS, Message, batch_payload, format_number, reading_payload, status_message, telemetry_payload
-from simulators.operation import Feed, Operator
+from simulators.operation import PLC_INPUTS, Feed, Operator
 from simulators.plant_state import Controls, Phase
 from simulators.process import Process, WasteLoad
 from simulators.scenarios import FaultWindow, reasons_of
@@ -56,7 +56,13 @@ class PlantModel:
         self._zone = plant.zone
         self._process = Process(Random(f"{seed}:process"))
         self._load = WasteLoad()
-        self._operator = Operator(schedule or DailySchedule(), self._faults, Random(f"{seed}:operator"))
+        published = {s.id: s.period_s for s in plant.sensors if s.id in PLC_INPUTS}
+        # PLC inputs the catalogue does not publish reach the operator as their true values
+        self._unpublished_inputs = [name for name in PLC_INPUTS if name not in published]
+        self._operator = Operator(
+            schedule or DailySchedule(), self._faults, Random(f"{seed}:operator"),
+            sample_period_s=max(published.values(), default=PHYSICS_STEP_MS / 1000),
+        )
         self._bunker = Bunker(plant, Random(f"{seed}:bunker"))
         self._instruments = build_instruments(plant, self._faults)
         self._measure_rng = Random(f"{seed}:measure")
@@ -130,6 +136,9 @@ class PlantModel:
         if feed is not None:
             self._charge(feed, local)
         values.update(operator.controls.as_values())
+        # the unseen pre-roll emits no readings, so there the operator reads the true values
+        for name in self._unpublished_inputs if self._emitting else PLC_INPUTS:
+            operator.observe(t_ms, name, values[name])
         self._values = values
         self._t_ms = t_ms
 
@@ -170,6 +179,8 @@ class PlantModel:
                 if true_value is None:
                     true_value = instrument.fallback_value()
                 value, status = instrument.read(t_ms, true_value, self._measure_rng)
+                if status == "valid":
+                    self._operator.observe(t_ms, sensor_id, value)
                 text = format_number(value, instrument.decimals)
                 record = Reading(plant_id, sensor_id, ts_ms, value, status)
                 if self.telemetry and status == "valid":

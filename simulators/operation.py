@@ -3,7 +3,8 @@
 Feeding is gated the way P.56 and the Québec rule require, on what the PLC *measures* (the readings
 as published, noise included), since that is all the operator and the alert rules can see: no batch
 until the measured secondary has held >= 1000 degC for the hold time, and none while it reads below
-1000 degC, the primary reads below 800 degC, the secondary burner is out or the ID fan is stopped.
+1000 degC, the primary reads below 800 degC (plus a margin), the secondary burner is out or the ID fan
+is stopped. The primary burner's controller keeps the primary above 800 degC while burning.
 The `startup_feed` fault is the one deliberate breach of that interlock; the other batch faults
 (wet, oversized, door puff) change the first batch fed inside their window.
 """
@@ -23,12 +24,14 @@ from simulators.schedule import OperatingSchedule
 FeedKind = Literal["normal", "wet", "overcharge", "door_puff", "startup"]
 SECONDARY_MIN_C = 1000.0
 PRIMARY_MIN_C = 800.0
-PRIMARY_FEED_MARGIN_C = 10.0  # the operator does not feed on a primary a noise step above its minimum
-# The auxiliary burner's band sits above the legal 800 degC, so the chamber stays above it while burning.
-PRIMARY_BURNER_ON_C = 820.0
-PRIMARY_BURNER_OFF_C = 845.0
+PRIMARY_FEED_MARGIN_C = 10.0  # no batch on a primary so close to its minimum that one noisy reading crosses it
+# The auxiliary burner's band sits above the legal 800 degC, so the chamber stays above it while
+# burning: lit 25 degC above the minimum (the chamber is slow to answer and wanders meanwhile), out
+# again at its set-point (process.PRIMARY_BURNER_SETPOINT_C), so it stays lit through the first batch.
+PRIMARY_BURNER_ON_C = 825.0
+PRIMARY_BURNER_OFF_C = 850.0
 # What the operator's feed permit and the primary burner controller read: the PLC's measurements.
-PLC_INPUTS = frozenset({"t_primary", "t_secondary", "burner_secondary", "id_fan"})
+PLC_INPUTS = ("t_primary", "t_secondary", "burner_secondary", "id_fan")
 COLD_BELOW_C = 200.0
 DOOR_OPEN_MS = 40_000
 _FORCED_KINDS: dict[str, FeedKind] = {
@@ -102,7 +105,8 @@ class Operator:
         phase = self.phase
         if phase in (Phase.COLD, Phase.SHUTDOWN) and hot:
             phase, self._hold_since_ms = Phase.PREHEAT, None
-            self._measured_hold_done = False  # every start-up holds the secondary again
+            # every start-up holds the secondary again, counted from a reading after the start
+            self._measured_hot_since_ms, self._measured_hold_done = None, False
         elif phase == Phase.SHUTDOWN and t_secondary < COLD_BELOW_C:
             phase = Phase.COLD
         elif phase in (Phase.PREHEAT, Phase.READY) and not hot:

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from alerts import AlertRaised, OperatingState, PlantSignals, PlantState, RuleBook, bundled_rules_path, load_rules, observe_signal, settle
+from alerts.events import AlertEvent
 from ingest.decode import DecodeLimits, decode_message
 from simulators.model import Generated, PlantModel, generate_messages
 from simulators.scenarios import FAULT_NAMES, INVALID_REASONS, FaultWindow, parse_duration_s, parse_fault_spec
@@ -198,6 +200,32 @@ def test_no_batch_before_the_secondary_chamber_held_1000_c_for_15_minutes(normal
     assert first.time_ms > local_ms(5)
     assert min(values(normal_day, "t_secondary", first.time_ms - 15 * MIN_MS, first.time_ms)) >= 990  # 1000 less sensor noise
     assert min(values(normal_day, "t_secondary", local_ms(5), first.time_ms)) < 1000
+
+
+def test_a_fault_free_day_feeds_only_when_the_measured_values_permit_it(catalog: PlantCatalog, normal_day: Generated) -> None:
+    """The published day through the decoder, the plant state machine and the interlock rules: the
+    simulated operator feeds on what the PLC measures, so the alert worker sees no breach."""
+    ruleset = load_rules(bundled_rules_path("kotim"), catalog.get("kotim"))
+    book = RuleBook([r for r in ruleset.rules if r.id in ("feed_interlock", "t_primary_low")])
+    config, start_ms = ruleset.plant_state, local_ms(0)
+    now_ms = start_ms + 24 * HOUR_MS
+    plant = PlantState(plant="kotim", operating=OperatingState.COLD, since_ms=start_ms)
+    signals = PlantSignals()
+    states, events = book.evaluate(book.initial_states(), plant, start_ms)
+    raised: list[AlertEvent] = [e for e in events if isinstance(e, AlertRaised)]
+    for message in normal_day.messages:
+        for record in decode_message(message.topic, message.payload, catalog, now_ms, DecodeLimits()).records:
+            if not isinstance(record, (Reading, Batch)):
+                continue
+            signals = observe_signal(signals, record, message.at_ms, config)
+            plant, transitions = settle(plant, signals, message.at_ms, config)
+            if transitions:  # the plant-state change first, then the record that caused it
+                states, events = book.evaluate(states, plant, message.at_ms)
+                raised.extend(e for e in events if isinstance(e, AlertRaised))
+            states, events = book.evaluate(states, record, message.at_ms)
+            raised.extend(e for e in events if isinstance(e, AlertRaised))
+    assert plant.operating != OperatingState.BURNING and len(batches(normal_day)) >= 45  # the day was run through
+    assert [(e.rule_id, e.message) for e in raised] == []
 
 
 def test_batches_come_every_15_minutes_at_about_65_kg(plant: PlantConfig, normal_day: Generated) -> None:

@@ -50,8 +50,8 @@ class EmbeddedBroker:
             self._loop.run_until_complete(self._start_broker())
         except BaseException as exc:  # reported to start() in the caller's thread
             self._error = exc
-            self._started.set()
             self._close_loop()
+            self._started.set()
             return
         self._started.set()
         self._loop.run_forever()
@@ -74,7 +74,7 @@ class EmbeddedBroker:
         return self
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        if not self._thread.is_alive():  # never started, or start() failed and the thread has ended
+        if self._error is not None or not self._thread.is_alive():  # never started, or start() failed
             return
         if self._broker is not None:
             future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
