@@ -23,20 +23,10 @@ burner management system already refuses to fire a burner without it.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from wastewatch.operating_state import OperatingState as OperatingState  # re-exported for alerts modules
 from wastewatch.records import Batch, Reading
-
-
-class OperatingState(StrEnum):
-    COLD = "cold"
-    PREHEAT = "preheat"
-    READY = "ready"
-    BURNING = "burning"
-    BURNOUT = "burnout"
-    SHUTDOWN = "shutdown"
 
 
 class PlantStateConfig(BaseModel):

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from wastewatch.operating_state import OperatingState
 
-class Phase(StrEnum):
-    COLD = "cold"
-    PREHEAT = "preheat"
-    READY = "ready"
-    BURNING = "burning"
-    BURNOUT = "burnout"
-    SHUTDOWN = "shutdown"
+Phase = OperatingState  # the simulated plant's true operating state, in the shared vocabulary
 
 
 HOT_PHASES = frozenset({Phase.PREHEAT, Phase.READY, Phase.BURNING, Phase.BURNOUT})

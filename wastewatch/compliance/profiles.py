@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from alerts.plant_state import OperatingState
+from wastewatch.operating_state import OperatingState
 from wastewatch.topics import ID_PATTERN
 
 StatusTag = Literal["C", "C-pred", "D", "U", "A"]

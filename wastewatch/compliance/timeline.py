@@ -6,9 +6,20 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from alerts.plant_state import OperatingState, PlantStateTransition
 from wastewatch.compliance.quality import QualityCode
+from wastewatch.operating_state import OperatingState
+
+
+class StateChange(Protocol):
+    """A change of operating state (the alert worker's `PlantStateTransition` is one)."""
+
+    @property
+    def to_state(self) -> OperatingState: ...
+
+    @property
+    def at_ms(self) -> int: ...
 
 # [A] why a window outside effective operating time has no value: heating up or burning out empty
 # chambers is start-up/shut-down; a hot plant waiting for waste, or a cold one, has no waste.
@@ -50,7 +61,7 @@ class OperatingTimeline:
 
     @classmethod
     def from_transitions(
-        cls, initial: tuple[int, OperatingState], transitions: Iterable[PlantStateTransition], abnormal: Iterable[Interval] = ()
+        cls, initial: tuple[int, OperatingState], transitions: Iterable[StateChange], abnormal: Iterable[Interval] = ()
     ) -> OperatingTimeline:
         changes = [initial] + [(t.at_ms, t.to_state) for t in transitions]
         return cls(tuple(changes), tuple(abnormal))
