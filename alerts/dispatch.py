@@ -1,7 +1,8 @@
 """One observation to every (rule, subject) of a rule set it concerns, via an index built once.
 
-Pure, like `evaluate`: states in, states and events out, keyed by alert key ("plant/rule/subject").
-The worker keeps the returned states and persists them (`RuleState.model_dump_json`).
+`evaluate` is pure, like `alerts.evaluate.evaluate`: states in, states and events out, keyed by alert
+key ("plant/rule/subject"). `advance` is the engine's: it changes the states it owns in place and
+names the ones it changed, which the worker persists (`RuleState.model_dump_json`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from alerts.conditions import FeedInterlock, NoData
-from alerts.evaluate import evaluate, initial_state
+from alerts.evaluate import advance, concerns, evaluate, initial_state
 from alerts.events import AlertEvent
 from alerts.observations import Observation
 from alerts.plant_state import PlantState
@@ -62,6 +63,23 @@ class RuleBook:
             new_states[target.key], produced = evaluate(target.rule, state, observation, now_ms)
             events.extend(produced)
         return new_states, events
+
+    def advance(
+        self, states: dict[str, RuleState], observation: Observation, now_ms: int, changed: set[str]
+    ) -> list[AlertEvent]:
+        """`evaluate` in place on `states` (owned by the caller, shared with no one): the events, in
+        rule order; the key of every state it evaluated (so changed, or created) is added to `changed`."""
+        events: list[AlertEvent] = []
+        for target in self._targets(observation):
+            rule, key = target.rule, target.key
+            state = states.get(key)
+            if state is None:
+                state = states[key] = initial_state(rule, target.subject)
+                changed.add(key)
+            if state.rule_id == rule.id and concerns(rule, state, observation):
+                changed.add(key)
+                events.extend(advance(rule, state, observation, now_ms))
+        return events
 
     def _targets(self, obs: Observation) -> list[_Target]:
         if isinstance(obs, Reading):

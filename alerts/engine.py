@@ -110,10 +110,11 @@ class Engine:
         if self.next_tick_ms is None:
             self.next_tick_ms = now_ms
 
-    def tick_until(self, now_ms: int) -> Step:
-        """Ticks on the grid up to `now_ms` (a long gap: the last grid steps, then one at `now_ms`)."""
-        step = Step()
-        if self.next_tick_ms is None:
+    def tick_until(self, now_ms: int, step: Step | None = None) -> Step:
+        """Ticks on the grid up to `now_ms` (a long gap: the last grid steps, then one at `now_ms`);
+        what they cause is added to `step` (a new one by default), which is returned."""
+        step = Step() if step is None else step
+        if self.next_tick_ms is None or self.next_tick_ms > now_ms:
             return step
         done = 0
         while self.next_tick_ms <= now_ms and done < MAX_CATCH_UP_TICKS:
@@ -134,11 +135,12 @@ class Engine:
 
     # -- records -------------------------------------------------------------------------------------
 
-    def observe(self, record: Record, now_ms: int) -> Step:
-        """Everything one record causes at `now_ms` (never earlier than the last evaluation)."""
+    def observe(self, record: Record, now_ms: int, step: Step | None = None) -> Step:
+        """Everything one record causes at `now_ms` (never earlier than the last evaluation), added
+        to `step` (a new one by default), which is returned."""
         now_ms = max(now_ms, self.last_ms or now_ms)
         self.start_ticks(now_ms)
-        step = self.tick_until(now_ms)
+        step = self.tick_until(now_ms, step)
         plant = record.plant
         if plant not in self.configs:
             return step
@@ -147,7 +149,7 @@ class Engine:
         if isinstance(record, (Reading, Batch)):
             track = self.plants[plant]
             signals = observe_signal(track.signals, record, now_ms, self.configs[plant])
-            if signals != track.signals:
+            if signals is not track.signals and signals != track.signals:
                 track.signals = signals
                 self._dirty.add(plant_key(plant))
         self._settle(plant, now_ms, step)
@@ -173,8 +175,5 @@ class Engine:
 
     def _evaluate(self, observation: Observation, now_ms: int, step: Step) -> None:
         self.last_ms = max(now_ms, self.last_ms or now_ms)
-        before = self.states
-        after, events = self.book.evaluate(before, observation, now_ms)
-        self._dirty.update(key for key, state in after.items() if before.get(key) is not state)
-        self.states = after
-        step.events.extend(events)
+        # in place: the engine owns its states and hands out only their JSON
+        step.events.extend(self.book.advance(self.states, observation, now_ms, self._dirty))

@@ -7,7 +7,8 @@ relapse (the raise condition back after values had looked healthy) yields `Alert
 second alert; inside a hysteresis band the recovery is only postponed, silently. Outside the rule's
 plant states pending timers are dropped and an active alert clears at once (`outside_states: hold`
 keeps it until it recovers); on entering them the rule's conditions start afresh.
-No clock, no I/O: `now_ms` is the worker's clock, and the input state is never modified.
+No clock, no I/O: `now_ms` is the worker's clock, and the input state is never modified (`advance`,
+the same step in place, is for the engine, which owns its states).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from alerts.observations import Observation, Tick
 from alerts.plant_state import PlantState
 from alerts.rule_state import LeafState, RuleState, ThresholdState
 from alerts.rules import Rule
-from wastewatch.records import Batch, DeviceStatus
+from wastewatch.records import Batch, Reading
 
 
 def initial_state(rule: Rule, subject: str) -> RuleState:
@@ -39,45 +40,58 @@ def concerns(rule: Rule, state: RuleState, obs: Observation) -> bool:
         return rule.time_dependent or state.condition_since_ms is not None or state.recovery_since_ms is not None
     if obs.plant != state.plant:
         return False
+    if isinstance(obs, Reading):
+        return obs.sensor in rule.watched_sensors.get(state.subject, frozenset())
     if isinstance(obs, PlantState):
         return True
     if isinstance(obs, Batch):
         return any(isinstance(leaf, FeedInterlock) for _, leaf in rule.leaves)
-    if isinstance(obs, DeviceStatus):
-        return any(isinstance(leaf, NoData) and leaf.device == obs.device for _, leaf in rule.leaves)
-    return obs.sensor in rule.watched_sensors.get(state.subject, frozenset())
+    return any(isinstance(leaf, NoData) and leaf.device == obs.device for _, leaf in rule.leaves)
 
 
 def evaluate(rule: Rule, state: RuleState, observation: Observation, now_ms: int) -> tuple[RuleState, list[AlertEvent]]:
     """The state after `observation` at `now_ms`, and the alert events it caused (usually none)."""
     if state.rule_id != rule.id or not concerns(rule, state, observation):
         return state, []
-    st = _private_copy(state)
+    st = state.private_copy()
+    return st, advance(rule, st, observation, now_ms)
+
+
+def advance(rule: Rule, st: RuleState, observation: Observation, now_ms: int) -> list[AlertEvent]:
+    """`evaluate` done in place on a state the caller owns and will not share (the engine's), for an
+    observation that `concerns` it: the same changes, without copying the state first."""
     previous_plant_state = st.plant_state
     if isinstance(observation, PlantState):
         st.plant_state = observation.operating
         st.emission_limit_exceeded = observation.emission_limit_exceeded
     applicable = rule.applies_in(st.plant_state)
-    if applicable and not rule.applies_in(previous_plant_state) and not st.active:
+    if applicable and not st.active and st.plant_state != previous_plant_state and not rule.applies_in(previous_plant_state):
         # entering the rule's plant states: it watches afresh, so values, windows and crossings
         # seen outside them (a cold plant's draft noise, yesterday's last sample) cannot raise it
         st.leaves = {}
+    leaves = st.leaves
     ctx = LeafContext(now_ms, st.active, rule.bound_sensor(st.subject), previous_plant_state, st.emission_limit_exceeded)
     occurred = False
+    leaf_state: LeafState | None = None
     for path, leaf in rule.leaves:
-        leaf_state = st.leaves.get(path)
+        leaf_state = leaves.get(path)
         if leaf_state is None:
-            leaf_state = st.leaves[path] = new_leaf_state(leaf, now_ms)
-        occurred = observe(leaf, leaf_state, observation, ctx) or occurred
-    verdict = _Verdict(
-        bad=_holds(rule.condition, "c", st.leaves, strict=False),
-        firing=_holds(rule.condition, "c", st.leaves, strict=True),
-        occurred=occurred,
-    )
-    return st, _advance(rule, st, verdict, applicable, now_ms)
+            leaf_state = leaves[path] = new_leaf_state(leaf, now_ms)
+        if observe(leaf, leaf_state, observation, ctx):
+            occurred = True
+    if len(rule.leaves) == 1 and leaf_state is not None:
+        # one leaf, however deeply nested: `all` and `any` of one are that one
+        bad = leaf_state.truth
+        firing = leaf_state.firing if isinstance(leaf_state, ThresholdState) else bad
+    else:
+        bad = _holds(rule.condition, "c", leaves, strict=False)
+        firing = _holds(rule.condition, "c", leaves, strict=True)
+    if applicable and not (bad or st.active or st.condition_since_ms is not None):
+        return []  # healthy, no alert, no timer: `_advance` would change nothing (the usual reading)
+    return _advance(rule, st, _Verdict(bad, firing, occurred), applicable, now_ms)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Verdict:
     """`bad`: the condition holds (with hysteresis while active); `firing`: it holds against the
     raise thresholds; `occurred`: a leaf saw a new discrete occurrence."""
@@ -85,12 +99,6 @@ class _Verdict:
     bad: bool
     firing: bool
     occurred: bool
-
-
-def _private_copy(state: RuleState) -> RuleState:
-    """A copy the leaves may change: leaf states are copied, and leaves replace (never append to)
-    their lists and dicts, so sharing those with the caller's state is safe and cheap."""
-    return state.model_copy(update={"leaves": {path: leaf.model_copy() for path, leaf in state.leaves.items()}})
 
 
 def _holds(condition: Condition, path: str, leaves: dict[str, LeafState], strict: bool) -> bool:
@@ -105,7 +113,7 @@ def _holds(condition: Condition, path: str, leaves: dict[str, LeafState], strict
 
 
 def _advance(rule: Rule, st: RuleState, v: _Verdict, applicable: bool, now_ms: int) -> list[AlertEvent]:
-    """Move the tolerance timers and the alert on; mutates `st` (the private copy)."""
+    """Move the tolerance timers and the alert on; mutates `st`."""
     if not applicable and not (st.active and rule.outside_states == "hold"):
         st.condition_since_ms = st.recovery_since_ms = None
         return [_clear(rule, st, now_ms, "not_applicable")] if st.active else []

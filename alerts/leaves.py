@@ -1,8 +1,9 @@
 """How each condition kind reads one observation: it updates its own leaf state and says whether a
 discrete occurrence happened (a jump, a crossing, a violating batch, an offline report).
 
-These functions change the leaf state they are given (a private shallow copy from `alerts.evaluate`):
-they assign new lists and dicts, never change the old ones in place, which the caller still shares.
+These functions change the leaf state they are given (the engine's own, or a private copy from
+`alerts.evaluate`): they assign new lists and dicts, never change the old ones in place, as a
+caller of `evaluate` still shares them.
 Timers use `now_ms`; only rates and flatline windows use data timestamps, which the physics needs.
 Samples whose status is not `valid` (maintenance, malfunction) are excluded from value conditions,
 as EN 17255 excludes them from averages, but still count as data for `no_data`.
@@ -10,7 +11,9 @@ as EN 17255 excludes them from averages, but still count as data for `no_data`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from alerts.conditions import FeedInterlock, Flatline, Leaf, NoData, RateOfChange, Repeating, Threshold, compare, leaf_sensors
 from alerts.observations import Observation
@@ -30,7 +33,7 @@ _RESTART_STATES = (OperatingState.COLD, OperatingState.SHUTDOWN)
 _RUNNING_STATES = (OperatingState.READY, OperatingState.BURNING, OperatingState.BURNOUT)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LeafContext:
     """What a leaf may know beyond its own state."""
 
@@ -57,19 +60,10 @@ def new_leaf_state(leaf: Leaf, now_ms: int) -> LeafState:
 
 def observe(leaf: Leaf, state: LeafState, obs: Observation, ctx: LeafContext) -> bool:
     """Fold `obs` into `state`; True when it was a new discrete occurrence of the condition."""
-    if isinstance(leaf, Threshold) and isinstance(state, ThresholdState):
-        return _threshold(leaf, state, obs, ctx)
-    if isinstance(leaf, NoData) and isinstance(state, NoDataState):
-        return _no_data(leaf, state, obs, ctx)
-    if isinstance(leaf, Flatline) and isinstance(state, FlatlineState):
-        return _flatline(leaf, state, obs, ctx)
-    if isinstance(leaf, RateOfChange) and isinstance(state, RateState):
-        return _rate(leaf, state, obs, ctx)
-    if isinstance(leaf, Repeating) and isinstance(state, RepeatingState):
-        return _repeating(leaf, state, obs, ctx)
-    if isinstance(leaf, FeedInterlock) and isinstance(state, InterlockState):
-        return _interlock(leaf, state, obs, ctx)
-    raise TypeError(f"state {state.kind!r} does not belong to a {leaf.kind!r} condition")
+    state_type, fold = _FOLDS[type(leaf)]
+    if type(state) is not state_type:
+        raise TypeError(f"state {state.kind!r} does not belong to a {leaf.kind!r} condition")
+    return fold(leaf, state, obs, ctx)
 
 
 def _fresh(obs: Observation, sensor: str | None, last_time_ms: int | None) -> Reading | None:
@@ -85,10 +79,11 @@ def _threshold(leaf: Threshold, st: ThresholdState, obs: Observation, ctx: LeafC
     sensor = leaf.sensor or ctx.bound_sensor
     reading = _fresh(obs, sensor, st.time_ms)
     if reading is not None:
-        st.value, st.time_ms = reading.value, reading.time_ms
-        st.truth = leaf.bad(reading.value, ctx.active)
-        st.firing = leaf.bad(reading.value, False)
-        st.detail = f"{sensor} {reading.value:g} {leaf.op} {leaf.value:g}" if st.truth else ""
+        value = reading.value
+        st.value, st.time_ms = value, reading.time_ms
+        st.firing = firing = compare(value, leaf.op, leaf.value)
+        st.truth = truth = leaf.bad(value, True) if ctx.active and leaf.recovery_value is not None else firing
+        st.detail = f"{sensor} {value:g} {leaf.op} {leaf.value:g}" if truth else ""
     return False
 
 
@@ -127,12 +122,29 @@ def _flatline(leaf: Flatline, st: FlatlineState, obs: Observation, ctx: LeafCont
         while len(samples) >= 2 and samples[1][0] <= reading.time_ms - window_ms:
             samples.pop(0)
         covered = reading.time_ms - samples[0][0] >= window_ms
-    values = [v for _, v in samples]
     st.samples, st.value = samples, reading.value
-    st.truth = covered and max(values) - min(values) <= leaf.max_spread
+    st.truth = covered and _spread_at_most(samples, leaf.max_spread)
     span_s = (samples[-1][0] - samples[0][0]) / 1000
     st.detail = f"{sensor} flat at {reading.value:g} over {len(samples)} samples / {span_s:g} s" if st.truth else ""
     return False
+
+
+def _spread_at_most(samples: list[tuple[int, float]], limit: float) -> bool:
+    """max - min of the values <= `limit`, scanning from the newest and stopping at the first proof
+    that it is not (a moving signal usually fails on the sample before the newest). The spread of
+    a subset never exceeds the whole's, so the early answer is the same as the full one."""
+    low = high = samples[-1][1]
+    for _, value in reversed(samples):
+        if value != value:  # NaN (the decoder drops them; a direct caller might not): max/min's own answer
+            values = [v for _, v in samples]
+            return max(values) - min(values) <= limit
+        if value < low:
+            low = value
+        elif value > high:
+            high = value
+        if high - low > limit:
+            return False
+    return True
 
 
 def _rate(leaf: RateOfChange, st: RateState, obs: Observation, ctx: LeafContext) -> bool:
@@ -223,3 +235,15 @@ def _not_permitted(leaf: FeedInterlock, st: InterlockState, ctx: LeafContext) ->
         if st.inputs.get(sensor, 1.0) < 0.5:
             reasons.append(f"{sensor} is off")
     return reasons
+
+
+# by condition type: its state type and the function folding an observation into it (a table, not an
+# isinstance chain: this runs for every rule a reading concerns)
+_FOLDS: dict[type[Leaf], tuple[type[LeafState], Callable[[Any, Any, Observation, LeafContext], bool]]] = {
+    Threshold: (ThresholdState, _threshold),
+    NoData: (NoDataState, _no_data),
+    Flatline: (FlatlineState, _flatline),
+    RateOfChange: (RateState, _rate),
+    Repeating: (RepeatingState, _repeating),
+    FeedInterlock: (InterlockState, _interlock),
+}

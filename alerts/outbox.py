@@ -142,6 +142,12 @@ class Outbox:
         )
         return int(row["n"]) if row else 0
 
+    def has_undigested(self, channel: str) -> bool:
+        """Whether the rate limit held back a row of `channel` that no digest names yet (an index read)."""
+        return self.db.query_one(
+            "SELECT 1 AS x FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL LIMIT 1", (channel,)
+        ) is not None
+
     def undigested(self, channel: str) -> list[OutboxRow]:
         rows = self.db.query(
             "SELECT * FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL ORDER BY id", (channel,)

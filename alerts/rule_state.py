@@ -3,56 +3,70 @@
 Every time is an absolute epoch-ms on the worker's clock, so a state saved half-way through a
 tolerance and loaded after a restart completes it on time. `RuleState.model_dump_json()` /
 `RuleState.model_validate_json()` round-trip it.
+
+Plain slotted dataclasses, not pydantic models: the evaluator reads and writes these fields a dozen
+times per reading, and pydantic's validated `__setattr__` and `model_copy` were most of its cost.
+Pydantic checks them only at the persistence boundary (a `TypeAdapter`, same JSON as before).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import copy
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field, TypeAdapter
 
 from alerts.plant_state import OperatingState
 
 
-class _LeafState(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class _LeafState:
     truth: bool = False
-    detail: str = Field(default="", description="why the condition holds, for the alert message")
+    detail: str = ""  # why the condition holds, for the alert message
     value: float | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class ThresholdState(_LeafState):
     kind: Literal["threshold"] = "threshold"
-    firing: bool = Field(default=False, description="holds against the raise threshold (no hysteresis)")
-    time_ms: int | None = Field(default=None, description="data time of `value`; older readings are ignored")
+    firing: bool = False  # holds against the raise threshold (no hysteresis)
+    time_ms: int | None = None  # data time of `value`; older readings are ignored
 
 
+@dataclass(slots=True, kw_only=True)
 class NoDataState(_LeafState):
     kind: Literal["no_data"] = "no_data"
-    watch_since_ms: int = Field(description="silence before the first reading counts from here")
+    watch_since_ms: int  # silence before the first reading counts from here
     seen_ms: int | None = None
     offline: bool = False
 
 
+@dataclass(slots=True, kw_only=True)
 class FlatlineState(_LeafState):
     kind: Literal["flatline"] = "flatline"
-    samples: list[tuple[int, float]] = Field(default_factory=list, description="(data time ms, value)")
+    samples: list[tuple[int, float]] = field(default_factory=list)  # (data time ms, value)
 
 
+@dataclass(slots=True, kw_only=True)
 class RateState(_LeafState):
     kind: Literal["rate_of_change"] = "rate_of_change"
     time_ms: int | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class RepeatingState(_LeafState):
     kind: Literal["repeating"] = "repeating"
     time_ms: int | None = None
-    beyond: bool | None = Field(default=None, description="last sample was on the condition's side")
-    crossings_ms: list[int] = Field(default_factory=list)
+    beyond: bool | None = None  # last sample was on the condition's side
+    crossings_ms: list[int] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class InterlockState(_LeafState):
     kind: Literal["feed_interlock"] = "feed_interlock"
-    inputs: dict[str, float] = Field(default_factory=dict, description="latest value per sensor")
+    inputs: dict[str, float] = field(default_factory=dict)  # latest value per sensor
     hold_since_ms: int | None = None
     hold_complete: bool = False
 
@@ -63,7 +77,8 @@ LeafState = Annotated[
 ]
 
 
-class RuleState(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class RuleState:
     """One (plant, rule, subject): the plant context last seen, tolerance timers and the alert."""
 
     plant: str
@@ -71,17 +86,41 @@ class RuleState(BaseModel):
     subject: str
     plant_state: OperatingState | None = None
     emission_limit_exceeded: bool = False
-    condition_since_ms: int | None = Field(default=None, description="the condition has held since, unbroken")
-    recovery_since_ms: int | None = Field(default=None, description="while active: healthy since, unbroken")
-    recovery_seen: bool = Field(default=False, description="while active: healthy values seen since the last raise or update")
+    condition_since_ms: int | None = None  # the condition has held since, unbroken
+    recovery_since_ms: int | None = None  # while active: healthy since, unbroken
+    recovery_seen: bool = False  # while active: healthy values seen since the last raise or update
     active: bool = False
     raised_at_ms: int | None = None
     occurrences: int = 0
-    leaves: dict[str, LeafState] = Field(default_factory=dict, description="by condition path (conditions.walk)")
+    leaves: dict[str, LeafState] = field(default_factory=dict)  # by condition path (conditions.walk)
 
     @property
     def key(self) -> str:
         return alert_key(self.plant, self.rule_id, self.subject)
+
+    def private_copy(self) -> RuleState:
+        """A copy the evaluator may change in place without the caller seeing it: the leaf states
+        are copied too, and leaves replace (never change in place) their lists and dicts."""
+        twin = copy.copy(self)
+        twin.leaves = {path: copy.copy(leaf) for path, leaf in self.leaves.items()}
+        return twin
+
+    def model_dump(self) -> dict[str, Any]:
+        result: dict[str, Any] = _adapter().dump_python(self)
+        return result
+
+    def model_dump_json(self) -> str:
+        return _adapter().dump_json(self).decode()
+
+    @classmethod
+    def model_validate_json(cls, text: str | bytes) -> RuleState:
+        """A persisted state; raises pydantic's `ValidationError` when it does not parse."""
+        return _adapter().validate_json(text)
+
+
+@cache
+def _adapter() -> TypeAdapter[RuleState]:
+    return TypeAdapter(RuleState)
 
 
 def alert_key(plant: str, rule_id: str, subject: str) -> str:

@@ -186,8 +186,8 @@ class OutboxSender:
 
     def _make_digest(self, channel: str) -> None:
         """When the channel has room again, one digest row listing what its rate limit held back."""
-        if channel in INTERNAL_CHANNELS:
-            return
+        if channel in INTERNAL_CHANNELS or not self.outbox.has_undigested(channel):
+            return  # the usual pass: nothing held back, so no count and no write transaction
         now_ms = self._now_ms()
         window_ms = round(self.policy.rate_limit_window_s * 1000)
         if self.outbox.sent_since(channel, now_ms - window_ms) >= self.policy.rate_limit_count:

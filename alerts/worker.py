@@ -186,18 +186,19 @@ class AlertWorker:
             if isinstance(self._clock, DataClock) and not self._clock.started:
                 return  # a data clock knows no time before the first record
             now_ms = self._now_ms()
-            batch.step.extend(self.engine.tick_until(now_ms))
+            self.engine.tick_until(now_ms, batch.step)
             batch.escalate_at_ms = now_ms
             return
+        data_clock = self._clock if isinstance(self._clock, DataClock) else None
         for record in item.records:
             # a status payload has no timestamp of its own (the decoder stamps its arrival): only
             # readings and batches carry the plant's time
-            if isinstance(self._clock, DataClock):
+            if data_clock is not None:
                 if isinstance(record, (Reading, Batch)):
-                    self._clock.observe(record.time_ms)
-                elif not self._clock.started:
+                    data_clock.observe(record.time_ms)
+                elif not data_clock.started:
                     continue  # no plant time yet to evaluate a status at
-            batch.step.extend(self.engine.observe(record, self._now_ms()))
+            self.engine.observe(record, self._now_ms(), batch.step)
         batch.messages += 1
         if item.qos > 0:
             batch.acks.append((item.generation, item.mid))

@@ -501,3 +501,46 @@ def test_a_simulated_morning_with_faults_raises_the_expected_alerts(kotim: RuleS
             active.remove(event.key)
         else:
             assert event.key in active
+
+
+def test_the_engines_in_place_path_matches_the_pure_one_on_a_simulated_morning(kotim: RuleSet, catalog: PlantCatalog) -> None:
+    start_ms = round(datetime(2026, 11, 28, 5, 0, tzinfo=timezone(timedelta(hours=7))).timestamp() * 1000)
+    generated = generate_messages(
+        catalog.get("kotim"),  # type: ignore[arg-type]
+        seed=11, start_ms=start_ms, duration_s=3 * 3600,
+        faults=[parse_fault_spec(spec, sim_start_ms=start_ms)
+                for spec in ["burner_trip@+1h/20m", "flatline@+1h30m/20m", "thermocouple_open@+2h/10m", "id_fan_failure@+2h30m/15m"]],
+    )
+    book, config = RuleBook(kotim.rules), kotim.plant_state
+    plant = PlantState(plant="kotim", operating=S.COLD, since_ms=start_ms)
+    signals = PlantSignals()
+    pure = book.initial_states()
+    owned = {key: RuleState.model_validate_json(state.model_dump_json()) for key, state in pure.items()}
+    pure_events: list[AlertEvent] = []
+    owned_events: list[AlertEvent] = []
+
+    def both(obs: Observation, now_ms: int) -> None:
+        nonlocal pure
+        before = pure
+        pure, produced = book.evaluate(pure, obs, now_ms)
+        pure_events.extend(produced)
+        changed: set[str] = set()
+        owned_events.extend(book.advance(owned, obs, now_ms, changed))
+        assert changed == {key for key, state in pure.items() if before[key] is not state}
+
+    both(plant, start_ms)
+    next_tick_ms = start_ms
+    for message in generated.messages:
+        while next_tick_ms <= message.at_ms:
+            both(Tick(), next_tick_ms)
+            next_tick_ms += 10_000
+        for record in decode_message(message.topic, message.payload, catalog, message.at_ms, DecodeLimits()).records:
+            if isinstance(record, (Reading, Batch)):
+                signals = observe_signal(signals, record, message.at_ms, config)
+            plant, transitions = settle(plant, signals, message.at_ms, config)
+            if transitions:
+                both(plant, message.at_ms)
+            both(record, message.at_ms)
+    assert len({e.key for e in pure_events}) >= 3
+    assert owned_events == pure_events
+    assert owned == pure
