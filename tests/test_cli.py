@@ -1,0 +1,61 @@
+"""The command line: help names the settings; a bad setting or plant file stops with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WASTEWATCH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "wastewatch.cli", *args], env={**clean, **(env or {})}, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("command", ["ingest", "demo", "simulate", "deadletters", "alerts"])
+def test_help_says_what_it_does_and_which_settings_it_reads(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert "WASTEWATCH_" in result.stdout
+    assert "WASTEWATCH_DATA_DIR" in result.stdout or "WASTEWATCH_MQTT_URL" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("WASTEWATCH_INGEST_BATCH_MAX_LINES", "lots"),
+        ("WASTEWATCH_MQTT_URL", "http://broker:1883"),
+        ("WASTEWATCH_INFLUX_URL", "influx:8086"),
+        ("WASTEWATCH_MQTT_PROTOCOL", "4"),
+    ],
+)
+def test_a_bad_setting_stops_the_program_with_one_line_naming_it(name, value):
+    result = run_cli("ingest", env={name: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0], result.stderr
+
+
+def test_a_bad_plant_file_names_the_file_and_the_field(tmp_path: Path):
+    plant = tmp_path / "plant.yaml"
+    plant.write_text("id: x\nname: X\ntimezone: Mars/Olympus\ncapacity_kg_h: 10\nsensors: []\n")
+    result = run_cli("ingest", env={"WASTEWATCH_MQTT_URL": "mqtt://127.0.0.1:1", "WASTEWATCH_PLANT_CONFIG": str(plant)})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(plant) in lines[0] and "timezone" in lines[0], result.stderr
+
+
+def test_deadletters_lists_counts_by_reason(tmp_path: Path):
+    from ingest.deadletters import DeadLetterStore
+
+    store = DeadLetterStore(tmp_path / "deadletters.sqlite3")
+    store.add(1, "plants/kotim/sensors/o2", "non_finite", "o2 value is nan", b'{"ts": 1, "value": NaN}')
+    store.close()
+    result = run_cli("deadletters", env={"WASTEWATCH_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0
+    assert "non_finite=1" in result.stdout and "plants/kotim/sensors/o2" in result.stdout
