@@ -5,7 +5,6 @@ from __future__ import annotations
 import ssl
 import struct
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -15,44 +14,6 @@ from paho.mqtt.properties import Properties
 from wastewatch.settings import BrokerAddress
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # a persistent session outlives a week-long outage of the worker
-
-
-class _BufferedSocket:
-    """A socket whose reads come 64 KiB at a time, handed to paho from memory.
-
-    paho reads every packet with several tiny `recv` calls (the type byte, each length byte, the
-    body) and goes through `select` for each packet. Buffering here, and reporting the buffered
-    bytes through `pending()` (the hook paho already uses for TLS sockets), turns that into one
-    system call per 64 KiB instead of about five per message: the single largest cost of a high
-    message rate in Python.
-    """
-
-    def __init__(self, sock: Any) -> None:
-        self._sock = sock
-        self._buf = b""
-        self._pos = 0
-
-    def recv(self, bufsize: int) -> bytes:
-        if self._pos >= len(self._buf):
-            data = self._sock.recv(max(bufsize, 65536))
-            if len(data) <= bufsize:
-                return bytes(data)
-            self._buf, self._pos = data, 0
-        chunk = self._buf[self._pos : self._pos + bufsize]
-        self._pos += len(chunk)
-        return chunk
-
-    def pending(self) -> int:
-        inner = self._sock.pending() if hasattr(self._sock, "pending") else 0
-        return len(self._buf) - self._pos + int(inner)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-
-class _Client(mqtt.Client):
-    def _create_socket(self) -> Any:
-        return _BufferedSocket(super()._create_socket())
 
 
 def make_client(
@@ -66,7 +27,7 @@ def make_client(
 ) -> mqtt.Client:
     """A paho client for `broker`, not yet connected. `persistent` keeps the session across reconnects."""
     version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
-    client = _Client(
+    client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=version,
