@@ -93,3 +93,24 @@ def send_pubacks(client: mqtt.Client, mids: list[int]) -> None:
             client.ack(mid, 1)
         return
     queue_packet(_PUBACK, b"".join([struct.pack("!BBH", _PUBACK, 2, mid) for mid in mids]), 0, 1)
+
+
+def publish_all(url: str, messages: list[tuple[str, bytes]], *, client_id: str = "wastewatch-publisher", qos: int = 1) -> None:
+    """Publish with QoS 1 and return once the broker has acknowledged every message (tests, benchmarks)."""
+    from wastewatch.settings import parse_mqtt_url
+
+    broker = parse_mqtt_url(url)
+    client = make_client(broker, client_id, protocol="5")
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        infos = [client.publish(topic, payload, qos=qos) for topic, payload in messages]
+        for info in infos:
+            info.wait_for_publish(timeout=60)
+            if not info.is_published():
+                raise TimeoutError(f"message {info.mid} was not acknowledged by the broker")
+    finally:
+        client.disconnect()
+        client.loop_stop()
