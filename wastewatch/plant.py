@@ -17,6 +17,10 @@ Quantity = Literal[
     "temperature", "pressure", "concentration", "oxygen", "flow", "moisture", "ph", "opacity", "state", "mass_rate"
 ]
 
+DEFAULT_COMPLIANCE_PROFILES: tuple[str, ...] = (
+    "eu-ied-annex-vi", "id-p56-2015", "id-kep03-1995-unconfirmed", "id-data-availability",
+)
+
 
 class SensorSpec(BaseModel):
     """One sensor: what it measures, in which unit, its plausible range and how often it reports."""
@@ -59,6 +63,10 @@ class PlantConfig(BaseModel):
     devices: list[str] = Field(default_factory=list)
     facilities: list[Facility] = Field(default_factory=list)
     sensors: list[SensorSpec]
+    compliance_profiles: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_COMPLIANCE_PROFILES),
+        description="ids of the regulatory profiles the compliance engine applies (wastewatch/compliance/profiles)",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,187 @@
+"""The compliance jobs: fetch samples and the plant-state timeline, run the pure pipeline, store the
+averages and days, and record an amendment for every stored result a recomputation changes.
+
+- `run_half_hour(plant, window_end_ms)`: the 10-min, half-hour and hour windows that close at a local
+  :00 or :30 boundary.
+- `run_day(plant, day)`: every window of a local day again (late data changes them), then its days.
+- `recompute(plant, start_ms, end_ms)`: the whole local days the range touches, for late data.
+
+Recomputing a day from all its samples is what makes the result equal to computing from scratch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from wastewatch.compliance.amendments import Amendment, amend_averages, amend_days
+from wastewatch.compliance.averaging import Average
+from wastewatch.compliance.daily import DailyAverage
+from wastewatch.compliance.pipeline import (
+    Channels,
+    Computed,
+    Series,
+    closed_window_starts,
+    compute_days,
+    compute_series,
+    pair_tolerance_ms,
+    plan_series,
+)
+from wastewatch.compliance.profiles import Profile, load_bundled_profiles, select_profiles
+from wastewatch.compliance.reader import read_samples, read_timeline
+from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
+from wastewatch.compliance.samples import Sample
+from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, window_start_ms
+from wastewatch.plant import PlantConfig
+from wastewatch.store.base import Point, Store
+
+logger = logging.getLogger(__name__)
+
+HALF_HOUR_MS = 1_800_000
+SCHEDULED = "scheduled"
+DAY_CLOSE = "recomputed at day close (late or corrected data)"
+LATE_DATA = "late data"
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class JobReport:
+    """What one job computed, wrote and amended."""
+
+    averages: list[AverageRecord] = field(default_factory=list)
+    days: list[DayRecord] = field(default_factory=list)
+    written: int = 0
+    amendments: list[Amendment] = field(default_factory=list)
+
+    def extend(self, other: JobReport) -> None:
+        self.averages += other.averages
+        self.days += other.days
+        self.written += other.written
+        self.amendments += other.amendments
+
+
+def average_record(plant_id: str, computed: Computed) -> AverageRecord:
+    a, s = computed.average, computed.series
+    return AverageRecord(
+        plant_id, s.profile.id, s.pollutant, s.period, a.start_ms, a.quality, a.value, computed.raw_value,
+        a.ci_subtracted, a.n_valid, a.n_flagged, a.n_expected, a.version,
+    )
+
+
+class ComplianceJobs:
+    """The jobs over one store; `clock_ms` decides which windows and days have closed."""
+
+    def __init__(
+        self, store: Store, profiles: Mapping[str, Profile] | None = None, *, clock_ms: Callable[[], int] = wall_clock_ms
+    ) -> None:
+        self.store = store
+        self.profiles = dict(profiles) if profiles is not None else load_bundled_profiles()
+        self.clock_ms = clock_ms
+        self._series: dict[str, list[Series]] = {}
+
+    def series(self, plant: PlantConfig) -> list[Series]:
+        """The series the plant's profiles need (an unknown profile id raises `ProfileError`)."""
+        if plant.id not in self._series:
+            self._series[plant.id] = plan_series(plant, select_profiles(plant.compliance_profiles, self.profiles))
+        return self._series[plant.id]
+
+    def run_half_hour(self, plant: PlantConfig, window_end_ms: int) -> JobReport:
+        """The windows closing at `window_end_ms`, a local :00 or :30 boundary."""
+        if window_start_ms(window_end_ms, "30min", plant.zone) != window_end_ms:
+            raise ValueError(f"{window_end_ms} is not on a local half-hour boundary of {plant.timezone}")
+        start = window_end_ms - HALF_HOUR_MS
+        planned = [(s, closed_window_starts(s, start, window_end_ms, plant.zone)) for s in self.series(plant)]
+        report = self._windows(plant, [(s, w) for s, w in planned if w], SCHEDULED)
+        logger.info(
+            "compliance half-hour done plant=%s window_end_ms=%d written=%d amendments=%d",
+            plant.id, window_end_ms, report.written, len(report.amendments),
+        )
+        return report
+
+    def run_day(self, plant: PlantConfig, day: date) -> JobReport:
+        """Every window of a local day recomputed, then the day's averages and validity."""
+        return self.recompute(plant, *day_bounds_ms(day, plant.zone), reason=DAY_CLOSE)
+
+    def recompute(self, plant: PlantConfig, start_ms: int, end_ms: int, reason: str = LATE_DATA) -> JobReport:
+        """Every local day that [start_ms, end_ms) touches, from all of its samples; a changed stored
+        result gets an amendment. Windows not yet closed by the clock and days not yet over are left."""
+        now = self.clock_ms()
+        report = JobReport()
+        if end_ms <= start_ms:
+            return report
+        day = local_day(start_ms, plant.zone)
+        last = local_day(min(end_ms, now) - 1, plant.zone)
+        while day <= last:
+            report.extend(self._day(plant, day, now, reason))
+            day += timedelta(days=1)
+        logger.info(
+            "compliance recompute done plant=%s start_ms=%d end_ms=%d written=%d amendments=%d",
+            plant.id, start_ms, end_ms, report.written, len(report.amendments),
+        )
+        return report
+
+    def _day(self, plant: PlantConfig, day: date, now_ms: int, reason: str) -> JobReport:
+        day_start, day_end = day_bounds_ms(day, plant.zone)
+        horizon = min(day_end, now_ms)
+        planned = [(s, closed_window_starts(s, day_start, horizon, plant.zone)) for s in self.series(plant)]
+        report = self._windows(plant, [(s, w) for s, w in planned if w], reason)
+        if day_end > now_ms:
+            return report
+        computed: list[DayRecord] = []
+        for series in self.series(plant):
+            if not series.day_basis:
+                continue
+            averages = [a for a in report.averages if a.key[:3] == series.key]
+            computed += [_day_record(plant.id, series, d, day_start) for d in compute_days(series, _as_averages(averages, series), plant.zone)]
+        stored = read_days(self.store, plant.id, plant.zone, day_start, day_end)
+        to_write, amendments = amend_days(stored, computed, reason, now_ms)
+        self._write([a.to_point() for a in amendments] + [d.to_point() for d in to_write])
+        report.extend(JobReport(days=computed, written=len(to_write), amendments=amendments))
+        return report
+
+    def _windows(self, plant: PlantConfig, planned: Sequence[tuple[Series, list[int]]], reason: str) -> JobReport:
+        if not planned:
+            return JobReport()
+        start = min(w[0] for _, w in planned)
+        end = max(w[-1] + period_ms(s.period) for s, w in planned)
+        samples = self._samples(plant, start, end)
+        timeline = read_timeline(self.store, plant.id, start, end)
+        records = [
+            average_record(plant.id, c) for s, starts in planned for c in compute_series(s, samples, timeline, plant, starts)
+        ]
+        stored = read_averages(self.store, plant.id, start, end)
+        to_write, amendments = amend_averages(stored, records, reason, self.clock_ms())
+        self._write([a.to_point() for a in amendments] + [r.to_point() for r in to_write])
+        return JobReport(averages=records, written=len(to_write), amendments=amendments)
+
+    def _samples(self, plant: PlantConfig, start_ms: int, end_ms: int) -> dict[str, list[Sample]]:
+        channels = Channels.of(plant)
+        pad = max((pair_tolerance_ms(s) for s in channels.concentrations.values()), default=0)
+        return {sid: read_samples(self.store, plant.id, sid, start_ms - pad, end_ms + pad) for sid in channels.sensor_ids}
+
+    def _write(self, points: list[Point]) -> None:
+        # Amendments come first in the one write: a result is never replaced without its record.
+        if points:
+            self.store.write(points)
+
+
+def _as_averages(records: Sequence[AverageRecord], series: Series) -> list[Average]:
+    return [
+        Average(r.start_ms, r.start_ms + period_ms(series.period), series.period, r.value, r.quality,
+                r.n_valid, r.n_flagged, r.n_expected, r.version, r.ci_subtracted)
+        for r in records
+    ]
+
+
+def _day_record(plant_id: str, series: Series, day: DailyAverage, day_start_ms: int) -> DayRecord:
+    return DayRecord(
+        plant_id, series.profile.id, series.pollutant, day.day, day_start_ms, series.period, day.quality,
+        day.value, day.n_valid, day.n_discarded, day.version,
+    )
+

@@ -1,0 +1,80 @@
+"""The compliance engine's inputs from the time-series store: raw CEMS samples with their status,
+the plant-state timeline the alert worker records, and weighed batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import get_args
+
+from wastewatch.compliance.samples import Sample, SampleStatus
+from wastewatch.compliance.timeline import OperatingTimeline
+from wastewatch.operating_state import OperatingState
+from wastewatch.records import BATCH, READING
+from wastewatch.store.base import Store
+
+PLANT_STATE = "plant_state"
+"""Written by the alert worker (`alerts.lifecycle.record_plant_state`): tags plant; fields state,
+from_state, reason; time = the transition."""
+
+_STATUSES: frozenset[str] = frozenset(get_args(SampleStatus))
+_STATE_NAMES: frozenset[str] = frozenset(s.value for s in OperatingState)
+_DAY_MS = 86_400_000
+STATE_LOOKBACK_DAYS: tuple[int, ...] = (1, 7, 31, 366)
+"""How far back to look for the state a range starts in: a continuous plant may not change state for weeks."""
+
+
+def read_samples(store: Store, plant_id: str, sensor_id: str, start_ms: int, end_ms: int) -> list[Sample]:
+    """One sensor's readings in [start_ms, end_ms), each with its status tag (an unknown status is suspect)."""
+    points = store.select(READING, where={"plant": plant_id, "sensor": sensor_id}, start_ms=start_ms, end_ms=end_ms)
+    samples: list[Sample] = []
+    for point in points:
+        value = point.fields.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        status = point.tags.get("status", "valid")
+        samples.append(Sample(point.time_ms, float(value), status if status in _STATUSES else "suspect"))  # type: ignore[arg-type]
+    return samples
+
+
+def read_timeline(store: Store, plant_id: str, start_ms: int, end_ms: int) -> OperatingTimeline:
+    """The operating states over [start_ms, end_ms), starting from the last change before `start_ms`.
+
+    Without any recorded change before the range the state there is unknown (no effective time).
+    """
+    changes = _state_changes(store, plant_id, start_ms, end_ms)
+    for days in STATE_LOOKBACK_DAYS:
+        earlier = _state_changes(store, plant_id, start_ms - days * _DAY_MS, start_ms)
+        if earlier:
+            changes.insert(0, earlier[-1])
+            break
+    return OperatingTimeline(tuple(changes))
+
+
+def _state_changes(store: Store, plant_id: str, start_ms: int, end_ms: int) -> list[tuple[int, OperatingState]]:
+    changes: list[tuple[int, OperatingState]] = []
+    for point in store.select(PLANT_STATE, where={"plant": plant_id}, start_ms=start_ms, end_ms=end_ms):
+        state = point.fields.get("state")
+        if isinstance(state, str) and state in _STATE_NAMES:
+            changes.append((point.time_ms, OperatingState(state)))
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMass:
+    """One weighed batch: when, how much, from which facility."""
+
+    time_ms: int
+    mass_kg: float
+    source: str
+    waste_code: str | None = None
+
+
+def read_batches(store: Store, plant_id: str, start_ms: int, end_ms: int) -> list[BatchMass]:
+    """The plant's batches in [start_ms, end_ms), in time order."""
+    batches: list[BatchMass] = []
+    for point in store.select(BATCH, where={"plant": plant_id}, start_ms=start_ms, end_ms=end_ms):
+        mass = point.fields.get("mass_kg")
+        if isinstance(mass, bool) or not isinstance(mass, (int, float)):
+            continue
+        batches.append(BatchMass(point.time_ms, float(mass), point.tags.get("source", ""), point.tags.get("waste_code")))
+    return batches
