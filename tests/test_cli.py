@@ -17,7 +17,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-@pytest.mark.parametrize("command", ["ingest", "demo", "simulate", "deadletters", "alerts"])
+@pytest.mark.parametrize("command", ["ingest", "demo", "simulate", "deadletters", "alerts", "compliance"])
 def test_help_says_what_it_does_and_which_settings_it_reads(command):
     result = run_cli(command, "--help")
     assert result.returncode == 0
@@ -59,3 +59,11 @@ def test_deadletters_lists_counts_by_reason(tmp_path: Path):
     result = run_cli("deadletters", env={"WASTEWATCH_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0
     assert "non_finite=1" in result.stdout and "plants/kotim/sensors/o2" in result.stdout
+
+
+def test_compliance_help_lists_its_settings_and_subcommands():
+    result = run_cli("compliance", "--help")
+    assert result.returncode == 0
+    assert "WASTEWATCH_COMPLIANCE_SETTLE_S" in result.stdout and "WASTEWATCH_COMPLIANCE_DAY_AT_MIN" in result.stdout
+    assert "WASTEWATCH_INFLUX_URL" in result.stdout
+    assert all(name in result.stdout for name in ("run-day", "recompute", "show"))

@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     from alerts.cli import add_arguments as add_alert_arguments
 
     add_alert_arguments(sub)
+    from wastewatch.compliance.cli import add_arguments as add_compliance_arguments
+
+    add_compliance_arguments(sub)
     sim = add(
         "simulate",
         "Run the plant simulator: publish a plausible plant over MQTT in real time, accelerated, or as a back-fill.",

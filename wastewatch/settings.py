@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     alerts_flap_count: int = Field(default=4, ge=2, description="raises within flap_window_s that make an alert flapping")
     alerts_flap_window_s: float = Field(default=3600.0, gt=0, description="flapping detection window")
 
+    # --- compliance engine (`wastewatch compliance`) -----------------------------------------------
+    compliance_settle_s: int = Field(
+        default=30, ge=0, le=600, description="wait after a half-hour closes for its last readings to be written"
+    )
+    compliance_day_at_min: int = Field(
+        default=15, ge=0, le=59, description="minutes after local midnight the day job recomputes yesterday"
+    )
+
     @field_validator("mqtt_url")
     @classmethod
     def _check_mqtt_url(cls, value: str | None) -> str | None:

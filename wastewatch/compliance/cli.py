@@ -1,0 +1,277 @@
+"""`wastewatch compliance`: run the compliance jobs on the plants' clocks; `run-day`, `recompute` and
+`show` for operators.
+
+Wired by `wastewatch.cli.build_parser` with `add_arguments(sub)`; every handler takes
+`(args, settings)` and returns the exit code. Bad input ends with exit 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from wastewatch.compliance.amendments import Amendment
+from wastewatch.compliance.daily import v4_status
+from wastewatch.compliance.jobs import LATE_DATA, ComplianceJobs, JobReport
+from wastewatch.compliance.kpis import PlantKpis, read_kpis
+from wastewatch.compliance.pipeline import Series
+from wastewatch.compliance.profiles import ProfileError
+from wastewatch.compliance.quality import DISCARDED, QualityCode
+from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
+from wastewatch.compliance.windows import day_bounds_ms
+from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
+from wastewatch.settings import Settings, describe_settings
+from wastewatch.store import Store, StoreError, open_store
+
+SETTINGS = [
+    "influx_url", "influx_database", "influx_token", "influx_username", "influx_password", "data_dir", "plant_config",
+    "log_level", *[name for name in Settings.model_fields if name.startswith("compliance_")],
+]
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+class UsageError(Exception):
+    """Bad input on the command line; the message is one line saying what to give instead."""
+
+
+def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add `compliance` and its subcommands to the `wastewatch` parser's subcommands."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "compliance",
+        help="Run the compliance jobs (validated averages, days, amendments), or run and show one plant day.",
+        description="Without a subcommand: run the half-hour and day jobs on each plant's local clock until Ctrl-C.",
+        epilog=describe_settings(SETTINGS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(func=cmd_run)
+    sub = parser.add_subparsers(dest="compliance_command", metavar="{run,run-day,recompute,show}")
+    sub.add_parser("run", help="run the scheduled jobs (the default)").set_defaults(func=cmd_run)
+    run_day = sub.add_parser("run-day", help="recompute every window of a local day, then judge the day")
+    run_day.add_argument("--date", required=True, help="the plant's local calendar day, YYYY-MM-DD")
+    run_day.set_defaults(func=_guarded(cmd_run_day))
+    recompute = sub.add_parser("recompute", help="recompute the local days a time range touches (late data), with amendments")
+    recompute.add_argument("--from", dest="start", required=True, help="RFC 3339 time with offset, or a local date (its midnight)")
+    recompute.add_argument("--to", dest="end", required=True, help="RFC 3339 time with offset, or a local date (through its end)")
+    recompute.add_argument("--reason", default=LATE_DATA, help=f"recorded with each amendment (default {LATE_DATA!r})")
+    recompute.set_defaults(func=_guarded(cmd_recompute))
+    show = sub.add_parser("show", help="a day's stored results per profile and pollutant, and the plant KPIs")
+    show.add_argument("--date", required=True, help="the plant's local calendar day, YYYY-MM-DD")
+    show.set_defaults(func=_guarded(cmd_show))
+    for p in (run_day, recompute, show):
+        p.add_argument("--plant", help="plant id (default: the only plant of the catalogue)")
+    return parser
+
+
+def _guarded(handler: Handler) -> Handler:
+    """Bad input and profile errors: exit 2; a store failure: exit 1; one line on stderr either way."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            return handler(args, settings)
+        except (UsageError, ProfileError) as exc:
+            print(f"wastewatch compliance: {exc}", file=sys.stderr)
+            return 2
+        except StoreError as exc:
+            print(f"wastewatch compliance: the time-series store failed: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def parse_day(text: str, option: str = "--date") -> date:
+    """A calendar date written YYYY-MM-DD."""
+    try:
+        if not DATE_PATTERN.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-28") from None
+
+
+def parse_instant_ms(text: str, zone: ZoneInfo, option: str, *, end_of_day: bool) -> int:
+    """An RFC 3339 time with an offset, or a local date: its midnight, or the next one with `end_of_day`."""
+    if DATE_PATTERN.fullmatch(text):
+        return day_bounds_ms(parse_day(text, option), zone)[1 if end_of_day else 0]
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is neither an RFC 3339 time (2026-11-28T14:00:00+07:00) nor a date") from None
+    if when.tzinfo is None:
+        raise UsageError(f"{option} {text!r} has no UTC offset: add one (+07:00, Z) or give a plain local date")
+    return int(when.timestamp() * 1000)
+
+
+def select_plant(catalog: PlantCatalog, plant_id: str | None) -> PlantConfig:
+    if plant_id is None:
+        if len(catalog) != 1:
+            raise UsageError(f"the catalogue has several plants ({', '.join(catalog.ids)}): choose one with --plant")
+        only: PlantConfig = next(iter(catalog))
+        return only
+    plant = catalog.get(plant_id)
+    if plant is None:
+        raise UsageError(f"unknown plant {plant_id!r} (known: {', '.join(catalog.ids)})")
+    return plant
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from wastewatch.cli import wait_for_signal
+    from wastewatch.compliance.service import ComplianceService
+
+    catalog = load_catalog(settings.plant_config)
+    store = open_store(settings)
+    try:
+        service = ComplianceService(
+            ComplianceJobs(store), catalog, settle_s=settings.compliance_settle_s, day_at_min=settings.compliance_day_at_min
+        )
+        service.start()
+    except ProfileError as exc:
+        store.close()
+        print(f"wastewatch compliance: {exc}", file=sys.stderr)
+        return 2
+    try:
+        wait_for_signal(threading.Event())
+    finally:
+        service.stop()
+        store.close()
+    return 0
+
+
+def cmd_run_day(args: argparse.Namespace, settings: Settings) -> int:
+    day = parse_day(args.date)
+    plant = select_plant(load_catalog(settings.plant_config), args.plant)
+    store = open_store(settings)
+    try:
+        jobs = ComplianceJobs(store)
+        start_ms, end_ms = day_bounds_ms(day, plant.zone)
+        now_ms = jobs.clock_ms()
+        if start_ms >= now_ms:
+            raise UsageError(f"--date {day} has not begun yet in {plant.timezone}")
+        report = jobs.run_day(plant, day)
+        print(f"{plant.id} {day}: {_summary(report)}")
+        if end_ms > now_ms:
+            print(f"the day is not over in {plant.timezone}: its closed windows are stored, the day is judged after midnight")
+        _print_days(jobs.series(plant), {d.key: d for d in report.days}, report.averages, None)
+        _print_amendments(report.amendments, plant.zone)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_recompute(args: argparse.Namespace, settings: Settings) -> int:
+    plant = select_plant(load_catalog(settings.plant_config), args.plant)
+    start_ms = parse_instant_ms(args.start, plant.zone, "--from", end_of_day=False)
+    end_ms = parse_instant_ms(args.end, plant.zone, "--to", end_of_day=True)
+    if end_ms <= start_ms:
+        raise UsageError(f"--to {args.end!r} is not after --from {args.start!r}")
+    store = open_store(settings)
+    try:
+        report = ComplianceJobs(store).recompute(plant, start_ms, end_ms, reason=args.reason)
+        print(f"{plant.id} {_local(start_ms, plant.zone)} to {_local(end_ms, plant.zone)}: {_summary(report)}")
+        _print_amendments(report.amendments, plant.zone)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    day = parse_day(args.date)
+    plant = select_plant(load_catalog(settings.plant_config), args.plant)
+    store = open_store(settings)
+    try:
+        series = ComplianceJobs(store).series(plant)
+        start_ms, end_ms = day_bounds_ms(day, plant.zone)
+        days = read_days(store, plant.id, plant.zone, start_ms, end_ms)
+        averages = list(read_averages(store, plant.id, start_ms, end_ms).values())
+        kpis = read_kpis(store, plant, start_ms, end_ms)
+    finally:
+        store.close()
+    print(f"{plant.id} ({plant.name}) {day}, local time {plant.timezone}")
+    print("daily averages:")
+    _print_days(series, days, averages, kpis)
+    if not days:
+        print(f"  (no day results stored yet: wastewatch compliance run-day --date {day})")
+    print("short averages (valid / stored):")
+    for line in _window_lines(averages):
+        print(line)
+    print(_kpi_line(kpis))
+    return 0
+
+
+def _summary(report: JobReport) -> str:
+    return (f"{len(report.averages)} averages and {len(report.days)} days computed, {report.written} written, "
+            f"{len(report.amendments)} amended")
+
+
+def _print_days(
+    series: Iterable[Series], days: dict[tuple[str, str, int], DayRecord], averages: Iterable[AverageRecord],
+    kpis: PlantKpis | None,
+) -> None:
+    """One line per profile and pollutant that has a daily average, judged yet or not."""
+    by_series: dict[tuple[str, str, str], list[AverageRecord]] = {}
+    for avg in averages:
+        by_series.setdefault((avg.profile, avg.pollutant, avg.period), []).append(avg)
+    for s in series:
+        if not s.day_basis:
+            continue
+        record = next((d for d in days.values() if (d.profile, d.pollutant) == (s.profile.id, s.pollutant)), None)
+        windows = "half-hours" if s.period == "30min" else "hours"
+        availability = kpis.data_availability.get("/".join(s.key)) if kpis is not None else None
+        extra = "" if availability is None else f", data availability {availability:.0%}"
+        label = f"  {s.profile.id:<26} {s.pollutant:<6}"
+        if record is None:
+            stored = by_series.get(s.key, [])
+            n_valid = sum(1 for a in stored if a.quality == QualityCode.VALID)
+            n_discarded = sum(1 for a in stored if a.quality in DISCARDED)
+            print(f"{label} not judged; {windows} so far: {n_valid} valid, {n_discarded} discarded{extra}")
+            continue
+        v4 = f", V4 {v4_status(record.n_discarded)}" if record.basis == "30min" else ""
+        print(
+            f"{label} {_value(record.value, s.sensor.unit):>14} {record.quality.value:<17} "
+            f"valid={'yes' if record.valid else 'no'}; {windows}: {record.n_valid} valid, "
+            f"{record.n_discarded} discarded{v4}{extra}"
+        )
+
+
+def _window_lines(averages: Iterable[AverageRecord]) -> list[str]:
+    """Per profile and period, how many stored windows of each pollutant are valid."""
+    counts: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for avg in averages:
+        tally = counts.setdefault((avg.profile, avg.period), {}).setdefault(avg.pollutant, [0, 0])
+        tally[0] += avg.quality == QualityCode.VALID
+        tally[1] += 1
+    return [
+        f"  {profile:<26} {period:<6} " + ", ".join(f"{p} {v}/{n}" for p, (v, n) in sorted(pollutants.items()))
+        for (profile, period), pollutants in sorted(counts.items())
+    ] or ["  none stored"]
+
+
+def _print_amendments(amendments: Iterable[Amendment], zone: ZoneInfo) -> None:
+    for a in amendments:
+        print(
+            f"  amended {a.profile}/{a.pollutant}/{a.period} {_local(a.start_ms, zone)}: "
+            f"{a.old_quality.value} {_value(a.old_value, '')} -> {a.new_quality.value} {_value(a.new_value, '')} ({a.reason})"
+        )
+
+
+def _kpi_line(kpis: PlantKpis) -> str:
+    availability = "-" if kpis.availability is None else f"{kpis.availability:.0%}"
+    throughput = "" if kpis.throughput_kg_h is None else f", throughput {kpis.throughput_kg_h:.1f} kg/h"
+    return (f"KPIs: tonnage {kpis.tonnes:.3f} t, operating hours {kpis.operating_h:.2f} h, "
+            f"plant availability {availability}{throughput}")
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+    return f"{value:.{digits}f} {unit}".rstrip()
+
+
+def _local(time_ms: int, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(time_ms / 1000, tz=zone).strftime("%Y-%m-%d %H:%M")
