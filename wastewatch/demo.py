@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from types import FrameType
 from typing import Protocol, TextIO
 
@@ -23,14 +23,12 @@ from alerts.clock import DataClock
 from alerts.service import AlertsComponent, change_printer
 from ingest.worker import IngestCounts, IngestWorker
 from simulators.publisher import Mode, PublishError, PublishProgress, PublishSummary, run_simulator
-from wastewatch.compliance.jobs import HALF_HOUR_MS, ComplianceJobs, JobReport
-from wastewatch.compliance.profiles import ProfileError
-from wastewatch.compliance.windows import window_start_ms
+from wastewatch.compliance.replay import ComplianceComponent
 from wastewatch.embedded_broker import EmbeddedBroker
 from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_catalog
 from wastewatch.servers import free_port
 from wastewatch.settings import Settings
-from wastewatch.store import Store, StoreError, open_store
+from wastewatch.store import Store, open_store
 from wastewatch.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
@@ -44,8 +42,6 @@ SIMULATOR_ACK_TIMEOUT_S = 10.0
 # The compliance jobs run a half-hour once the data clock is this many real seconds past it (scaled by
 # the replay speed), so the ingest has written the window's last readings (it flushes every 0.25 s).
 WRITE_LATENCY_S = 1.0
-COMPLIANCE_POLL_S = 0.2
-SHOWN_POLLUTANTS = ("co", "dust")
 
 
 class Component(Protocol):
@@ -198,102 +194,6 @@ class SimulatorComponent:
     def _progress(self, progress: PublishProgress) -> None:
         self.sim_ms = progress.sim_ms
         self.published = self._published_before + progress.published
-
-
-class ComplianceComponent:
-    """The compliance jobs on the data clock the alert worker keeps.
-
-    `ComplianceService` fires on wall-clock cron, which does not line up with a replay at 60x; here a
-    thread runs the half-hour job whenever the data clock passes a local :00 or :30 (plus the settle)
-    and the day job at local midnight, and prints the CO and dust half-hours of the first profile that
-    validates them. Windows before the first record are skipped: the replay has no data for them.
-    """
-
-    name = "compliance"
-
-    def __init__(self, store: Store, plants: PlantCatalog, clock: DataClock, *, settle_s: float, out: TextIO) -> None:
-        self.jobs = ComplianceJobs(store, clock_ms=lambda: round(clock() * 1000))
-        self.plants: list[PlantConfig] = list(plants)
-        self.clock, self.settle_ms, self.out = clock, round(settle_s * 1000), out
-        self._next_ms: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        for plant in self.plants:
-            self.jobs.series(plant)  # an unknown profile id stops the start, not the first job
-        # Each job logs a summary at INFO; the printed half-hour lines say it more readably.
-        jobs_logger = logging.getLogger("wastewatch.compliance.jobs")
-        jobs_logger.setLevel(max(logging.WARNING, logging.getLogger().level))
-        self._thread = threading.Thread(target=self._run, name="demo-compliance", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-
-    def _run(self) -> None:
-        while not self._stop.wait(COMPLIANCE_POLL_S):
-            if not self.clock.started:
-                continue
-            due_ms = round(self.clock() * 1000) - self.settle_ms
-            for plant in self.plants:
-                self._catch_up(plant, due_ms)
-
-    def _catch_up(self, plant: PlantConfig, due_ms: int) -> None:
-        boundary = self._next_ms.get(plant.id) or _next_half_hour(due_ms, plant)
-        while boundary <= due_ms and not self._stop.is_set():
-            try:
-                self._print_half_hour(plant, boundary, self.jobs.run_half_hour(plant, boundary))
-                local = datetime.fromtimestamp(boundary / 1000, plant.zone)
-                if (local.hour, local.minute) == (0, 0):
-                    yesterday = (local - timedelta(days=1)).date()
-                    self._print_day(plant, yesterday, self.jobs.run_day(plant, yesterday))
-            except (StoreError, ProfileError) as exc:  # the next boundary tries again; the demo goes on
-                logger.error("compliance job failed plant=%s window_end_ms=%d: %s", plant.id, boundary, exc)
-            boundary = _next_half_hour(boundary, plant)
-        self._next_ms[plant.id] = boundary
-
-    def _print_half_hour(self, plant: PlantConfig, end_ms: int, report: JobReport) -> None:
-        shown = [a for a in report.averages if a.period == "30min" and a.pollutant in SHOWN_POLLUTANTS]
-        profile = next((a.profile for a in shown), None)
-        parts = [
-            f"{a.pollutant} {_amount(a.value, plant, a.pollutant)} {a.quality.value}" for a in shown if a.profile == profile
-        ]
-        if parts:
-            window = f"{_hhmm(end_ms - HALF_HOUR_MS, plant)}-{_hhmm(end_ms, plant)}"
-            self._print(f"compliance {window} {'; '.join(parts)}")
-
-    def _print_day(self, plant: PlantConfig, day: date, report: JobReport) -> None:
-        shown = [d for d in report.days if d.pollutant in SHOWN_POLLUTANTS and d.basis == "30min"]
-        profile = next((d.profile for d in shown), None)
-        parts = [
-            f"{d.pollutant} {_amount(d.value, plant, d.pollutant)} {'valid' if d.valid else d.quality.value} ({d.n_discarded} discarded)"
-            for d in shown if d.profile == profile
-        ]
-        if parts:
-            self._print(f"compliance day {day:%m-%d} {profile}: {'; '.join(parts)}")
-
-    def _print(self, line: str) -> None:
-        # On a terminal the status line is rewritten in place with \r: clear it so this line stands alone.
-        prefix = "\r\x1b[2K" if self.out.isatty() else ""
-        print(prefix + line, file=self.out, flush=True)
-
-
-def _next_half_hour(time_ms: int, plant: PlantConfig) -> int:
-    """The first local :00 or :30 after `time_ms`."""
-    return window_start_ms(window_start_ms(time_ms, "30min", plant.zone) + HALF_HOUR_MS, "30min", plant.zone)
-
-
-def _hhmm(time_ms: int, plant: PlantConfig) -> str:
-    return datetime.fromtimestamp(time_ms / 1000, plant.zone).strftime("%H:%M")
-
-
-def _amount(value: float | None, plant: PlantConfig, pollutant: str) -> str:
-    sensor = plant.sensor(pollutant)
-    unit = sensor.unit if sensor is not None else ""
-    return "-" if value is None else f"{value:.{1 if abs(value) >= 10 else 2}f} {unit}".rstrip()
 
 
 class _Stack:
