@@ -3,6 +3,7 @@ local :00/:10/:30, days are local calendar days, quarters local calendar quarter
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,12 +20,36 @@ def period_ms(period: AvgPeriod) -> int:
     return PERIOD_MINUTES[period] * 60_000
 
 
-def window_start_ms(time_ms: int, period: AvgPeriod, zone: ZoneInfo) -> int:
-    """The start of the window holding `time_ms`, floored on the local clock (a half-hour starts on :00 or :30)."""
-    minutes = PERIOD_MINUTES[period]
+_QUARTER_HOUR_MS = 900_000
+
+
+@functools.lru_cache(maxsize=65_536)
+def _offset_ms(zone: ZoneInfo, quarter_hour: int) -> int:
+    """The zone's UTC offset during one UTC quarter-hour (offsets change only on quarter-hours)."""
+    offset = datetime.fromtimestamp(quarter_hour * _QUARTER_HOUR_MS / 1000, tz=zone).utcoffset()
+    return int(offset.total_seconds() * 1000) if offset is not None else 0
+
+
+def _window_start_slow(time_ms: int, minutes: int, zone: ZoneInfo) -> int:
     local = datetime.fromtimestamp(time_ms / 1000, tz=zone)
     floored = local.replace(minute=local.minute - local.minute % minutes, second=0, microsecond=0)
     return int(floored.timestamp() * 1000)
+
+
+def window_start_ms(time_ms: int, period: AvgPeriod, zone: ZoneInfo) -> int:
+    """The start of the window holding `time_ms`, floored on the local clock (a half-hour starts on :00 or :30).
+
+    Called for every sample of a year's recomputation, so it floors in integer arithmetic with the
+    cached UTC offset; where the offset changes inside the window (a DST change), it takes the
+    calendar path instead.
+    """
+    step = PERIOD_MINUTES[period] * 60_000
+    offset = _offset_ms(zone, time_ms // _QUARTER_HOUR_MS)
+    local_ms = time_ms + offset
+    start = local_ms - local_ms % step - offset
+    if _offset_ms(zone, start // _QUARTER_HOUR_MS) != offset:
+        return _window_start_slow(time_ms, PERIOD_MINUTES[period], zone)
+    return start
 
 
 def iter_window_starts(start_ms: int, end_ms: int, period: AvgPeriod, zone: ZoneInfo) -> Iterator[int]:
