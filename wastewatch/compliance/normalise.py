@@ -116,6 +116,17 @@ def _correct_one(
 
 def nearest(series: Sequence[Sample], time_ms: int, tolerance_ms: int) -> Sample | None:
     """The sample of a time-ordered series closest to `time_ms` within the tolerance (earlier wins a tie)."""
-    i = bisect_left(series, time_ms, key=lambda s: s.time_ms)
-    candidates = [s for s in series[max(0, i - 1) : i + 1] if abs(s.time_ms - time_ms) <= tolerance_ms]
-    return min(candidates, key=lambda s: (abs(s.time_ms - time_ms), s.time_ms), default=None)
+    i = bisect_left(series, time_ms, key=_time_of)
+    before = series[i - 1] if i > 0 else None
+    after = series[i] if i < len(series) else None
+    best = None
+    if before is not None and time_ms - before.time_ms <= tolerance_ms:
+        best = before
+    if after is not None and after.time_ms - time_ms <= tolerance_ms:
+        if best is None or after.time_ms - time_ms < time_ms - best.time_ms:
+            best = after
+    return best
+
+
+def _time_of(sample: Sample) -> int:
+    return sample.time_ms
