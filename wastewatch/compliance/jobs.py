@@ -152,11 +152,8 @@ class ComplianceJobs:
         end = max(w[-1] + period_ms(s.period) for s, w in planned)
         samples = self._samples(plant, start, end)
         timeline = read_timeline(self.store, plant.id, start, end)
-        corrections: dict[tuple[str, str], list[Sample]] = {}
         records = [
-            average_record(plant.id, c)
-            for s, starts in planned
-            for c in compute_series(s, samples, timeline, plant, starts, corrections)
+            average_record(plant.id, c) for s, starts in planned for c in compute_series(s, samples, timeline, plant, starts)
         ]
         stored = read_averages(self.store, plant.id, start, end)
         to_write, amendments = amend_averages(stored, records, reason, self.clock_ms())

@@ -116,39 +116,25 @@ def compute_series(
     timeline: OperatingTimeline,
     plant: PlantConfig,
     window_starts: Iterable[int],
-    corrections: dict[tuple[str, str], list[Sample]] | None = None,
 ) -> list[Computed]:
-    """The series' averages of the given windows from every sample of its channels (by sensor id).
-
-    `corrections` caches the corrected samples per (sensor, profile) across the calls of one job
-    over the same `samples`: the 10-min, 30-min and 1-h series of a pollutant share them.
-    """
-    key = (series.sensor.id, series.profile.id)
-    corrected = corrections.get(key) if corrections is not None else None
-    if corrected is None:
-        corrected = _corrected(series, samples, plant)
-        if corrections is not None:
-            corrections[key] = corrected
+    """The series' averages of the given windows from every sample of its channels (by sensor id)."""
+    channels = Channels.of(plant)
     profile = series.profile
+    concentration = samples.get(series.sensor.id, ())
+    if profile.reference is not None:
+        o2_id = channels.o2.id if channels.o2 else ""
+        h2o_id = channels.h2o.id if channels.h2o else ""
+        bases = ChannelBases(series.sensor.basis or "dry", (channels.o2.basis if channels.o2 else None) or "dry")
+        corrected = correct_series(
+            concentration, samples.get(o2_id, ()), samples.get(h2o_id, ()),
+            reference=profile.reference, bases=bases, pair_tolerance_ms=pair_tolerance_ms(series.sensor),
+        )
+    else:
+        corrected = unique_by_time(concentration)  # availability only: the values are as measured
     ctx = AveragingContext(series.period, plant.zone, timeline, profile.averaging, series.sensor.period_s)
     raw = compute_windows(corrected, window_starts, ctx)
     validated = validate_averages(raw.values(), series.pollutant, profile) if profile.reference else list(raw.values())
     return [Computed(series, avg, raw[avg.start_ms].value) for avg in validated]
-
-
-def _corrected(series: Series, samples: Mapping[str, Sequence[Sample]], plant: PlantConfig) -> list[Sample]:
-    channels = Channels.of(plant)
-    profile = series.profile
-    concentration = samples.get(series.sensor.id, ())
-    if profile.reference is None:
-        return unique_by_time(concentration)  # availability only: the values are as measured
-    o2_id = channels.o2.id if channels.o2 else ""
-    h2o_id = channels.h2o.id if channels.h2o else ""
-    bases = ChannelBases(series.sensor.basis or "dry", (channels.o2.basis if channels.o2 else None) or "dry")
-    return correct_series(
-        concentration, samples.get(o2_id, ()), samples.get(h2o_id, ()),
-        reference=profile.reference, bases=bases, pair_tolerance_ms=pair_tolerance_ms(series.sensor),
-    )
 
 
 def pair_tolerance_ms(sensor: SensorSpec) -> int:
