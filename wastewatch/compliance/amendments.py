@@ -11,8 +11,9 @@ merge them); one recomputation shares one `amended_at`, which keeps the series c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import AverageKey, AverageRecord, DayKey, DayRecord
@@ -74,11 +75,13 @@ def _reason(old_version: str, new_version: str, reason: str) -> str:
     return VERSION_CHANGED if old_version != new_version else reason
 
 
-def amend_averages(
-    stored: Mapping[AverageKey, AverageRecord], computed: Iterable[AverageRecord], reason: str, at_ms: int
-) -> tuple[list[AverageRecord], list[Amendment]]:
-    """The records to write (new or changed) and an amendment for each changed one."""
-    to_write: list[AverageRecord] = []
+R = TypeVar("R", AverageRecord, DayRecord)
+
+
+def _amend(
+    stored: Mapping[Any, R], computed: Iterable[R], period_of: Callable[[R], str], reason: str, at_ms: int
+) -> tuple[list[R], list[Amendment]]:
+    to_write: list[R] = []
     amendments: list[Amendment] = []
     for new in computed:
         old = stored.get(new.key)
@@ -87,28 +90,24 @@ def amend_averages(
         to_write.append(new)
         if old is not None:
             amendments.append(Amendment(
-                new.plant, new.profile, new.pollutant, new.period, new.start_ms, old.quality, new.quality,
+                new.plant, new.profile, new.pollutant, period_of(new), new.start_ms, old.quality, new.quality,
                 old.value, new.value, old.version, new.version, _reason(old.version, new.version, reason), at_ms,
             ))
     return to_write, amendments
+
+
+def amend_averages(
+    stored: Mapping[AverageKey, AverageRecord], computed: Iterable[AverageRecord], reason: str, at_ms: int
+) -> tuple[list[AverageRecord], list[Amendment]]:
+    """The records to write (new or changed) and an amendment for each changed one."""
+    return _amend(stored, computed, lambda r: r.period, reason, at_ms)
 
 
 def amend_days(
     stored: Mapping[DayKey, DayRecord], computed: Iterable[DayRecord], reason: str, at_ms: int
 ) -> tuple[list[DayRecord], list[Amendment]]:
-    to_write: list[DayRecord] = []
-    amendments: list[Amendment] = []
-    for new in computed:
-        old = stored.get(new.key)
-        if old is not None and old.same_result(new):
-            continue
-        to_write.append(new)
-        if old is not None:
-            amendments.append(Amendment(
-                new.plant, new.profile, new.pollutant, "24h", new.start_ms, old.quality, new.quality,
-                old.value, new.value, old.version, new.version, _reason(old.version, new.version, reason), at_ms,
-            ))
-    return to_write, amendments
+    """The day records to write (new or changed) and an amendment for each changed one."""
+    return _amend(stored, computed, lambda r: "24h", reason, at_ms)
 
 
 def read_amendments(store: Store, plant_id: str, start_ms: int | None = None, end_ms: int | None = None) -> list[Amendment]:
