@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and pass the tests on a fresh Debian/Ubuntu machine (the README's test command).
-# Installs Mosquitto and InfluxDB 1.x from the distribution when missing (the tests start their
+# Installs Mosquitto, InfluxDB 1.x and PostgreSQL from the distribution when missing (the tests start their
 # own instances on free loopback ports), installs the package with its test extras, runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v influx >/dev/null 2>&1 || need+=(influxdb-client)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
