@@ -135,6 +135,16 @@ class Settings(BaseSettings):
         default=15, ge=0, le=59, description="minutes after local midnight the day job recomputes yesterday"
     )
 
+    # --- HTTP API (`wastewatch api`) ------------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="address the API listens on")
+    api_port: int = Field(default=8000, ge=1, le=65_535, description="port the API listens on")
+    api_cors_origins: str = Field(
+        default="", description="browser origins allowed to call the API (comma-separated); empty: CORS closed"
+    )
+    api_max_points: int = Field(default=10_000, ge=10, le=1_000_000, description="most points or rows one API answer returns")
+    api_auth_failures_burst: int = Field(default=10, ge=1, description="failed authentications a client may make at once")
+    api_auth_failures_per_min: float = Field(default=6.0, gt=0, description="failed authentications a client regains per minute")
+
     @field_validator("mqtt_url")
     @classmethod
     def _check_mqtt_url(cls, value: str | None) -> str | None:
