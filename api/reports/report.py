@@ -1,0 +1,57 @@
+"""The plant report: every figure computed once from the summaries for one period, then rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wastewatch.plant import PlantConfig
+from wastewatch.store.base import Store
+from wastewatch.summaries import (
+    AlertResponse,
+    Grouping,
+    ComplianceSummary,
+    Period,
+    Tonnage,
+    Uptime,
+    alert_response,
+    compliance_summary,
+    parse_period,
+    tonnage,
+    uptime,
+)
+from wastewatch.summaries.alert_response import AlertRows
+
+
+@dataclass(frozen=True, slots=True)
+class PlantReport:
+    """One plant's report for one period (a month, quarter or year on the plant's calendar)."""
+
+    plant: PlantConfig
+    period: Period
+    generated_at_ms: int
+    tonnage: Tonnage
+    uptime: Uptime
+    compliance: ComplianceSummary
+    alerts: AlertResponse | None
+
+
+def build_report(
+    store: Store,
+    plant: PlantConfig,
+    period: Period | str,
+    *,
+    alert_db: AlertRows | None = None,
+    now_ms: int | None = None,
+) -> PlantReport:
+    """Compute the figures of `period` (`2026-11`, `2026-Q4`, `2026` or a `Period`) once."""
+    import time
+
+    p = parse_period(period, plant.zone) if isinstance(period, str) else period
+    by: Grouping = "day" if p.kind == "month" else ("week" if p.kind == "quarter" else "month")
+    return PlantReport(
+        plant, p, now_ms if now_ms is not None else time.time_ns() // 1_000_000,
+        tonnage(store, plant, p.start_ms, p.end_ms, by=by),
+        uptime(store, plant, p.start_ms, p.end_ms, alert_db=alert_db),
+        compliance_summary(store, plant, p.start_ms, p.end_ms),
+        alert_response(alert_db, plant.id, p.start_ms, p.end_ms) if alert_db is not None else None,
+    )
