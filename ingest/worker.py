@@ -25,7 +25,7 @@ from ingest.decode import DecodeLimits, decode_message
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from ingest.writer import DurableWriter
-from wastewatch.mqtt import connect, make_client, send_pubacks
+from wastewatch.mqtt import TakeoverWatch, connect, make_client, send_pubacks
 from wastewatch.plant import PlantCatalog
 from wastewatch.settings import Settings
 from wastewatch.store.base import Point, Store
@@ -86,6 +86,7 @@ class IngestWorker:
         self._generation = 0
         self._counts = {"received": 0, "dead": 0, "acked": 0}
         self.connected = threading.Event()
+        self._takeover = TakeoverWatch(settings.ingest_client_id)
         self._client = make_client(
             broker,
             settings.ingest_client_id,
@@ -148,6 +149,7 @@ class IngestWorker:
         with self._lock:
             self._generation += 1
         self.metrics.reconnects.inc()
+        self._takeover.connected()
         if not flags.session_present:
             prefix = f"$share/{self.settings.ingest_shared_group}/" if self.settings.ingest_shared_group else ""
             client.subscribe([(prefix + topic, 1) for topic in SUBSCRIPTIONS])
@@ -160,6 +162,7 @@ class IngestWorker:
         self.connected.clear()
         if not self._stop.is_set():
             logger.warning("MQTT disconnected, reconnecting reason=%s", reason)
+            self._takeover.disconnected(reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         now = self._clock()
