@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from wastewatch.plant import PlantCatalog, load_catalog
+from wastewatch.postgres import PostgresServer
 from wastewatch.servers import InfluxServer, MosquittoServer
 from wastewatch.settings import Settings
 from wastewatch.store.base import Store
@@ -75,3 +76,10 @@ def settings_for(tmp_path: Path, mosquitto: MosquittoServer):
         return Settings(**values)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.cleanup()
