@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,10 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
     )
+
+
+EXAMPLE_SECRET_PREFIX = "change-me"
+"""Secrets in .env.example start with this; `Settings` refuses them outside a demo."""
 
 
 class Settings(BaseSettings):
@@ -145,6 +149,31 @@ class Settings(BaseSettings):
     api_auth_failures_burst: int = Field(default=10, ge=1, description="failed authentications a client may make at once")
     api_auth_failures_per_min: float = Field(default=6.0, gt=0, description="failed authentications a client regains per minute")
 
+    # --- deployment (docker-compose.yml, grafana/) -----------------------------------------------------
+    ingest_health_interval_s: float = Field(
+        default=10.0, ge=0, le=3600, description="how often the ingest writes its ingest_health point; 0 turns it off"
+    )
+    demo: bool = Field(default=False, description="a demo or test deployment: example secrets (change-me…) are accepted")
+
+    @model_validator(mode="after")
+    def _refuse_example_secrets(self) -> "Settings":
+        # .env.example ships every secret as change-me-…: a production service must never run with one.
+        if self.demo:
+            return self
+        mqtt_password = parse_mqtt_url(self.mqtt_url).password if self.mqtt_url else None
+        candidates: dict[str, str | None] = {"mqtt_url": mqtt_password}
+        for name in type(self).model_fields:
+            current = getattr(self, name)
+            if isinstance(current, SecretStr):
+                candidates[name] = current.get_secret_value()
+        for name, secret in candidates.items():
+            if secret is not None and secret.strip().lower().startswith(EXAMPLE_SECRET_PREFIX):
+                raise ValueError(
+                    f"WASTEWATCH_{name.upper()} still holds an example secret ({EXAMPLE_SECRET_PREFIX}…): "
+                    "set a real one, or WASTEWATCH_DEMO=1 for a demo"
+                )
+        return self
+
     @field_validator("mqtt_url")
     @classmethod
     def _check_mqtt_url(cls, value: str | None) -> str | None:
@@ -178,6 +207,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
+        if not first["loc"]:  # a check across settings names them itself
+            raise SettingsError(str(first["msg"]).removeprefix("Value error, ")) from exc
         name = "WASTEWATCH_" + "_".join(str(p) for p in first["loc"]).upper()
         raise SettingsError(f"bad setting {name}: {first['msg']}") from exc
 
