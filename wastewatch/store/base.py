@@ -25,6 +25,18 @@ class Point:
     time_ms: int
 
 
+FieldOp = Literal["=", "!=", ">", ">=", "<", "<="]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldCondition:
+    """A condition on a field's value (`quality = 'valid'`, `value > 30`); a point without the field fails it."""
+
+    field: str
+    op: FieldOp
+    value: FieldValue
+
+
 @dataclass(frozen=True, slots=True)
 class AggregateRow:
     """One aggregate: the bucket start (None without a time grouping), the group's tags, the value."""
@@ -88,8 +100,11 @@ class Store(Protocol):
         end_ms: int | None = None,
         every_s: int | None = None,
         group_by: Sequence[str] = (),
+        offset_s: int = 0,
+        field_where: Sequence[FieldCondition] = (),
     ) -> list[AggregateRow]:
-        """`fn(field)` per time bucket of `every_s` (aligned to the epoch) and per `group_by` tags.
+        """`fn(field)` per time bucket of `every_s` (aligned to the epoch shifted by `offset_s`, e.g. local
+        midnight) and per `group_by` tags, over points meeting every `field_where` condition.
 
         Empty buckets are left out.
         """

@@ -12,6 +12,7 @@ import httpx
 from wastewatch.store.base import (
     AggregateFn,
     AggregateRow,
+    FieldCondition,
     FieldValue,
     Point,
     StoreRejected,
@@ -154,10 +155,12 @@ class InfluxStore:
         end_ms: int | None = None,
         every_s: int | None = None,
         group_by: Sequence[str] = (),
+        offset_s: int = 0,
+        field_where: Sequence[FieldCondition] = (),
     ) -> list[AggregateRow]:
         q = (
             f"SELECT {fn}({ident(field_name)}) FROM {ident(measurement)}"
-            f"{where_clause(where, start_ms, end_ms)}{group_clause(every_s, group_by)}"
+            f"{where_clause(where, start_ms, end_ms, field_where)}{group_clause(every_s, group_by, offset_s)}"
         )
         if every_s:
             q += " fill(none)"

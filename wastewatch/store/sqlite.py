@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from wastewatch.store.base import AggregateFn, AggregateRow, Point, StoreRejected, StoreUnavailable
+from wastewatch.store.base import AggregateFn, AggregateRow, FieldCondition, Point, StoreRejected, StoreUnavailable
 from wastewatch.sqlite import open_sqlite
 
 _SCHEMA = """
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS points (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS points_by_time ON points (measurement, time_ms);
 """
+_FIELD_OPS = frozenset({"=", "!=", ">", ">=", "<", "<="})
 _SQL_FN = {"mean": "avg", "sum": "sum", "count": "count", "min": "min", "max": "max"}
 
 
@@ -121,15 +122,26 @@ class SqliteStore:
         end_ms: int | None = None,
         every_s: int | None = None,
         group_by: Sequence[str] = (),
+        offset_s: int = 0,
+        field_where: Sequence[FieldCondition] = (),
     ) -> list[AggregateRow]:
         flt, args = self._filter(measurement, where, start_ms, end_ms)
+        for cond in field_where:
+            if cond.op not in _FIELD_OPS:
+                raise StoreRejected(f"unknown field condition {cond.op!r}")
+            flt += f" AND json_extract(fields, ?) {cond.op} ?"
+            args += [_path(cond.field), cond.value]
         if fn == "last":
             agg = "json_extract(fields, ?), max(time_ms)"  # SQLite takes bare columns from the max row
         elif fn in _SQL_FN:
             agg = f"{_SQL_FN[fn]}(json_extract(fields, ?))"
         else:
             raise StoreRejected(f"unknown aggregate {fn!r}")
-        bucket = f"(time_ms / {int(every_s) * 1000}) * {int(every_s) * 1000}" if every_s else "NULL"
+        if every_s:
+            every_ms, off_ms = int(every_s) * 1000, (int(offset_s) % int(every_s)) * 1000
+            bucket = f"(time_ms - (((time_ms - {off_ms}) % {every_ms}) + {every_ms}) % {every_ms})"
+        else:
+            bucket = "NULL"
         tag_cols = "".join(f", json_extract(tags, ?) AS g{i}" for i in range(len(group_by)))
         group = ", ".join(["b"] + [f"g{i}" for i in range(len(group_by))])
         sql = f"SELECT {bucket} AS b{tag_cols}, {agg} FROM points{flt} GROUP BY {group} ORDER BY {group}"
