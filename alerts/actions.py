@@ -9,8 +9,8 @@ from alerts.database import Database
 from alerts.store import AlertChange, AlertNotFound, AlertRecord, AlertStateError, AlertStore
 
 
-def _get(store: AlertStore, alert_id: int) -> AlertRecord:
-    alert = store.get(alert_id)
+def _get(store: AlertStore, alert_id: int, *, for_update: bool = False) -> AlertRecord:
+    alert = store.get(alert_id, for_update=for_update)
     if alert is None:
         raise AlertNotFound(f"no alert {alert_id}")
     return alert
@@ -20,7 +20,8 @@ def acknowledge(db: Database, alert_id: int, by: str, now_ms: int, comment: str 
     """Acknowledge an alert (active or cleared); acknowledging twice is an `AlertStateError`."""
     store = AlertStore(db)
     with db.transaction():
-        alert = _get(store, alert_id)
+        # locked: two operators acknowledging at once on PostgreSQL, the second sees the first's
+        alert = _get(store, alert_id, for_update=True)
         if alert.acknowledged:
             raise AlertStateError(f"alert {alert_id} was acknowledged by {alert.ack_by} already")
         store.acknowledge(alert_id, by, now_ms, comment)

@@ -104,8 +104,10 @@ class AlertStore:
         )
         return AlertRecord.from_row(row) if row else None
 
-    def get(self, alert_id: int) -> AlertRecord | None:
-        row = self.db.query_one("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+    def get(self, alert_id: int, *, for_update: bool = False) -> AlertRecord | None:
+        """The alert; `for_update` (inside a transaction that changes it) locks its row until the commit."""
+        lock = self.db.dialect.for_update if for_update else ""
+        row = self.db.query_one(f"SELECT * FROM alerts WHERE id = ?{lock}", (alert_id,))
         return AlertRecord.from_row(row) if row else None
 
     def list_alerts(self, *, active_only: bool = False, plant: str | None = None, limit: int = 50) -> list[AlertRecord]:

@@ -14,7 +14,7 @@ from alerts.database import open_database
 from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
 from alerts.store import AlertStore
-from tests.test_alert_lifecycle import T0, raised
+from tests.test_alert_lifecycle import T0, alert_db_url, raised  # noqa: F401  (a fixture)
 from wastewatch.plant import PlantCatalog
 from wastewatch.settings import Settings
 
@@ -27,8 +27,8 @@ def run(settings: Settings, *argv: str) -> int:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, catalog: PlantCatalog) -> Settings:
-    settings = Settings(data_dir=tmp_path / "data")  # type: ignore[call-arg]
+def settings(tmp_path: Path, catalog: PlantCatalog, alert_db_url: str) -> Settings:
+    settings = Settings(data_dir=tmp_path / "data", alerts_db_url=alert_db_url)  # type: ignore[call-arg]
     db = open_database(settings)
     rules = load_rules(bundled_rules_path("kotim"), catalog.get("kotim")).rules
     lifecycle = Lifecycle(db, parse_routes("operators=log", "regulatory", ["log"]), rules, catalog)

@@ -3,12 +3,14 @@ outbox rows in the same transaction as the change, acknowledge/comment/assign, e
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alerts import AlertCleared, AlertRaised, AlertUpdated, bundled_rules_path, load_rules
-from alerts.database import AlertDatabaseError, Database
+from alerts.database import AlertDatabaseError, Database, connect_url
 from alerts import actions
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.store import AlertStateError
@@ -22,9 +24,24 @@ MIN = 60_000
 ROUTES = "operators=mqtt,log;agency=webhook>email;escalation=email"
 
 
+_pg_numbers = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def alert_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The alert database on each backend: SQLite in the test's directory, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/alerts.sqlite3"
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"alerts_{next(_pg_numbers)}"
+    yield server.create_database(name)
+    server.drop_database(name)
+
+
 @pytest.fixture
-def db(tmp_path: Path):
-    database = Database(tmp_path / "alerts.sqlite3")
+def db(alert_db_url: str) -> Iterator[Database]:
+    database = connect_url(alert_db_url)
     create_schema(database)
     yield database
     database.close()

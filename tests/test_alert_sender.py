@@ -5,13 +5,13 @@ a restarted sender resumes what was pending."""
 from __future__ import annotations
 
 import email
+from collections.abc import Iterator
 from email import policy
-from pathlib import Path
 
 import pytest
 
 from alerts import bundled_rules_path, load_rules
-from alerts.database import Database
+from alerts.database import Database, connect_url
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.notifiers import Notifier
 from alerts.notifiers.email import EmailNotifier
@@ -23,7 +23,7 @@ from alerts.schema import create_schema
 from alerts.sender import OutboxSender, SenderPolicy
 from tests.alert_receivers import SmtpServer, WebhookReceiver
 from tests.helpers import wait_until
-from tests.test_alert_lifecycle import MIN, T0, cleared, raised
+from tests.test_alert_lifecycle import MIN, T0, alert_db_url, cleared, raised  # noqa: F401  (a fixture)
 from wastewatch.plant import PlantCatalog
 
 SECRET = "test-secret"
@@ -31,8 +31,9 @@ FAST = SenderPolicy(retry_base_s=0.02, retry_max_s=0.1, failover_after_attempts=
 
 
 class Setup:
-    def __init__(self, path: Path, catalog: PlantCatalog, routes: str) -> None:
-        self.path, self.db = path, Database(path)
+    def __init__(self, url: str, catalog: PlantCatalog, routes: str) -> None:
+        self.url, self.db = url, connect_url(url)
+        self.connections: list[Database] = []
         create_schema(self.db)
         rules = load_rules(bundled_rules_path("kotim"), catalog.get("kotim")).rules
         available = ["webhook", "email", "mqtt", "log"]
@@ -49,12 +50,20 @@ class Setup:
                 self.lifecycle.apply(cleared(T0 + 5 * MIN + i, T0 + i, subject=sensors[i]))
 
     def sender(self, notifiers: dict[str, Notifier], policy: SenderPolicy = FAST, **kw: object) -> OutboxSender:
-        return OutboxSender(Database(self.path), notifiers, policy, **kw)  # type: ignore[arg-type]
+        db = connect_url(self.url)
+        self.connections.append(db)
+        return OutboxSender(db, notifiers, policy, **kw)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        for db in [self.db, *self.connections]:
+            db.close()
 
 
 @pytest.fixture
-def setup(tmp_path: Path, catalog: PlantCatalog) -> Setup:
-    return Setup(tmp_path / "alerts.sqlite3", catalog, "operators=log;agency=webhook")
+def setup(alert_db_url: str, catalog: PlantCatalog) -> Iterator[Setup]:
+    made = Setup(alert_db_url, catalog, "operators=log;agency=webhook")
+    yield made
+    made.close()
 
 
 def test_receiver_down_then_back_gets_every_notification_once_in_order_and_attempts_are_recorded(setup: Setup) -> None:
@@ -90,8 +99,11 @@ def test_receiver_down_then_back_gets_every_notification_once_in_order_and_attem
     assert {r.status for r in outbox.rows(channel="log")} == {"sent"}
 
 
-def test_a_channel_that_stays_down_fails_over_to_the_next_one_in_order(tmp_path: Path, catalog: PlantCatalog) -> None:
-    setup = Setup(tmp_path / "alerts.sqlite3", catalog, "agency=webhook>email")
+def test_a_channel_that_stays_down_fails_over_to_the_next_one_in_order(
+    alert_db_url: str, catalog: PlantCatalog, request: pytest.FixtureRequest
+) -> None:
+    setup = Setup(alert_db_url, catalog, "agency=webhook>email")
+    request.addfinalizer(setup.close)
     smtp = SmtpServer().start()
     dead = WebhookReceiver(SECRET)  # never started
     setup.alerts(2)

@@ -1,0 +1,113 @@
+"""The alert database on PostgreSQL: the same interface as `SqliteDatabase`, on one psycopg connection.
+
+The shared SQL uses `?` placeholders; they are rewritten to `%s` once per statement text. Outside a
+transaction the connection autocommits; `transaction()` is BEGIN … COMMIT at READ COMMITTED, and
+where the SQLite version relies on BEGIN IMMEDIATE excluding every other writer, the statements
+lock the rows they read (`Dialect.for_update`). A connection that broke is reopened by the next
+statement outside a transaction; inside one, the error ends the transaction like any other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from alerts.database import POSTGRES, AlertDatabaseError, Database, Params, Row
+
+# one number for the schema lock: two processes creating the tables at once would otherwise collide
+# on PostgreSQL's catalogue (CREATE … IF NOT EXISTS is not atomic against a concurrent CREATE)
+SCHEMA_LOCK_KEY = 0x77617374  # "wast"
+
+
+def to_pyformat(sql: str) -> str:
+    """`?` placeholders to psycopg's `%s` (a literal `%` doubled); our SQL has no `?` inside strings."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresDatabase(Database):
+    dialect = POSTGRES
+
+    def __init__(self, url: str, *, connect_timeout_s: int = 10) -> None:
+        self.url = url
+        self._connect_timeout_s = connect_timeout_s
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._sql: dict[str, str] = {}
+        self._conn = self._connect()
+
+    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+        try:
+            return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=self._connect_timeout_s)
+        except psycopg.Error as exc:
+            raise AlertDatabaseError(f"cannot open the alert database {self._safe_url()}: {exc}") from exc
+
+    def _safe_url(self) -> str:
+        """The URL without a password, for messages."""
+        head, _, tail = self.url.rpartition("@")
+        return f"{head.split(':', 2)[0]}:…@{tail}" if head.count(":") >= 2 else self.url
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self._run("BEGIN", ())
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self._rollback()
+                raise
+            self._depth = 0
+            self._run("COMMIT", ())
+
+    def _rollback(self) -> None:
+        try:
+            self._conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass  # a broken connection rolled back already; the next statement reconnects
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        with self._lock:
+            return self._run(sql, params).rowcount
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        with self._lock:
+            row = self._run(sql, params).fetchone()
+            return int(next(iter(row.values()))) if row is not None else 0
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        with self._lock:
+            return self._run(sql, params).fetchall()
+
+    def script(self, statements: Sequence[str]) -> None:
+        with self.transaction():
+            self._run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
+            for statement in statements:
+                self._run(statement, ())
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _run(self, sql: str, params: Params) -> psycopg.Cursor[dict[str, Any]]:
+        if self._depth == 0 and self._conn.closed:
+            self._conn = self._connect()
+        text = self._sql.get(sql)
+        if text is None:
+            text = self._sql[sql] = to_pyformat(sql)
+        try:
+            return self._conn.execute(text, tuple(params))
+        except psycopg.Error as exc:
+            raise AlertDatabaseError(f"{exc} in: {' '.join(sql.split())[:200]}") from exc
