@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from ingest.health import IngestHealthWriter
 from ingest.worker import IngestWorker
 from wastewatch.plant import load_catalog
 from wastewatch.settings import Settings, SettingsError
@@ -20,11 +21,14 @@ def run_ingest(settings: Settings) -> int:
     store = open_store(settings)
     worker = IngestWorker(settings, catalog, store)
     worker.start()
+    health = IngestHealthWriter.for_worker(worker)
+    health.start()
     from wastewatch.cli import wait_for_signal
 
     try:
         wait_for_signal(threading.Event())
     finally:
+        health.stop()
         worker.stop()
         store.close()
     return 0
