@@ -91,9 +91,18 @@ class Settings(BaseSettings):
 
     # --- alert worker (`wastewatch alerts`) ---------------------------------------------------------
     alerts_db_url: str | None = Field(
-        default=None, description="alert database, sqlite:///path (WAL); unset: sqlite under data_dir/alerts.sqlite3"
+        default=None,
+        description="alert database, sqlite:///path (WAL) or postgresql://…; unset: sqlite under data_dir/alerts.sqlite3",
     )
-    alerts_client_id: str = Field(default="wastewatch-alerts", description="fixed MQTT client id of the alert worker")
+    alerts_client_id: str = Field(
+        default="wastewatch-alerts", description="MQTT client id prefix of the alert worker (one session per plant: <id>-<plant>)"
+    )
+    alerts_plants: str | None = Field(
+        default=None, description="plants this alert worker owns or may claim (comma-separated); unset: every plant with rules"
+    )
+    alerts_lease_s: float = Field(
+        default=0.0, ge=0, description="0: own alerts_plants outright; > 0: claim each with a lease of this many seconds in the alert database"
+    )
     alerts_rules_file: Path | None = Field(default=None, description="alert rule YAML; unset: the bundled rules of each plant")
     alerts_clock: Literal["wall", "data"] = Field(
         default="wall", description="evaluation time: the wall clock, or the newest data time seen (replays, the demo)"
