@@ -1,14 +1,16 @@
-"""The alert database's tables: alerts, their append-only audit trail, rule states, the outbox, deliveries.
+"""The alert database's tables: alerts, their append-only audit trail, rule states, the outbox,
+deliveries, and the leases by which workers own plants.
 
 Times are epoch milliseconds (BIGINT); flags are 0/1 integers; JSON is TEXT. `create_schema` is
-idempotent (CREATE … IF NOT EXISTS), so every process may call it at start.
+idempotent (CREATE … IF NOT EXISTS), so every process may call it at start; it upgrades a
+version-1 database (no outbox.plant, no leases) in place.
 """
 
 from __future__ import annotations
 
 from alerts.database import Database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def statements(id_column: str) -> list[str]:
@@ -63,6 +65,7 @@ def statements(id_column: str) -> list[str]:
         )""",
         f"""CREATE TABLE IF NOT EXISTS outbox (
             id {id_column},
+            plant TEXT,
             alert_id BIGINT REFERENCES alerts (id),
             transition_id BIGINT REFERENCES alert_transitions (id),
             kind TEXT NOT NULL,
@@ -95,13 +98,34 @@ def statements(id_column: str) -> list[str]:
         )""",
         "CREATE INDEX IF NOT EXISTS deliveries_by_channel ON deliveries (channel, ok, at_ms)",
         "CREATE INDEX IF NOT EXISTS deliveries_by_outbox ON deliveries (outbox_id)",
+        # who owns what: one row per lease name (e.g. "alerts:kotim"), held until expires_at_ms
+        """CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            acquired_at_ms BIGINT NOT NULL,
+            expires_at_ms BIGINT NOT NULL
+        )""",
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
     ]
 
 
+# version 1 → 2: the outbox row names its plant, so the sender of the plant's owner delivers it
+UPGRADE_TO_2 = [
+    "ALTER TABLE outbox ADD COLUMN plant TEXT",
+    "UPDATE outbox SET plant = (SELECT a.plant FROM alerts a WHERE a.id = outbox.alert_id) WHERE plant IS NULL",
+]
+INDEXES_2 = ["CREATE INDEX IF NOT EXISTS outbox_pending_by_plant ON outbox (status, plant, id)"]
+
+
 def create_schema(db: Database) -> None:
-    """Create the tables that are missing; record the schema version once."""
+    """Create the tables that are missing, upgrade an older version, record the version."""
     db.script(statements(db.dialect.id_column))
     with db.transaction():
-        if db.query_one("SELECT version FROM schema_version") is None:
+        row = db.query_one(f"SELECT version FROM schema_version{db.dialect.for_update}")
+        if row is None:
             db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        elif int(row["version"]) < 2:
+            for statement in UPGRADE_TO_2:
+                db.execute(statement)
+            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+    db.script(INDEXES_2)
