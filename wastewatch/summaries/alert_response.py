@@ -3,6 +3,7 @@ acknowledged, from the alert database."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -50,4 +51,23 @@ def alert_response(
     db: AlertRows, plant_id: str, start_ms: int, end_ms: int, *, categories: Collection[str] = RESPONSE_CATEGORIES
 ) -> AlertResponse:
     """Critical alerts and alerts of `categories` raised in [start_ms, end_ms), with acknowledgement times."""
-    return AlertResponse(plant_id, start_ms, end_ms, (), 0, 0, None, None)
+    cats = sorted(categories)
+    marks = ",".join("?" for _ in cats) or "NULL"
+    rows = db.query(
+        "SELECT id, rule_id, severity, category, title, raised_at_ms, ack_at_ms, ack_by FROM alerts "
+        f"WHERE plant = ? AND raised_at_ms >= ? AND raised_at_ms < ? AND (severity = 'critical' OR category IN ({marks})) "
+        "ORDER BY raised_at_ms, id",
+        (plant_id, start_ms, end_ms, *cats),
+    )
+    items = tuple(
+        AlertResponseItem(
+            int(r["id"]), str(r["rule_id"]), str(r["severity"]), str(r["category"]), str(r["title"] or r["rule_id"]),
+            int(r["raised_at_ms"]), None if r["ack_at_ms"] is None else int(r["ack_at_ms"]), r["ack_by"],
+        )
+        for r in rows
+    )
+    waits = [i.ack_after_s for i in items if i.ack_after_s is not None]
+    return AlertResponse(
+        plant_id, start_ms, end_ms, items, len(waits), len(items) - len(waits),
+        statistics.median(waits) if waits else None, max(waits) if waits else None,
+    )

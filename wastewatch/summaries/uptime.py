@@ -4,11 +4,23 @@ by the Indonesian rules (valid hours, 18-hour days, 75 % of days per quarter) an
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from wastewatch.summaries.alert_response import AlertRows
+from wastewatch.compliance.kpis import AVAILABLE, HOUR_MS, operating_hours, state_hours
+from wastewatch.compliance.pipeline import day_period
+from wastewatch.compliance.profiles import Profile
+from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
+from wastewatch.compliance.reader import read_timeline
+from wastewatch.compliance.results import DayRecord, read_days
+from wastewatch.compliance.timeline import OperatingTimeline
+from wastewatch.compliance.windows import quarter_of
+from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Store
+from wastewatch.summaries.alert_response import AlertRows
+from wastewatch.summaries.profiles import plant_profiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +109,134 @@ class Uptime:
         return valid / total if total else None
 
 
+SCHEDULED = "scheduled"
+UNKNOWN = "unknown"
+CAUSE_SEVERITIES: tuple[str, ...] = ("critical", "major")
+"""Alerts open when the plant left operation that are named as the cause, most severe first."""
+
+
 def uptime(
-    store: Store, plant: PlantConfig, start_ms: int, end_ms: int, *, alert_db: AlertRows | None = None
+    store: Store,
+    plant: PlantConfig,
+    start_ms: int,
+    end_ms: int,
+    *,
+    alert_db: AlertRows | None = None,
+    profiles: Mapping[str, Profile] | None = None,
 ) -> Uptime:
-    """Uptime over [start_ms, end_ms); downtime causes come from `alert_db` when given."""
-    return Uptime(plant.id, start_ms, end_ms, (end_ms - start_ms) / 3_600_000, 0.0, 0.0, {}, (), ())
+    """Uptime over [start_ms, end_ms) from the stored plant states and daily records; downtime causes
+    come from `alert_db` when given."""
+    timeline = read_timeline(store, plant.id, start_ms, end_ms)
+    return Uptime(
+        plant.id, start_ms, end_ms, (end_ms - start_ms) / HOUR_MS, operating_hours(timeline, start_ms, end_ms),
+        timeline.effective_ms(start_ms, end_ms, AVAILABLE) / HOUR_MS, state_hours(timeline, start_ms, end_ms),
+        data_availability(store, plant, start_ms, end_ms, profiles),
+        downtime_incidents(timeline, start_ms, end_ms, alert_db, plant.id),
+    )
+
+
+def data_availability(
+    store: Store, plant: PlantConfig, start_ms: int, end_ms: int, profiles: Mapping[str, Profile] | None = None
+) -> tuple[PollutantDataAvailability, ...]:
+    """Per pollutant, from the stored days: the Indonesian profile's hourly-basis days (valid hours,
+    18-hour days, quarters) and the EU half-hour-basis days (V4 discarded half-hours, V5 discarded days)."""
+    selected = plant_profiles(plant, profiles)
+    indonesian = next((p for p in selected if p.data_availability is not None), None)
+    eu = next((p for p in selected if p.kind == "emission_limits" and day_period(p) == "30min"), None)
+    id_days = _days_by_pollutant(store, plant, start_ms, end_ms, indonesian)
+    eu_days = _days_by_pollutant(store, plant, start_ms, end_ms, eu)
+    min_share = indonesian.data_availability.min_valid_day_share if indonesian and indonesian.data_availability else 0.75
+    max_days = eu.averaging.max_discarded_days_per_year if eu else 10
+    result: list[PollutantDataAvailability] = []
+    for pollutant in sorted(set(id_days) | set(eu_days)):
+        hours, halves = id_days.get(pollutant, []), eu_days.get(pollutant, [])
+        operating = [d for d in hours if d.quality not in IDLE]
+        result.append(PollutantDataAvailability(
+            pollutant, sum(d.n_valid for d in hours), sum(d.n_discarded for d in hours),
+            sum(1 for d in operating if d.valid), len(operating),
+            sum(d.n_discarded for d in halves), sum(1 for d in halves if d.quality in DISCARDED), max_days,
+            _quarters(pollutant, hours, min_share),
+        ))
+    return tuple(result)
+
+
+def _days_by_pollutant(
+    store: Store, plant: PlantConfig, start_ms: int, end_ms: int, profile: Profile | None
+) -> dict[str, list[DayRecord]]:
+    if profile is None:
+        return {}
+    grouped: dict[str, list[DayRecord]] = defaultdict(list)
+    for day in read_days(store, plant.id, plant.zone, start_ms, end_ms, profile=profile.id).values():
+        grouped[day.pollutant].append(day)
+    return {k: sorted(v, key=lambda d: d.start_ms) for k, v in grouped.items()}
+
+
+def _quarters(pollutant: str, days: Sequence[DayRecord], min_share: float) -> tuple[QuarterDataAvailability, ...]:
+    """Valid days ÷ operating days per local calendar quarter; a day that did not operate counts in neither."""
+    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for day in days:
+        tally = counts[quarter_of(day.day)]
+        if day.quality not in IDLE:
+            tally[1] += 1
+            tally[0] += int(day.quality == QualityCode.VALID)
+    return tuple(
+        QuarterDataAvailability(pollutant, f"{y}-Q{q}", v, o, min_share) for (y, q), (v, o) in sorted(counts.items())
+    )
+
+
+def downtime_incidents(
+    timeline: OperatingTimeline, start_ms: int, end_ms: int, alert_db: AlertRows | None, plant_id: str
+) -> tuple[DowntimeIncident, ...]:
+    """Maximal intervals in which the plant was neither ready nor burning, clipped to the range.
+
+    Cause: a critical or major alert open when the interval began; else `scheduled` when the plant
+    came from BURNOUT or READY (an orderly stop: the waste was burnt out first); else `unknown`.
+    """
+    incidents: list[DowntimeIncident] = []
+    spans = _down_spans(timeline, start_ms, end_ms)
+    alerts = _cause_alerts(alert_db, plant_id, start_ms, end_ms) if alert_db is not None and spans else []
+    for span_start, span_end, state, before in spans:
+        open_alerts = [a for a in alerts if a[1] <= span_start and (a[2] is None or a[2] > span_start)]
+        if open_alerts:
+            alert_id, _, _, rule_id, title, _ = min(open_alerts, key=lambda a: (a[5], a[1]))
+            incidents.append(DowntimeIncident(span_start, span_end, state, f"alert:{rule_id}", alert_id, title))
+        else:
+            orderly = before in (OperatingState.BURNOUT, OperatingState.READY)
+            incidents.append(DowntimeIncident(span_start, span_end, state, SCHEDULED if orderly else UNKNOWN))
+    return tuple(incidents)
+
+
+def _down_spans(
+    timeline: OperatingTimeline, start_ms: int, end_ms: int
+) -> list[tuple[int, int, str, OperatingState | None]]:
+    """(start, end, first state, state before) of each run of non-available states."""
+    spans: list[tuple[int, int, str, OperatingState | None]] = []
+    cuts = [start_ms] + [t for t, _ in timeline.changes if start_ms < t < end_ms]
+    run: tuple[int, str, OperatingState | None] | None = None
+    previous = timeline.state_at(start_ms - 1)
+    for begin in cuts:
+        state = timeline.state_at(begin)
+        if state in AVAILABLE and run is not None:
+            spans.append((run[0], begin, run[1], run[2]))
+            run = None
+        elif state not in AVAILABLE and run is None:
+            run = (begin, state.value if state else UNKNOWN, previous)
+        previous = state
+    if run is not None:
+        spans.append((run[0], end_ms, run[1], run[2]))
+    return spans
+
+
+def _cause_alerts(db: AlertRows, plant_id: str, start_ms: int, end_ms: int) -> list[tuple[int, int, int | None, str, str, int]]:
+    """(id, raised, cleared, rule, title, severity rank) of critical and major alerts open at some time in the range."""
+    marks = ",".join("?" for _ in CAUSE_SEVERITIES)
+    rows = db.query(
+        f"SELECT id, raised_at_ms, cleared_at_ms, rule_id, title, severity FROM alerts WHERE plant = ? "
+        f"AND severity IN ({marks}) AND raised_at_ms < ? AND (cleared_at_ms IS NULL OR cleared_at_ms > ?)",
+        (plant_id, *CAUSE_SEVERITIES, end_ms, start_ms),
+    )
+    return [
+        (int(r["id"]), int(r["raised_at_ms"]), None if r["cleared_at_ms"] is None else int(r["cleared_at_ms"]),
+         str(r["rule_id"]), str(r["title"] or r["rule_id"]), CAUSE_SEVERITIES.index(str(r["severity"])))
+        for r in rows
+    ]
