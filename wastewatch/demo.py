@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Protocol, TextIO
 
 from alerts.clock import DataClock
+from alerts.regulatory import RegulatoryAlerts
 from alerts.service import AlertsComponent, change_printer
 from ingest.worker import IngestCounts, IngestWorker
 from simulators.publisher import Mode, PublishError, PublishProgress, PublishSummary, run_simulator
@@ -301,9 +302,11 @@ def _start_all(settings: Settings, catalog: PlantCatalog, plant: PlantConfig, st
     # The demo replays a plant day faster than real time, so the alert worker keeps time by the data
     # and the compliance jobs read the same clock.
     clock = DataClock(idle_speed=1.0)
-    stack.start(AlertsComponent(settings, catalog, store, clock=clock, on_change=change_printer(sys.stdout)))
+    alerts = AlertsComponent(settings, catalog, store, clock=clock, on_change=change_printer(sys.stdout))
+    stack.start(alerts)
+    regulatory = RegulatoryAlerts(alerts.lifecycle, on_commit=alerts.sender.wake, on_change=change_printer(sys.stdout))
     settle_s = max(settings.compliance_settle_s, WRITE_LATENCY_S * speed)
-    stack.start(ComplianceComponent(store, catalog, clock, settle_s=settle_s, out=sys.stdout))
+    stack.start(ComplianceComponent(store, catalog, clock, settle_s=settle_s, out=sys.stdout, on_findings=regulatory.apply))
     simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed)
     stack.start(simulator)
     return _Running(settings, store, worker, simulator)

@@ -123,15 +123,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from wastewatch.cli import wait_for_signal
     from wastewatch.compliance.service import ComplianceService
 
+    from alerts.regulatory import open_regulatory_alerts
+
     catalog = load_catalog(settings.plant_config)
     store = open_store(settings)
+    # Findings become regulatory alerts in the alert database; the alert worker's sender delivers them.
+    regulatory, alerts_db = open_regulatory_alerts(settings, catalog)
     try:
         service = ComplianceService(
-            ComplianceJobs(store), catalog, settle_s=settings.compliance_settle_s, day_at_min=settings.compliance_day_at_min
+            ComplianceJobs(store), catalog, settle_s=settings.compliance_settle_s, day_at_min=settings.compliance_day_at_min,
+            on_findings=regulatory.apply,
         )
         service.start()
     except ProfileError as exc:
         store.close()
+        alerts_db.close()
         print(f"wastewatch compliance: {exc}", file=sys.stderr)
         return 2
     try:
@@ -139,6 +145,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         service.stop()
         store.close()
+        alerts_db.close()
     return 0
 
 

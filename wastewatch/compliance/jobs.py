@@ -27,14 +27,25 @@ from wastewatch.compliance.pipeline import (
     closed_window_starts,
     compute_days,
     compute_series,
+    day_period,
     pair_tolerance_ms,
     plan_series,
 )
 from wastewatch.compliance.profiles import Profile, load_bundled_profiles, select_profiles
 from wastewatch.compliance.reader import read_samples, read_timeline
+from wastewatch.compliance.regulatory import (
+    CO_WINDOW_H,
+    Finding,
+    judge_abnormal_clock,
+    judge_co_rule,
+    judge_days,
+    judge_quarter,
+    judge_v4,
+    judge_windows,
+)
 from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
 from wastewatch.compliance.samples import Sample
-from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, window_start_ms
+from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, quarter_of, window_start_ms
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Point, Store
 
@@ -58,12 +69,15 @@ class JobReport:
     days: list[DayRecord] = field(default_factory=list)
     written: int = 0
     amendments: list[Amendment] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    """Regulatory findings judged after a scheduled half-hour or day job (`alerts.regulatory` applies them)."""
 
     def extend(self, other: JobReport) -> None:
         self.averages += other.averages
         self.days += other.days
         self.written += other.written
         self.amendments += other.amendments
+        self.findings += other.findings
 
 
 def average_record(plant_id: str, computed: Computed) -> AverageRecord:
@@ -98,6 +112,7 @@ class ComplianceJobs:
         start = window_end_ms - HALF_HOUR_MS
         planned = [(s, closed_window_starts(s, start, window_end_ms, plant.zone)) for s in self.series(plant)]
         report = self._windows(plant, [(s, w) for s, w in planned if w], SCHEDULED)
+        report.findings = self.half_hour_findings(plant, window_end_ms)
         logger.info(
             "compliance half-hour done plant=%s window_end_ms=%d written=%d amendments=%d",
             plant.id, window_end_ms, report.written, len(report.amendments),
@@ -106,7 +121,52 @@ class ComplianceJobs:
 
     def run_day(self, plant: PlantConfig, day: date) -> JobReport:
         """Every window of a local day recomputed, then the day's averages and validity."""
-        return self.recompute(plant, *day_bounds_ms(day, plant.zone), reason=DAY_CLOSE)
+        report = self.recompute(plant, *day_bounds_ms(day, plant.zone), reason=DAY_CLOSE)
+        if report.days:
+            report.findings = self.day_findings(plant, day, report.days)
+        return report
+
+    def half_hour_findings(self, plant: PlantConfig, window_end_ms: int) -> list[Finding]:
+        """Column A and hourly limits of the windows closing at `window_end_ms`, the CO rule over the
+        trailing 24 h, V4 so far today and the abnormal-operation clock, from the stored averages."""
+        profiles = self._emission_profiles(plant)
+        if not profiles:
+            return []
+        day_start = day_bounds_ms(local_day(window_end_ms - 1, plant.zone), plant.zone)[0]
+        lookback_h = max([CO_WINDOW_H] + [p.abnormal_operation.max_event_h + 1 for p in profiles if p.abnormal_operation])
+        start = min(day_start, window_end_ms - round(lookback_h * 3_600_000))
+        stored = list(read_averages(self.store, plant.id, start, window_end_ms).values())
+        closing = [
+            r for r in stored if r.start_ms + period_ms(r.period) == window_end_ms  # type: ignore[arg-type]
+        ]
+        findings: list[Finding] = []
+        for profile in profiles:
+            mine = [r for r in stored if r.profile == profile.id]
+            findings += judge_windows(profile, closing, plant.zone)
+            tens = [r for r in mine if (r.pollutant, r.period) == ("co", "10min")]
+            halves = [r for r in mine if (r.pollutant, r.period) == ("co", "30min")]
+            co = judge_co_rule(profile, plant.id, tens, halves, window_end_ms, plant.zone)
+            v4 = judge_v4(profile, plant.id, mine, day_start, window_end_ms, plant.zone) if day_period(profile) == "30min" else None
+            findings += [f for f in (co, v4) if f is not None]
+            findings += judge_abnormal_clock(profile, plant.id, [r for r in mine if r.period == "30min"], window_end_ms, plant.zone)
+        return findings
+
+    def day_findings(self, plant: PlantConfig, day: date, days: Sequence[DayRecord]) -> list[Finding]:
+        """Daily limits of the judged day and the quarter's projected data availability."""
+        profiles = select_profiles(plant.compliance_profiles, self.profiles)
+        findings: list[Finding] = []
+        for profile in profiles:
+            findings += judge_days(profile, days, plant.zone)
+            if profile.data_availability is not None:
+                year, quarter = quarter_of(day)
+                start = day_bounds_ms(date(year, 3 * quarter - 2, 1), plant.zone)[0]
+                stored = read_days(self.store, plant.id, plant.zone, start, day_bounds_ms(day, plant.zone)[1], profile=profile.id)
+                found = judge_quarter(profile, plant.id, list(stored.values()), day, plant.zone)
+                findings += [found] if found is not None else []
+        return findings
+
+    def _emission_profiles(self, plant: PlantConfig) -> list[Profile]:
+        return [p for p in select_profiles(plant.compliance_profiles, self.profiles) if p.kind == "emission_limits"]
 
     def recompute(self, plant: PlantConfig, start_ms: int, end_ms: int, reason: str = LATE_DATA) -> JobReport:
         """Every local day that [start_ms, end_ms) touches, from all of its samples; a changed stored

@@ -9,6 +9,7 @@ from typing import Protocol, TextIO
 
 from wastewatch.compliance.jobs import HALF_HOUR_MS, ComplianceJobs, JobReport
 from wastewatch.compliance.profiles import ProfileError
+from wastewatch.compliance.service import FindingsSink
 from wastewatch.compliance.windows import window_start_ms
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.store import Store, StoreError
@@ -39,8 +40,12 @@ class ComplianceComponent:
 
     name = "compliance"
 
-    def __init__(self, store: Store, plants: PlantCatalog, clock: DataTime, *, settle_s: float, out: TextIO) -> None:
+    def __init__(
+        self, store: Store, plants: PlantCatalog, clock: DataTime, *, settle_s: float, out: TextIO,
+        on_findings: FindingsSink | None = None,
+    ) -> None:
         self.jobs = ComplianceJobs(store, clock_ms=lambda: round(clock() * 1000))
+        self.on_findings = on_findings
         self.plants: list[PlantConfig] = list(plants)
         self.clock, self.settle_ms, self.out = clock, round(settle_s * 1000), out
         self._next_ms: dict[str, int] = {}
@@ -73,15 +78,23 @@ class ComplianceComponent:
         boundary = self._next_ms.get(plant.id) or _next_half_hour(due_ms, plant)
         while boundary <= due_ms and not self._stop.is_set():
             try:
-                self._print_half_hour(plant, boundary, self.jobs.run_half_hour(plant, boundary))
+                half_hour = self.jobs.run_half_hour(plant, boundary)
+                self._print_half_hour(plant, boundary, half_hour)
+                self._judged(half_hour)
                 local = datetime.fromtimestamp(boundary / 1000, plant.zone)
                 if (local.hour, local.minute) == (0, 0):
                     yesterday = (local - timedelta(days=1)).date()
-                    self._print_day(plant, yesterday, self.jobs.run_day(plant, yesterday))
+                    day = self.jobs.run_day(plant, yesterday)
+                    self._print_day(plant, yesterday, day)
+                    self._judged(day)
             except (StoreError, ProfileError) as exc:  # the next boundary tries again; the demo goes on
                 logger.error("compliance job failed plant=%s window_end_ms=%d: %s", plant.id, boundary, exc)
             boundary = _next_half_hour(boundary, plant)
         self._next_ms[plant.id] = boundary
+
+    def _judged(self, report: JobReport) -> None:
+        if self.on_findings is not None and report.findings:
+            self.on_findings(report.findings)
 
     def _print_half_hour(self, plant: PlantConfig, end_ms: int, report: JobReport) -> None:
         shown = [a for a in report.averages if a.period == "30min" and a.pollutant in SHOWN_POLLUTANTS]

@@ -4,29 +4,36 @@ job shortly after local midnight, on APScheduler cron triggers in the plant's ti
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from wastewatch.compliance.jobs import ComplianceJobs
+from wastewatch.compliance.jobs import ComplianceJobs, JobReport
 from wastewatch.compliance.profiles import ProfileError
+from wastewatch.compliance.regulatory import Finding
 from wastewatch.compliance.windows import window_start_ms
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import StoreError
 
 logger = logging.getLogger(__name__)
 
+FindingsSink = Callable[[Sequence[Finding]], object]
+"""Where a job's regulatory findings go: `alerts.regulatory.RegulatoryAlerts.apply`."""
+
 
 class ComplianceService:
     """Schedules `ComplianceJobs` for every plant. `settle_s` waits for the last readings of a window
-    to be written; the day job (`day_at_min` past midnight) recomputes yesterday, late data included."""
+    to be written; the day job (`day_at_min` past midnight) recomputes yesterday, late data included.
+    After each job its regulatory findings go to `on_findings` (the regulatory alerts)."""
 
     def __init__(
-        self, jobs: ComplianceJobs, plants: Iterable[PlantConfig], *, settle_s: int = 30, day_at_min: int = 15
+        self, jobs: ComplianceJobs, plants: Iterable[PlantConfig], *, settle_s: int = 30, day_at_min: int = 15,
+        on_findings: FindingsSink | None = None,
     ) -> None:
         self.jobs = jobs
+        self.on_findings = on_findings
         self.plants = list(plants)
         self.settle_s = settle_s
         self.day_at_min = day_at_min
@@ -58,7 +65,7 @@ class ComplianceService:
         """The half-hour that has just closed on the plant's clock; a store failure waits for the day job."""
         window_end = window_start_ms(self.jobs.clock_ms(), "30min", plant.zone)
         try:
-            self.jobs.run_half_hour(plant, window_end)
+            self._report(self.jobs.run_half_hour(plant, window_end))
         except (StoreError, ProfileError) as exc:
             logger.error("compliance half-hour failed plant=%s window_end_ms=%d: %s", plant.id, window_end, exc)
 
@@ -66,6 +73,10 @@ class ComplianceService:
         """Yesterday on the plant's calendar, every window recomputed and the day judged."""
         today = datetime.fromtimestamp(self.jobs.clock_ms() / 1000, tz=plant.zone).date()
         try:
-            self.jobs.run_day(plant, today - timedelta(days=1))
+            self._report(self.jobs.run_day(plant, today - timedelta(days=1)))
         except (StoreError, ProfileError) as exc:
             logger.error("compliance day failed plant=%s day=%s: %s", plant.id, today - timedelta(days=1), exc)
+
+    def _report(self, report: JobReport) -> None:
+        if self.on_findings is not None and report.findings:
+            self.on_findings(report.findings)
