@@ -1,0 +1,31 @@
+"""What every request handler shares: settings, the store, the plant catalogue, the alert database, keys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from alerts.database import Database
+from api.keys import KeyStore
+from api.ratelimit import FailureLimiter
+from wastewatch.plant import PlantCatalog
+from wastewatch.settings import Settings
+from wastewatch.store.base import Store
+
+
+@dataclass
+class ApiContext:
+    """Built once by `create_app`, kept on `app.state.ctx`, handed to routes through `api.deps`."""
+
+    settings: Settings
+    store: Store
+    catalog: PlantCatalog
+    alert_db: Database
+    keys: KeyStore
+    limiter: FailureLimiter
+    clock: Callable[[], float] = field(default=time.time)
+    """Wall-clock seconds; relative ranges and audit times come from it."""
+
+    def now_ms(self) -> int:
+        return round(self.clock() * 1000)
