@@ -1,5 +1,6 @@
 """Plant KPIs the API and the evaluator report serve: tonnage per day, month and source facility,
-throughput, operating hours, plant availability and CEMS data availability.
+throughput, operating hours, plant availability, CEMS data availability and specific emissions
+(grams of each pollutant emitted per tonne incinerated).
 
 Pure functions over fetched data, and `read_kpis` to fetch it for a period.
 """
@@ -14,8 +15,11 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
-from wastewatch.compliance.reader import BatchMass, read_batches, read_timeline
+from wastewatch.compliance.normalise import nearest
+from wastewatch.compliance.pipeline import Channels, pair_tolerance_ms
+from wastewatch.compliance.reader import BatchMass, read_batches, read_samples, read_timeline
 from wastewatch.compliance.results import AverageRecord, read_averages
+from wastewatch.compliance.samples import Sample, unique_by_time
 from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.compliance.windows import local_day
 from wastewatch.operating_state import OperatingState
@@ -115,6 +119,45 @@ def read_kpis(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> P
         tonnes * 1000 / operating_h if operating_h else None, plant_availability(timeline, start_ms, end_ms),
         state_hours(timeline, start_ms, end_ms), series_availability(read_averages(store, plant.id, start_ms, end_ms).values()),
     )
+
+
+def emitted_mass_g(
+    concentration: Iterable[Sample], flow: Iterable[Sample], sample_period_s: float, pair_tolerance_ms: int = 0
+) -> float:
+    """Mass emitted: Σ c × q × Δt over the valid concentration samples paired with a valid flow sample.
+
+    c in mg/Nm³ as measured (not normalised to reference O2: the flow is the actual flue gas), q in
+    Nm³/h, Δt the sample period; the result in grams. [A] both on the same (dry) basis.
+    """
+    flows = [f for f in unique_by_time(flow) if f.status == "valid"]
+    hours = sample_period_s / 3600
+    mg = [
+        c.value * paired.value * hours
+        for c in unique_by_time(concentration)
+        if c.status == "valid" and (paired := nearest(flows, c.time_ms, pair_tolerance_ms)) is not None
+    ]
+    return math.fsum(mg) / 1000
+
+
+def specific_emission_g_t(mass_g: float, tonnes: float) -> float | None:
+    """Grams of a pollutant emitted per tonne of waste incinerated; None without waste."""
+    return mass_g / tonnes if tonnes > 0 else None
+
+
+def read_specific_emissions(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> dict[str, float | None]:
+    """g/t per CEMS concentration over [start_ms, end_ms): mass from flow × concentration, tonnes from batches."""
+    channels = Channels.of(plant)
+    flow_sensor = next((s for s in plant.sensors if s.cems and s.quantity == "flow"), None)
+    if flow_sensor is None:
+        return {}
+    tonnes = math.fsum(b.mass_kg for b in read_batches(store, plant.id, start_ms, end_ms)) / 1000
+    flow = read_samples(store, plant.id, flow_sensor.id, start_ms, end_ms)
+    out: dict[str, float | None] = {}
+    for sid, sensor in sorted(channels.concentrations.items()):
+        samples = read_samples(store, plant.id, sid, start_ms, end_ms)
+        mass = emitted_mass_g(samples, flow, sensor.period_s, pair_tolerance_ms(sensor))
+        out[sid] = specific_emission_g_t(mass, tonnes)
+    return out
 
 
 def series_availability(averages: Iterable[AverageRecord]) -> dict[str, float | None]:
