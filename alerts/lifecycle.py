@@ -10,7 +10,7 @@ gets its recovery: a clear goes to the audiences its raise went to, and to escal
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,13 +109,14 @@ class Lifecycle:
 
     # -- time-driven ---------------------------------------------------------------------------------
 
-    def escalate_due(self, now_ms: int) -> list[AlertChange]:
-        """Critical alerts unacknowledged for `escalation_after_min` per level: re-sent to escalation."""
+    def escalate_due(self, now_ms: int, plants: Collection[str] | None = None) -> list[AlertChange]:
+        """Critical alerts (of `plants`, or all) unacknowledged for `escalation_after_min` per level:
+        re-sent to escalation."""
         after_ms = round(self.policy.escalation_after_min * 60_000)
         if after_ms <= 0 or self.policy.escalation_levels <= 0:
             return []
         changes = []
-        for alert in self.alerts.escalation_candidates(now_ms - after_ms, self.policy.escalation_levels):
+        for alert in self.alerts.escalation_candidates(now_ms - after_ms, self.policy.escalation_levels, plants):
             level = min(self.policy.escalation_levels, (now_ms - alert.raised_at_ms) // after_ms)
             if level <= alert.escalation_level:
                 continue
@@ -137,7 +138,7 @@ class Lifecycle:
             "time_ms": transition.at_ms,
         }
         key = f"ww-state-{transition.plant}-{transition.at_ms}-{transition.to_state.value}-annotation"
-        self.outbox.add(alert_id=None, transition_id=None, kind=PLANT_STATE, audience="store", chain=ANNOTATION_CHAIN,
+        self.outbox.add(plant=transition.plant, alert_id=None, transition_id=None, kind=PLANT_STATE, audience="store", chain=ANNOTATION_CHAIN,
                         level=0, key=key, payload=point, now_ms=transition.at_ms)
 
     # -- helpers -------------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ class Lifecycle:
             language=self.policy.language, extra=extra,
         )
         for audience, chain in self.routes.deliveries(audiences):
-            self.outbox.add(alert_id=alert.id, transition_id=tid, kind=kind, audience=audience, chain=chain, level=0,
+            self.outbox.add(plant=alert.plant, alert_id=alert.id, transition_id=tid, kind=kind, audience=audience, chain=chain, level=0,
                             key=idempotency_key(f"t{tid}", chain[0]), payload=payload, now_ms=at_ms)
 
     def _annotate_alert(self, alert: AlertRecord, event: AlertEvent, tid: int) -> None:
@@ -173,5 +174,5 @@ class Lifecycle:
                      "severity": alert.severity, "kind": event.kind},
             "fields": fields, "time_ms": event.at_ms,
         }
-        self.outbox.add(alert_id=alert.id, transition_id=tid, kind=ALERT_EVENT, audience="store", chain=ANNOTATION_CHAIN,
+        self.outbox.add(plant=alert.plant, alert_id=alert.id, transition_id=tid, kind=ALERT_EVENT, audience="store", chain=ANNOTATION_CHAIN,
                         level=0, key=idempotency_key(f"t{tid}", "annotation"), payload=point, now_ms=event.at_ms)

@@ -3,12 +3,13 @@
 Row status: `pending` → `sent` | `failed` (permanent, no channel left) | `failed_over` (the next
 channel of its chain got a new row) | `suppressed` (held back by the channel's rate limit; a later
 digest row lists it). The idempotency key is unique, so an event reaches a channel through one row.
+Each row names its plant: a sender delivers the rows of the plants its worker owns (None: all).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +33,14 @@ class OutboxRow:
     attempts: int
     next_attempt_at_ms: int
     created_at_ms: int
+    plant: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> OutboxRow:
         return cls(
             row["id"], row["alert_id"], row["transition_id"], row["kind"], row["audience"], row["channel"],
             tuple(row["chain"].split(">")), row["level"], row["idempotency_key"], json.loads(row["payload"]),
-            row["status"], row["attempts"], row["next_attempt_at_ms"], row["created_at_ms"],
+            row["status"], row["attempts"], row["next_attempt_at_ms"], row["created_at_ms"], row["plant"],
         )
 
     @property
@@ -66,30 +68,45 @@ def idempotency_key(event_ref: str, channel: str) -> str:
     return f"ww-{event_ref}-{channel}"
 
 
+Plants = Collection[str] | None  # the plants whose rows a sender delivers; None: every row
+
+
+def plant_filter(plants: Plants) -> tuple[str, list[str]]:
+    """An SQL condition (`AND …`) and its parameters limiting rows to `plants`."""
+    if plants is None:
+        return "", []
+    if not plants:
+        return " AND 1 = 0", []
+    ordered = sorted(plants)
+    return f" AND plant IN ({', '.join('?' * len(ordered))})", ordered
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def add(
-        self, *, alert_id: int | None, transition_id: int | None, kind: str, audience: str, chain: tuple[str, ...],
-        level: int, key: str, payload: Mapping[str, Any], now_ms: int, status: str = "pending",
+        self, *, plant: str | None, alert_id: int | None, transition_id: int | None, kind: str, audience: str,
+        chain: tuple[str, ...], level: int, key: str, payload: Mapping[str, Any], now_ms: int, status: str = "pending",
     ) -> int:
         """A new row for `chain[level]`, due at once; 0 when a row with this key exists (the event already
         reaches the channel). `now_ms` is the evaluation clock's; the sender schedules retries on its own."""
         return self.db.insert(
-            """INSERT INTO outbox (alert_id, transition_id, kind, audience, channel, chain, level, idempotency_key,
+            """INSERT INTO outbox (plant, alert_id, transition_id, kind, audience, channel, chain, level, idempotency_key,
                    payload, status, next_attempt_at_ms, created_at_ms)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""",
-            (alert_id, transition_id, kind, audience, chain[level], ">".join(chain), level, key,
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""",
+            (plant, alert_id, transition_id, kind, audience, chain[level], ">".join(chain), level, key,
              json.dumps(dict(payload), sort_keys=True, ensure_ascii=False), status, now_ms),
         )
 
-    def pending(self, channel: str | None = None, limit: int = 5000) -> list[OutboxRow]:
+    def pending(self, channel: str | None = None, limit: int = 5000, *, plants: Plants = None) -> list[OutboxRow]:
+        where, params = plant_filter(plants)
         if channel is None:
-            rows = self.db.query("SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,))
+            rows = self.db.query(f"SELECT * FROM outbox WHERE status = 'pending'{where} ORDER BY id LIMIT ?", (*params, limit))
         else:
             rows = self.db.query(
-                "SELECT * FROM outbox WHERE status = 'pending' AND channel = ? ORDER BY id LIMIT ?", (channel, limit)
+                f"SELECT * FROM outbox WHERE status = 'pending' AND channel = ?{where} ORDER BY id LIMIT ?",
+                (channel, *params, limit),
             )
         return [OutboxRow.from_row(r) for r in rows]
 
@@ -142,15 +159,20 @@ class Outbox:
         )
         return int(row["n"]) if row else 0
 
-    def has_undigested(self, channel: str) -> bool:
+    def has_undigested(self, channel: str, plants: Plants = None) -> bool:
         """Whether the rate limit held back a row of `channel` that no digest names yet (an index read)."""
+        where, params = plant_filter(plants)
         return self.db.query_one(
-            "SELECT 1 AS x FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL LIMIT 1", (channel,)
+            f"SELECT 1 AS x FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL{where} LIMIT 1",
+            (channel, *params),
         ) is not None
 
-    def undigested(self, channel: str) -> list[OutboxRow]:
+    def undigested(self, channel: str, plants: Plants = None) -> list[OutboxRow]:
+        where, params = plant_filter(plants)
         rows = self.db.query(
-            "SELECT * FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL ORDER BY id", (channel,)
+            f"SELECT * FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL{where} ORDER BY id"
+            f"{self.db.dialect.for_update}",
+            (channel, *params),
         )
         return [OutboxRow.from_row(r) for r in rows]
 

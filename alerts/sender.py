@@ -5,6 +5,8 @@ Each channel has its own thread, so a dead or slow channel (a webhook timing out
 Every attempt is a `deliveries` row written in the same transaction as the outbox row's new status,
 so after a crash the sender resumes with what is still pending. A crash between a successful send
 and that commit sends the row once more, with the same idempotency key: receivers drop the repeat.
+With workers partitioned by plant, each sender delivers only the rows of the plants its worker owns
+(`plants`), so two senders never hold the same row.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 from alerts.database import AlertDatabaseError, Database
 from alerts.notifiers import INTERNAL_CHANNELS, Notifier, NotifierError, Receipt
-from alerts.outbox import Delivery, Outbox, OutboxRow, idempotency_key
+from alerts.outbox import Delivery, Outbox, OutboxRow, Plants, idempotency_key
 from alerts.templates import digest_payload
 
 logger = logging.getLogger(__name__)
@@ -41,12 +43,13 @@ class SenderPolicy:
 class OutboxSender:
     def __init__(
         self, db: Database, notifiers: Mapping[str, Notifier], policy: SenderPolicy | None = None, *,
-        wall: Callable[[], float] = time.time, poll_s: float = 0.2,
+        wall: Callable[[], float] = time.time, poll_s: float = 0.2, plants: Callable[[], Plants] | None = None,
     ) -> None:
         self.db, self.outbox = db, Outbox(db)
         self.notifiers = dict(notifiers)
         self.policy = policy or SenderPolicy()
         self._wall, self._poll_s = wall, poll_s
+        self._plants = plants or (lambda: None)
         self._stop = threading.Event()
         self._wakes = {channel: threading.Event() for channel in self.notifiers}
         self._threads: list[threading.Thread] = []
@@ -55,7 +58,7 @@ class OutboxSender:
 
     def start(self) -> None:
         """One thread per channel, so a slow or dead channel never delays another."""
-        unconfigured = {r.channel for r in self.outbox.pending()} - set(self.notifiers)
+        unconfigured = {r.channel for r in self.outbox.pending(plants=self._plants())} - set(self.notifiers)
         for channel in sorted(unconfigured):  # left from an earlier configuration: fail them over now
             self.run_once(channel)
         for channel in self.notifiers:
@@ -98,7 +101,8 @@ class OutboxSender:
         the number of attempts."""
         blocked: set[tuple[int | str, str]] = set()
         attempts = 0
-        for row in self.outbox.pending(channel):
+        plants = self._plants()
+        for row in self.outbox.pending(channel, plants=plants):
             if self._stop.is_set():
                 break
             if row.lane in blocked:
@@ -116,7 +120,7 @@ class OutboxSender:
             if not self._attempt(row):
                 blocked.add(row.lane)
         for digest_channel in [channel] if channel is not None else list(self.notifiers):
-            self._make_digest(digest_channel)
+            self._make_digest(digest_channel, plants)
         return attempts
 
     def _now_ms(self) -> int:
@@ -167,7 +171,7 @@ class OutboxSender:
             self.outbox.finish(row.id, "failed_over", now_ms, error)
             ref = f"t{row.transition_id}" if row.transition_id is not None else f"o{row.id}"
             self.outbox.add(
-                alert_id=row.alert_id, transition_id=row.transition_id, kind=row.kind, audience=row.audience,
+                plant=row.plant, alert_id=row.alert_id, transition_id=row.transition_id, kind=row.kind, audience=row.audience,
                 chain=row.chain, level=level, key=idempotency_key(ref, next_channel), payload=row.payload,
                 now_ms=now_ms,
             )
@@ -184,21 +188,21 @@ class OutboxSender:
             logger.warning("notification failed, retrying channel=%s attempt=%s in_ms=%s error=%s", row.channel, attempt,
                            delay_ms, error)
 
-    def _make_digest(self, channel: str) -> None:
+    def _make_digest(self, channel: str, plants: Plants) -> None:
         """When the channel has room again, one digest row listing what its rate limit held back."""
-        if channel in INTERNAL_CHANNELS or not self.outbox.has_undigested(channel):
+        if channel in INTERNAL_CHANNELS or not self.outbox.has_undigested(channel, plants):
             return  # the usual pass: nothing held back, so no count and no write transaction
         now_ms = self._now_ms()
         window_ms = round(self.policy.rate_limit_window_s * 1000)
         if self.outbox.sent_since(channel, now_ms - window_ms) >= self.policy.rate_limit_count:
             return
         with self.db.transaction():
-            held = self.outbox.undigested(channel)
+            held = self.outbox.undigested(channel, plants)
             if not held:
                 return
             payload = digest_payload(channel, [r.payload for r in held], language=self.policy.language, at_ms=now_ms)
             digest_id = self.outbox.add(
-                alert_id=None, transition_id=None, kind="digest", audience=held[0].audience, chain=(channel,),
+                plant=held[0].plant, alert_id=None, transition_id=None, kind="digest", audience=held[0].audience, chain=(channel,),
                 level=0, key=idempotency_key(f"digest{held[0].id}", channel), payload=payload, now_ms=now_ms,
             )
             self.outbox.mark_digested([r.id for r in held], digest_id)

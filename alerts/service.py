@@ -14,6 +14,7 @@ from typing import TextIO
 
 from alerts.clock import Clock, DataClock
 from alerts.database import Database, open_database
+from alerts.leases import Leases, worker_identity
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.store import AlertChange
 from alerts.notifiers import Notifier
@@ -122,10 +123,15 @@ class AlertsComponent:
         self.routes = build_routes(settings, self.notifiers)
         rules = [rule for rs in self.rulesets for rule in rs.rules]
         self.lifecycle = Lifecycle(self.db, self.routes, rules, self.catalog, lifecycle_policy(settings))
-        self.sender = OutboxSender(self._sender_db, self.notifiers, sender_policy(settings), wall=sender_wall)
+        self.sender = OutboxSender(self._sender_db, self.notifiers, sender_policy(settings), wall=sender_wall,
+                                   plants=lambda: self.worker.plants_filter())
+        leases = None
+        if settings.alerts_lease_s > 0:  # the commit's lease check must run on the worker's own connection
+            leases = Leases(self.db, worker_identity(settings.alerts_client_id), settings.alerts_lease_s)
         self.worker = AlertWorker(
             settings, self.catalog, self.rulesets, self.db, self.lifecycle,
             clock=clock or default_clock(settings), on_change=on_change, on_commit=self.sender.wake, scheduler=scheduler,
+            leases=leases,
         )
 
     def start(self) -> None:

@@ -6,12 +6,13 @@ Plain statements only; the lifecycle decides what to write and in which transact
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from alerts.database import Database, Row
 from alerts.events import AlertCleared, AlertRaised, AlertUpdated
+from alerts.outbox import plant_filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +164,16 @@ class AlertStore:
         )
         return int(row["n"]) if row else 0
 
-    def escalation_candidates(self, raised_before_ms: int, max_level: int) -> list[AlertRecord]:
-        """Active, unacknowledged, notified critical alerts raised before the given time, below the top level."""
+    def escalation_candidates(
+        self, raised_before_ms: int, max_level: int, plants: Collection[str] | None = None
+    ) -> list[AlertRecord]:
+        """Active, unacknowledged, notified critical alerts (of `plants`, or all) raised before the given
+        time, below the top level; locked until the caller's commit (an acknowledgement waits for it)."""
+        where, params = plant_filter(plants)
         rows = self.db.query(
             "SELECT * FROM alerts WHERE active = 1 AND acknowledged = 0 AND notified = 1 AND severity = 'critical' "
-            "AND raised_at_ms <= ? AND escalation_level < ? ORDER BY id",
-            (raised_before_ms, max_level),
+            f"AND raised_at_ms <= ? AND escalation_level < ?{where} ORDER BY id{self.db.dialect.for_update}",
+            (raised_before_ms, max_level, *params),
         )
         return [AlertRecord.from_row(r) for r in rows]
 
@@ -192,9 +197,11 @@ class AlertStore:
 
     # -- rule and plant states ---------------------------------------------------------------------
 
-    def load_states(self) -> dict[str, tuple[str, str]]:
-        """Every persisted state: key → (kind, JSON)."""
-        return {r["state_key"]: (r["kind"], r["state"]) for r in self.db.query("SELECT state_key, kind, state FROM rule_states")}
+    def load_states(self, plants: Collection[str] | None = None) -> dict[str, tuple[str, str]]:
+        """Every persisted state (of `plants`, or all): key → (kind, JSON)."""
+        where, params = plant_filter(plants)
+        rows = self.db.query(f"SELECT state_key, kind, state FROM rule_states WHERE 1 = 1{where}", params)
+        return {r["state_key"]: (r["kind"], r["state"]) for r in rows}
 
     def save_states(self, items: Iterable[tuple[str, str, str, str]], now_ms: int) -> None:
         """Upsert (key, plant, kind, JSON) rows."""

@@ -1,21 +1,26 @@
-"""The alert worker: its own persistent MQTT session, the engine, and one transaction per batch.
+"""The alert worker: one persistent MQTT session per owned plant, the engine, one transaction per batch.
 
-Threads: paho's network loop decodes each message (rejections are the ingest's to dead-letter; here
-they are skipped) and queues it; the APScheduler job queues a tick every `alerts_tick_interval_s`;
-one processing thread evaluates both in arrival order, commits the alert changes, outbox rows and
-changed rule states in one transaction, and only then acknowledges the batch's messages (PUBACK),
-publishes plant-state changes (retained) and wakes the sender. A crash before the commit leaves the
-messages unacknowledged: the broker redelivers them and evaluation repeats them.
+Threads: each plant feed's network loop decodes its messages (rejections are the ingest's to
+dead-letter; here they are skipped) and queues them; the APScheduler job queues a tick every
+`alerts_tick_interval_s`; the lease keeper (with `alerts_lease_s`) renews and claims plant leases
+and queues ownership changes; one processing thread handles all of them in arrival order, commits
+the alert changes, outbox rows and changed rule states in one transaction, and only then
+acknowledges the batch's messages (PUBACK), publishes plant-state changes (retained) and wakes the
+sender. A crash before the commit leaves the messages unacknowledged: the broker redelivers them
+(to whoever owns the plant's session next) and evaluation repeats them.
+
+Plants: `alerts_plants` (default: every plant with rules) are owned outright, or, with a lease
+length, claimed one lease each; a commit checks the leases of the plants it writes for inside
+its transaction and drops a plant whose lease was lost instead of writing for it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,18 +30,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from alerts.clock import Clock, DataClock
 from alerts.database import AlertDatabaseError, Database
 from alerts.engine import Engine, Step
+from alerts.feed import PlantFeed
+from alerts.leases import Leases, plant_lease
 from alerts.lifecycle import Lifecycle
-from alerts.store import AlertChange
 from alerts.plant_state import PlantStateTransition
 from alerts.rules import RuleSet
-from alerts.store import AlertStore
+from alerts.store import AlertChange, AlertStore
 from ingest.decode import DecodeLimits, decode_message
-from ingest.worker import SUBSCRIPTIONS
-from wastewatch.mqtt import connect, make_client, send_pubacks
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, Reading, Record
 from wastewatch.settings import Settings
-from wastewatch.topics import state_topic
 
 logger = logging.getLogger(__name__)
 
@@ -47,25 +50,43 @@ _STOP = object()
 
 @dataclass(slots=True)
 class _Message:
+    feed: PlantFeed
     generation: int
     mid: int
     qos: int
     records: list[Record]
 
 
+@dataclass(frozen=True, slots=True)
+class _Ownership:
+    plants: frozenset[str]
+
+
 @dataclass(slots=True)
 class _Batch:
-    acks: list[tuple[int, int]] = field(default_factory=list)
+    acks: list[tuple[PlantFeed, int, int]] = field(default_factory=list)
     step: Step = field(default_factory=Step)
     escalate_at_ms: int | None = None
     messages: int = 0
+
+
+def configured_plants(settings: Settings, rulesets: Sequence[RuleSet]) -> list[str]:
+    """The plants this worker may own: `alerts_plants`, or every plant with rules."""
+    with_rules = [rs.plant for rs in rulesets]
+    if settings.alerts_plants is None:
+        return with_rules
+    wanted = [p.strip() for p in settings.alerts_plants.split(",") if p.strip()]
+    unknown = sorted(set(wanted) - set(with_rules))
+    if unknown:
+        raise ValueError(f"WASTEWATCH_ALERTS_PLANTS names plants without alert rules: {', '.join(unknown)}")
+    return wanted
 
 
 class AlertWorker:
     def __init__(
         self, settings: Settings, catalog: PlantCatalog, rulesets: Sequence[RuleSet], db: Database, lifecycle: Lifecycle,
         *, clock: Clock = time.time, on_change: Callable[[AlertChange], None] | None = None,
-        on_commit: Callable[[], None] | None = None, scheduler: bool = True,
+        on_commit: Callable[[], None] | None = None, scheduler: bool = True, leases: Leases | None = None,
     ) -> None:
         broker = settings.broker
         if broker is None:
@@ -73,56 +94,61 @@ class AlertWorker:
         self.settings, self.catalog, self.db, self.lifecycle = settings, catalog, db, lifecycle
         self._broker, self._clock = broker, clock
         self._on_change, self._on_commit = on_change, on_commit
-        self.engine = Engine(rulesets, round(settings.alerts_tick_interval_s * 1000))
+        self.rulesets = list(rulesets)
+        self.candidates = configured_plants(settings, self.rulesets)
+        self.partitioned = settings.alerts_plants is not None or leases is not None
+        self.leases = leases
+        self.owned: frozenset[str] = frozenset()
+        self.engine = Engine([], round(settings.alerts_tick_interval_s * 1000))
         self._limits = DecodeLimits(
             max_payload_bytes=settings.ingest_max_payload_bytes,
             max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
             max_future_ms=int(settings.ingest_max_future_s * 1000),
         )
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=10_000)
-        self._generation = 0
-        self._lock = threading.Lock()
+        self._feeds: dict[str, PlantFeed] = {}
         self.counts = {"received": 0, "processed": 0, "acked": 0, "events": 0, "commits": 0}
-        self.connected = threading.Event()  # connected and subscribed: what is published now reaches the worker
+        self.connected = threading.Event()  # every owned plant subscribed: what is published now reaches the worker
         self._stopping = threading.Event()
         self._scheduler = BackgroundScheduler(daemon=True) if scheduler else None
-        self._client = make_client(broker, settings.alerts_client_id, protocol=settings.mqtt_protocol,
-                                   ca_file=settings.mqtt_ca_file, manual_ack=True, persistent=True)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
-        self._client.on_subscribe = self._on_subscribe
         self._thread = threading.Thread(target=self._process_loop, name="alerts-worker", daemon=True)
+        self._lease_thread = threading.Thread(target=self._lease_loop, name="alerts-leases", daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        restored = self.engine.restore(AlertStore(self.db).load_states())
-        if not isinstance(self._clock, DataClock):
-            self.engine.start_ticks(self._now_ms())
+        plants = frozenset(self._claim_leases()) if self.leases is not None else frozenset(self.candidates)
+        self._own(plants)
         self._thread.start()
-        connect(self._client, self._broker, persistent=True)
-        self._client.loop_start()
-        for track in self.engine.plants.values():
-            self._publish_state(track.state.plant, track.state.operating.value, track.state.since_ms, None)
+        if self.leases is not None:
+            self._lease_thread.start()
         if self._scheduler is not None:
             self._scheduler.add_job(self.tick, "interval", seconds=self.settings.alerts_tick_interval_s, id="alerts-tick",
                                     max_instances=1, coalesce=True)
             self._scheduler.start()
-        logger.info("alert worker started client_id=%s rules=%s states_restored=%s",
-                    self.settings.alerts_client_id, len(self.engine.book.rules), restored)
+        logger.info("alert worker started client_id=%s plants=%s rules=%s leases=%s", self.settings.alerts_client_id,
+                    ",".join(sorted(self.owned)) or "-", len(self.engine.book.rules), self.leases is not None)
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Process and commit what is queued, acknowledge it, then disconnect (the session keeps the rest)."""
+        """Process and commit what is queued, acknowledge it, then disconnect (the sessions keep the rest)
+        and give up the leases, so a standby takes over at once."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._stopping.set()
         self._queue.put(_STOP)
         self._thread.join(timeout_s)
+        if self._lease_thread.is_alive():
+            self._lease_thread.join(timeout_s)
         while not self._queue.empty():  # queued after the stop: unacknowledged, so redelivered later
             self._queue.get_nowait()
-        self._client.disconnect()
-        self._client.loop_stop()
+        for feed in self._feeds.values():
+            feed.stop()
+        if self.leases is not None:
+            for plant in self.owned:
+                try:
+                    self.leases.release(plant_lease(plant))
+                except AlertDatabaseError:
+                    logger.warning("could not release the lease; it expires plant=%s", plant)
         logger.info("alert worker stopped")
 
     def tick(self) -> None:
@@ -130,41 +156,73 @@ class AlertWorker:
         if not self._stopping.is_set():
             self._queue.put(_TICK)
 
+    def plants_filter(self) -> frozenset[str] | None:
+        """The plants whose outbox rows and escalations are this worker's; None when not partitioned."""
+        return self.owned if self.partitioned else None
+
     def _now_ms(self) -> int:
         return round(self._clock() * 1000)
 
-    # -- MQTT callbacks (network thread) -----------------------------------------------------------
+    # -- ownership -----------------------------------------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if reason.is_failure:
-            logger.error("MQTT connect refused reason=%s", reason)
-            return
-        with self._lock:
-            self._generation += 1
-        if not flags.session_present:
-            client.subscribe([(topic, 1) for topic in SUBSCRIPTIONS])
-            logger.info("subscribing (no session on the broker) topics=%s", len(SUBSCRIPTIONS))
-        else:
+    def _claim_leases(self) -> list[str]:
+        """Renew the leases we hold and claim the free or expired ones; the plants held now."""
+        assert self.leases is not None
+        held = []
+        for plant in self.candidates:
+            try:
+                if self.leases.claim(plant_lease(plant)):
+                    held.append(plant)
+            except AlertDatabaseError:
+                logger.exception("lease claim failed plant=%s", plant)
+        return held
+
+    def _lease_loop(self) -> None:
+        assert self.leases is not None
+        interval_s = self.leases.ttl_ms / 3000  # renew three times per lease length
+        while not self._stopping.wait(interval_s):
+            plants = frozenset(self._claim_leases())
+            if plants != self.owned and not self._stopping.is_set():
+                self._queue.put(_Ownership(plants))
+
+    def _own(self, plants: frozenset[str]) -> None:
+        """Make `plants` the owned set (in the processing thread, or before it starts, between commits):
+        a new engine restored from the committed states, a feed per newly owned plant."""
+        dropped, added = self.owned - plants, plants - self.owned
+        for plant in sorted(dropped):
+            self._feeds.pop(plant).stop()
+            logger.warning("plant given up plant=%s", plant)
+        old = self.engine
+        self.engine = Engine([rs for rs in self.rulesets if rs.plant in plants], old.tick_interval_ms)
+        self.engine.next_tick_ms, self.engine.last_ms = old.next_tick_ms, old.last_ms
+        restored = self.engine.restore(AlertStore(self.db).load_states(plants)) if plants else 0
+        if not isinstance(self._clock, DataClock):
+            self.engine.start_ticks(self._now_ms())
+        self.owned = plants
+        for plant in sorted(added):
+            self._feeds[plant] = PlantFeed(plant, self.settings, self._broker, self._on_message, self._update_connected).start()
+            track = self.engine.plants.get(plant)
+            if track is not None:
+                self._publish_state(plant, track.state.operating.value, track.state.since_ms, None)
+        if added:
+            logger.info("plants taken on plants=%s states_restored=%s", ",".join(sorted(added)), restored)
+        self._update_connected()
+
+    def _update_connected(self) -> None:
+        feeds = list(self._feeds.values())
+        if all(feed.subscribed.is_set() for feed in feeds):
             self.connected.set()
+        else:
+            self.connected.clear()
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
-        self.connected.set()
+    # -- MQTT callbacks (network threads) ----------------------------------------------------------
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        with self._lock:
-            self._generation += 1  # this connection's unacknowledged messages will be redelivered
-        self.connected.clear()
-        if not self._stopping.is_set():
-            logger.warning("MQTT disconnected, reconnecting reason=%s", reason)
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, feed: PlantFeed, message: mqtt.MQTTMessage) -> None:
         if self._stopping.is_set():
             return  # left unacknowledged: the broker redelivers it to the next run
         self.counts["received"] += 1
         decoded = decode_message(message.topic, bytes(message.payload), self.catalog, round(time.time() * 1000), self._limits)
-        with self._lock:
-            generation = self._generation
-        self._queue.put(_Message(generation, message.mid, message.qos, list(decoded.records)))
+        self._queue.put(_Message(feed, feed.current_generation(), message.mid, message.qos, list(decoded.records)))
 
     # -- processing thread -------------------------------------------------------------------------
 
@@ -172,6 +230,13 @@ class AlertWorker:
         batch = _Batch()
         while True:
             item = self._queue.get()
+            if isinstance(item, _Ownership):
+                # between commits: the new engine starts from exactly what is committed
+                if not self._commit_until_done(batch):
+                    return
+                batch = _Batch()
+                self._own(item.plants)
+                continue
             if item is not _STOP:
                 self._process(item, batch)
             if item is _STOP or self._queue.empty() or batch.messages >= COMMIT_MAX_MESSAGES:
@@ -201,48 +266,76 @@ class AlertWorker:
             self.engine.observe(record, self._now_ms(), batch.step)
         batch.messages += 1
         if item.qos > 0:
-            batch.acks.append((item.generation, item.mid))
+            batch.acks.append((item.feed, item.generation, item.mid))
 
     def _commit_until_done(self, batch: _Batch) -> bool:
         """Commit the batch, retrying a failing database until it works or the worker stops."""
         while True:
             try:
-                changes = self._commit(batch)
+                changes, lost = self._commit(batch)
                 break
             except AlertDatabaseError:
                 logger.exception("alert commit failed, retrying events=%s", len(batch.step.events))
                 if self._stopping.wait(1.0):
                     return False
-        self._after_commit(batch, changes)
+        self._after_commit(batch, changes, lost)
+        if lost:
+            self._own(self.owned - lost)
         return True
 
-    def _commit(self, batch: _Batch) -> list[AlertChange]:
+    def _commit(self, batch: _Batch) -> tuple[list[AlertChange], frozenset[str]]:
+        """The batch's changes in one transaction, leaving out the plants whose lease was lost (the
+        changes made and the plants lost)."""
         changes: list[AlertChange] = []
+        dirty = self.engine.dirty_items()
         with self.db.transaction():
+            lost = self._lost_leases(batch, dirty)
             for event in batch.step.events:
-                change = self.lifecycle.apply(event)
-                if change is not None:
-                    changes.append(change)
+                if event.plant not in lost:
+                    change = self.lifecycle.apply(event)
+                    if change is not None:
+                        changes.append(change)
             for transition in batch.step.transitions:
-                self.lifecycle.record_plant_state(transition)
-            if batch.escalate_at_ms is not None:
-                changes.extend(self.lifecycle.escalate_due(batch.escalate_at_ms))
-            AlertStore(self.db).save_states(self.engine.dirty_items(), self.engine.last_ms or 0)
+                if transition.plant not in lost:
+                    self.lifecycle.record_plant_state(transition)
+            if batch.escalate_at_ms is not None and self.owned - lost:
+                changes.extend(self.lifecycle.escalate_due(batch.escalate_at_ms, self._filter_without(lost)))
+            AlertStore(self.db).save_states([item for item in dirty if item[1] not in lost], self.engine.last_ms or 0)
         self.engine.clear_dirty()
-        return changes
+        return changes, lost
 
-    def _after_commit(self, batch: _Batch, changes: list[AlertChange]) -> None:
-        with self._lock:
-            generation = self._generation
-        mids = [mid for gen, mid in batch.acks if gen == generation]
-        send_pubacks(self._client, mids)
-        self.counts["acked"] += len(mids)
+    def _filter_without(self, lost: Collection[str]) -> frozenset[str] | None:
+        plants = self.plants_filter()
+        return None if plants is None else plants - frozenset(lost)
+
+    def _lost_leases(self, batch: _Batch, dirty: list[tuple[str, str, str, str]]) -> frozenset[str]:
+        """Plants this commit writes for whose lease we no longer hold (checked, and on PostgreSQL
+        locked, inside the commit's transaction)."""
+        if self.leases is None:
+            return frozenset()
+        touched = {e.plant for e in batch.step.events} | {t.plant for t in batch.step.transitions} | {d[1] for d in dirty}
+        touched |= {feed.plant for feed, _, _ in batch.acks}
+        if batch.escalate_at_ms is not None:
+            touched |= self.owned
+        lost = frozenset(p for p in touched if not self.leases.holds(plant_lease(p)))
+        if lost:
+            logger.warning("lease lost, the plant's uncommitted work is dropped plants=%s", ",".join(sorted(lost)))
+        return lost
+
+    def _after_commit(self, batch: _Batch, changes: list[AlertChange], lost: frozenset[str]) -> None:
+        by_feed: dict[tuple[PlantFeed, int], list[int]] = {}
+        for feed, generation, mid in batch.acks:
+            if feed.plant not in lost and self._feeds.get(feed.plant) is feed:
+                by_feed.setdefault((feed, generation), []).append(mid)
+        for (feed, generation), mids in by_feed.items():
+            self.counts["acked"] += feed.ack(generation, mids)
         self.counts["processed"] += batch.messages
         self.counts["events"] += len(batch.step.events)
         self.counts["commits"] += 1
-        for transition in batch.step.transitions:
+        transitions = [t for t in batch.step.transitions if t.plant not in lost]
+        for transition in transitions:
             self._publish_state(transition.plant, transition.to_state.value, transition.at_ms, transition)
-        if self._on_commit is not None and (changes or batch.step.transitions):
+        if self._on_commit is not None and (changes or transitions):
             self._on_commit()
         for change in changes:
             logger.info("alert %s id=%s key=%s severity=%s", change.kind, change.alert.id, change.alert.key, change.alert.severity)
@@ -253,7 +346,10 @@ class AlertWorker:
                     logger.exception("alert change callback failed")
 
     def _publish_state(self, plant: str, state: str, since_ms: int, transition: PlantStateTransition | None) -> None:
+        feed = self._feeds.get(plant)
+        if feed is None:
+            return
         document: dict[str, Any] = {"plant": plant, "state": state, "since_ms": since_ms}
         if transition is not None:
             document.update({"from_state": transition.from_state.value, "reason": transition.reason})
-        self._client.publish(state_topic(plant), json.dumps(document, sort_keys=True), qos=1, retain=True)
+        feed.publish_state(document)
