@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     from wastewatch.compliance.cli import add_arguments as add_compliance_arguments
 
     add_compliance_arguments(sub)
+    from grafana.cli import add_arguments as add_dashboard_arguments
+
+    add_dashboard_arguments(sub)
+    from api.cli import add_arguments as add_api_arguments
+
+    add_api_arguments(sub)
     sim = add(
         "simulate",
         "Run the plant simulator: publish a plausible plant over MQTT in real time, accelerated, or as a back-fill.",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import alerts, averages, keys, plants, readings
+from api.routes import alerts, averages, compliance, keys, plants, readings, reports, tonnage, uptime
 
-ROUTERS: tuple[APIRouter, ...] = (plants.router, readings.router, averages.router, alerts.router, keys.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    plants.router, readings.router, averages.router, tonnage.router, uptime.router, compliance.router,
+    reports.router, alerts.router, keys.router,
+)

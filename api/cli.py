@@ -1,0 +1,108 @@
+"""`wastewatch api` serves the API with uvicorn; `wastewatch keys issue|revoke|list` manages API keys.
+
+Wired by `wastewatch.cli.build_parser` with `add_arguments(sub)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import time
+
+from alerts.database import open_database
+from api.keys import KeyConflict, KeyNotFound, KeyStore
+from api.roles import ROLE_ORDER, Role
+from wastewatch.settings import Settings, describe_settings
+
+SETTINGS = [
+    "api_host", "api_port", "api_cors_origins", "api_max_points", "api_auth_failures_burst", "api_auth_failures_per_min",
+    "influx_url", "influx_database", "mqtt_url", "data_dir", "plant_config", "alerts_db_url", "log_level",
+]
+
+
+def add_arguments(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `api` and `keys` to the `wastewatch` parser's subcommands."""
+    api = subparsers.add_parser(
+        "api", help="Serve the HTTP API (OpenAPI docs at /docs).", description="Serve the HTTP API with uvicorn until Ctrl-C.",
+        epilog=describe_settings(SETTINGS), formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    api.set_defaults(func=cmd_api)
+    keys = subparsers.add_parser(
+        "keys", help="Issue, revoke and list API keys.", description="API keys live in the alert database, as SHA-256 hashes.",
+        epilog=describe_settings(["data_dir", "alerts_db_url"]), formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = keys.add_subparsers(dest="keys_command", metavar="{issue,revoke,list}", required=True)
+    issue = sub.add_parser("issue", help="issue a key and print it once")
+    issue.add_argument("--name", required=True, help="who holds it; the audit trail names this")
+    issue.add_argument("--role", required=True, choices=[r.value for r in ROLE_ORDER])
+    issue.set_defaults(func=cmd_issue)
+    revoke = sub.add_parser("revoke", help="revoke a key by name or key id")
+    revoke.add_argument("key", help="the key's name or its 8-digit key id")
+    revoke.set_defaults(func=cmd_revoke)
+    listing = sub.add_parser("list", help="the keys (never their secrets)")
+    listing.add_argument("--all", action="store_true", help="revoked ones too")
+    listing.set_defaults(func=cmd_list)
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    # uvicorn's access log holds method, path and query only: keys travel in a header, never in the URL
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level.lower())
+    return 0
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _now_ms() -> int:
+    return round(time.time() * 1000)
+
+
+def cmd_issue(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        issued = KeyStore(db).issue(args.name, Role(args.role), _actor(), _now_ms())
+    except (KeyConflict, ValueError) as exc:
+        print(f"wastewatch keys issue: {exc}")
+        return 1
+    finally:
+        db.close()
+    print(f"issued key_id={issued.key.key_id} name={issued.key.name} role={issued.key.role.value}")
+    print("the key (shown once, store it now):")
+    print(issued.secret_key)
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        key = KeyStore(db).revoke(args.key, _actor(), _now_ms())
+    except KeyNotFound as exc:
+        print(f"wastewatch keys revoke: {exc}")
+        return 1
+    finally:
+        db.close()
+    print(f"revoked key_id={key.key_id} name={key.name}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        keys = KeyStore(db).list_keys(include_revoked=args.all)
+    finally:
+        db.close()
+    for k in keys:
+        state = "revoked" if k.revoked_at_ms is not None else "live"
+        print(f"{k.key_id} {k.name:<24} {k.role.value:<9} {state}")
+    if not keys:
+        print("no keys")
+    return 0
