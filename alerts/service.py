@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
@@ -35,10 +36,18 @@ logger = logging.getLogger(__name__)
 
 
 def load_rulesets(settings: Settings, catalog: PlantCatalog) -> list[RuleSet]:
-    """The configured rule file, or the bundled rule set of every catalogue plant that has one."""
+    """The configured rule file (or every `*.yaml` in the configured folder, one plant each), or the
+    bundled rule set of every catalogue plant that has one."""
     if settings.alerts_rules_file is not None:
-        ruleset = load_rules(settings.alerts_rules_file)
-        return [load_rules(settings.alerts_rules_file, catalog.get(ruleset.plant))] if catalog.get(ruleset.plant) else [ruleset]
+        path = settings.alerts_rules_file
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        if not files:
+            raise RuleConfigError(f"{path}: no *.yaml rule files in this folder", ["no rules"])
+        rulesets = []
+        for file in files:
+            ruleset = load_rules(file)
+            rulesets.append(load_rules(file, catalog.get(ruleset.plant)) if catalog.get(ruleset.plant) else ruleset)
+        return rulesets
     found = [load_rules(bundled_rules_path(p.id), p) for p in catalog if bundled_rules_path(p.id).exists()]
     if not found:
         raise RuleConfigError("no alert rules: set WASTEWATCH_ALERTS_RULES_FILE", ["no rules"])
@@ -67,7 +76,8 @@ def build_notifiers(settings: Settings, store: Store | None) -> dict[str, Notifi
         )
     if settings.broker is not None:
         notifiers["mqtt"] = MqttNotifier(
-            settings.broker, f"{settings.alerts_client_id}-notify", protocol=settings.mqtt_protocol,
+            # a clean session, so unique per process: workers sharing a client id prefix must not evict each other
+            settings.broker, f"{settings.alerts_client_id}-notify-{uuid.uuid4().hex[:8]}", protocol=settings.mqtt_protocol,
             ca_file=settings.mqtt_ca_file,
         )
     return notifiers
