@@ -2,6 +2,7 @@
 printable HTML (inline SVG charts) or PDF, in Bahasa Indonesia or English, and e-mailed on a schedule."""
 
 from api.reports.report import PlantReport, build_report
-from api.reports.render import FORMATS, Format, Language, render_report
+from api.reports.messages import Language
+from api.reports.render import FORMATS, Format, ReportFormatError, render_report
 
-__all__ = ["FORMATS", "Format", "Language", "PlantReport", "build_report", "render_report"]
+__all__ = ["FORMATS", "Format", "Language", "PlantReport", "ReportFormatError", "build_report", "render_report"]
