@@ -132,12 +132,19 @@ def send_pubacks(client: mqtt.Client, mids: list[int]) -> None:
     queue_packet(_PUBACK, b"".join([struct.pack("!BBH", _PUBACK, 2, mid) for mid in mids]), 0, 1)
 
 
-def publish_all(url: str, messages: list[tuple[str, bytes]], *, client_id: str = "wastewatch-publisher", qos: int = 1) -> None:
+def publish_all(
+    url: str,
+    messages: list[tuple[str, bytes]],
+    *,
+    client_id: str = "wastewatch-publisher",
+    qos: int = 1,
+    ca_file: Path | None = None,
+) -> None:
     """Publish with QoS 1 and return once the broker has acknowledged every message (tests, benchmarks)."""
     from wastewatch.settings import parse_mqtt_url
 
     broker = parse_mqtt_url(url)
-    client = make_client(broker, client_id, protocol="5")
+    client = make_client(broker, client_id, protocol="5", ca_file=ca_file)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect(broker.host, broker.port)
