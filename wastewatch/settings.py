@@ -158,6 +158,13 @@ class Settings(BaseSettings):
     api_auth_failures_burst: int = Field(default=10, ge=1, description="failed authentications a client may make at once")
     api_auth_failures_per_min: float = Field(default=6.0, gt=0, description="failed authentications a client regains per minute")
 
+    # --- plant reports (`wastewatch report`); SMTP server and login: the WASTEWATCH_ALERTS_SMTP_* settings ---
+    reports_smtp_to: str | None = Field(default=None, description="recipients of the scheduled report e-mail (comma-separated)")
+    reports_smtp_from: str | None = Field(default=None, description="sender of report e-mails; unset: WASTEWATCH_ALERTS_SMTP_FROM")
+    reports_cron: str = Field(default="0 7 1 * *", description="when the monthly report is e-mailed: crontab fields on plant time")
+    reports_language: Literal["id", "en"] = Field(default="id", description="language of the e-mailed report")
+    reports_format: Literal["pdf", "html", "csv", "json"] = Field(default="pdf", description="format of the attached report")
+
     # --- deployment (docker-compose.yml, grafana/) -----------------------------------------------------
     ingest_health_interval_s: float = Field(
         default=10.0, ge=0, le=3600, description="how often the ingest writes its ingest_health point; 0 turns it off"
