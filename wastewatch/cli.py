@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wastewatch.compliance.cli import add_arguments as add_compliance_arguments
 
     add_compliance_arguments(sub)
+    from api.reports.cli import add_arguments as add_report_arguments
+
+    add_report_arguments(sub)
     from grafana.cli import add_arguments as add_dashboard_arguments
 
     add_dashboard_arguments(sub)

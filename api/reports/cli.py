@@ -1,0 +1,86 @@
+"""`wastewatch report`: one plant report to a file (or stdout), or `--schedule` to e-mail the monthly
+report on the cron until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import cast
+
+from wastewatch.settings import Settings, describe_settings
+
+SETTINGS = [
+    "influx_url", "influx_database", "data_dir", "plant_config", "alerts_db_url", "reports_smtp_to", "reports_smtp_from",
+    "reports_cron", "reports_language", "reports_format", "alerts_smtp_host", "alerts_smtp_port", "alerts_smtp_starttls",
+    "alerts_smtp_user", "alerts_smtp_password", "alerts_smtp_from",
+]
+
+
+def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add `report` to the `wastewatch` parser's subcommands."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "report",
+        help="Write a monthly, quarterly or annual plant report (JSON, CSV, HTML, PDF), or e-mail it on a schedule.",
+        description="wastewatch report --plant kotim --period 2026-11|2026-Q4|2026 --format pdf --lang id -o FILE",
+        epilog=describe_settings(SETTINGS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--plant", help="plant id (default: the only plant of the catalogue)")
+    parser.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY on the plant's calendar")
+    parser.add_argument("--format", dest="fmt", choices=("json", "csv", "html", "pdf"), default="pdf")
+    parser.add_argument("--lang", choices=("id", "en"), default="id")
+    parser.add_argument("-o", "--output", help="file to write (default: stdout)")
+    parser.add_argument("--schedule", action="store_true", help="e-mail last month's report at WASTEWATCH_REPORTS_CRON until Ctrl-C")
+    parser.add_argument("--send-now", action="store_true", help="e-mail last month's report once, now")
+    parser.set_defaults(func=cmd_report)
+    return parser
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from alerts.database import open_database
+    from api.reports.mailer import ReportJob, ReportMailError, start_report_scheduler
+    from api.reports.messages import Language
+    from api.reports.render import Format, render_report
+    from api.reports.report import build_report
+    from wastewatch.plant import load_catalog
+    from wastewatch.store import open_store
+    from wastewatch.summaries.periods import PeriodError
+
+    catalog = load_catalog(settings.plant_config)
+    store = open_store(settings)
+    alert_db = open_database(settings)
+    try:
+        if args.schedule:
+            from wastewatch.cli import wait_for_signal
+
+            scheduler = start_report_scheduler(settings, store, catalog, alert_db=alert_db)
+            try:
+                wait_for_signal(threading.Event())
+            finally:
+                scheduler.shutdown()
+            return 0
+        plant = catalog.get(args.plant) if args.plant else (next(iter(catalog)) if len(catalog) == 1 else None)
+        if plant is None:
+            print(f"wastewatch report: name a plant with --plant ({', '.join(catalog.ids)})", file=sys.stderr)
+            return 2
+        if args.send_now:
+            ReportJob(settings, store, alert_db=alert_db).run(plant)
+            return 0
+        if not args.period:
+            print("wastewatch report: --period is required (YYYY-MM, YYYY-Qn or YYYY)", file=sys.stderr)
+            return 2
+        report = build_report(store, plant, args.period, alert_db=alert_db)
+        body, _ = render_report(report, cast(Format, args.fmt), cast(Language, args.lang))
+        if args.output:
+            with open(args.output, "wb") as out:
+                out.write(body)
+        else:
+            sys.stdout.buffer.write(body)
+        return 0
+    except (PeriodError, ReportMailError) as exc:
+        print(f"wastewatch report: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        alert_db.close()
+        store.close()
