@@ -113,7 +113,7 @@ class AverageRow(BaseModel):
 
 class Averages(BaseModel):
     plant: str
-    period: str
+    averaging: str
     start: datetime
     end: datetime
     averages: list[AverageRow]

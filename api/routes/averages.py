@@ -14,7 +14,7 @@ from wastewatch.compliance.results import EMISSION_AVG, EMISSION_DAY, AverageRec
 from wastewatch.topics import ID_PATTERN
 
 router = APIRouter(prefix="/plants/{plant_id}", tags=["averages"])
-Period = Literal["10min", "30min", "1h", "day"]
+Averaging = Literal["10min", "30min", "1h", "day"]
 ProfileId = Annotated[str | None, Query(pattern=ID_PATTERN, description="regulatory profile, e.g. eu-ied-annex-vi")]
 PollutantId = Annotated[str | None, Query(pattern=ID_PATTERN, description="pollutant (CEMS channel), e.g. co")]
 
@@ -26,7 +26,7 @@ def get_averages(
     span: RecentRange,
     key: AgencyKey,
     request: Request,
-    period: Annotated[Period, Query(description="10min, 30min, 1h or day")] = "30min",
+    averaging: Annotated[Averaging, Query(description="the averaging period: 10min, 30min, 1h or day")] = "30min",
     profile: ProfileId = None,
     pollutant: PollutantId = None,
     format: Format = None,
@@ -36,15 +36,15 @@ def get_averages(
         raise HTTPException(404, f"plant {plant.id!r} applies no profile {profile!r}; it applies {', '.join(plant.compliance_profiles)}")
     cap = ctx.settings.api_max_points
     where = {"plant": plant.id, **({"profile": profile} if profile else {}), **({"pollutant": pollutant} if pollutant else {})}
-    measurement = EMISSION_DAY if period == "day" else EMISSION_AVG
-    if period != "day":
-        where["period"] = period
+    measurement = EMISSION_DAY if averaging == "day" else EMISSION_AVG
+    if averaging != "day":
+        where["period"] = averaging
     points = ctx.store.select(measurement, where=where, start_ms=span.start_ms, end_ms=span.end_ms, limit=cap + 1)
     if len(points) > cap:
         raise TooManyPoints(f"more than {cap} averages in this range: name a pollutant or profile, or narrow the range")
     rows: list[AverageRow] = []
     for p in points:
-        if period == "day":
+        if averaging == "day":
             d = DayRecord.from_point(p, plant.zone)
             v4 = p.fields.get("v4")
             rows.append(AverageRow(time=to_time(d.start_ms, plant.zone), profile=d.profile, pollutant=d.pollutant, period="day",
@@ -54,6 +54,6 @@ def get_averages(
             a = AverageRecord.from_point(p)
             rows.append(AverageRow(time=to_time(a.start_ms, plant.zone), profile=a.profile, pollutant=a.pollutant, period=a.period,
                                    quality=a.quality.value, value=a.value, raw_value=a.raw_value, n_valid=a.n_valid))
-    document = Averages(plant=plant.id, period=period, start=to_time(span.start_ms, plant.zone),
+    document = Averages(plant=plant.id, averaging=averaging, start=to_time(span.start_ms, plant.zone),
                         end=to_time(span.end_ms, plant.zone), averages=rows)
-    return table_response(request, format, document, rows, AverageRow, f"{plant.id}-averages-{period}")
+    return table_response(request, format, document, rows, AverageRow, f"{plant.id}-averages-{averaging}")
