@@ -1,0 +1,154 @@
+"""Scenario days with known outcomes (simulators/days.py) through the real path: the simulator
+back-fills a local day over the real Mosquitto, the ingest worker writes it to the real InfluxDB, the
+plant states are derived from the stored signals as the alert worker derives them, then every
+half-hour job and the day job run, and their regulatory findings are checked against the scenario.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle
+from ingest.worker import IngestWorker
+from simulators.days import scenario_day
+from simulators.publisher import run_simulator
+from tests.helpers import wait_until
+from wastewatch.compliance.jobs import ComplianceJobs, JobReport
+from wastewatch.compliance.profiles import load_bundled_profiles
+from wastewatch.compliance.quality import QualityCode as Q
+from wastewatch.compliance.reader import PLANT_STATE
+from wastewatch.compliance.regulatory import Finding
+from wastewatch.compliance.results import read_averages, read_days
+from wastewatch.compliance.windows import day_bounds_ms
+from wastewatch.operating_state import OperatingState
+from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.records import BATCH, READING, Batch, Reading
+from wastewatch.store.base import Point, Store
+from wastewatch.store.influx import InfluxStore
+
+pytestmark = pytest.mark.fault  # each back-fills a whole simulated day: several seconds
+HALF = 1_800_000
+HOUR = 3_600_000
+EU = "eu-ied-annex-vi"
+
+
+@dataclass
+class DayRun:
+    plant: PlantConfig
+    day: date
+    start_ms: int
+    end_ms: int
+    half_hours: dict[int, JobReport]
+    day_report: JobReport
+    store: Store
+
+    def at(self, hour: float) -> int:
+        return self.start_ms + round(hour * HOUR)
+
+    def findings(self, check: str, subject: str) -> dict[int, Finding]:
+        """The findings of one check per half-hour job, by window end."""
+        return {
+            end: f for end, r in self.half_hours.items() for f in r.findings if (f.check, f.profile, f.subject) == (check, EU, subject)
+        }
+
+
+def record_plant_states(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> None:
+    """The alert worker's state machine over the stored readings and batches, written as it writes them."""
+    records: list[Reading | Batch] = [
+        Reading(plant.id, p.tags["sensor"], p.time_ms, float(p.fields["value"]), p.tags.get("status", "valid"))  # type: ignore[arg-type]
+        for p in store.select(READING, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
+    ]
+    records += [
+        Batch(plant.id, str(p.tags.get("batch_id", "")), p.time_ms, float(p.fields["mass_kg"]), p.tags.get("source", ""))  # type: ignore[arg-type]
+        for p in store.select(BATCH, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
+    ]
+    config, signals = PlantStateConfig(), PlantSignals()
+    state = PlantState(plant=plant.id, operating=OperatingState.COLD, since_ms=start_ms)
+    points = [Point(PLANT_STATE, {"plant": plant.id}, {"state": "cold", "from_state": "cold", "reason": "start"}, start_ms)]
+    for record in sorted(records, key=lambda r: r.time_ms):
+        signals = observe_signal(signals, record, record.time_ms, config)
+        state, transitions = settle(state, signals, record.time_ms, config)
+        points += [
+            Point(PLANT_STATE, {"plant": plant.id}, {"state": t.to_state.value, "from_state": t.from_state.value, "reason": t.reason}, t.at_ms)
+            for t in transitions
+        ]
+    store.write(points)
+
+
+@pytest.fixture
+def run_day(settings_for: Callable[..., object], influx_store: InfluxStore, catalog: PlantCatalog) -> Callable[[str], DayRun]:
+    def run(name: str) -> DayRun:
+        plant = catalog.get("kotim")
+        assert plant is not None
+        day = date.fromtimestamp(time.time()) - timedelta(days=3)  # a past day, within the ingest's max age
+        start_ms, end_ms = day_bounds_ms(day, plant.zone)
+        settings = settings_for(influx_store, ingest_client_id=f"scenario-ingest-{name}")  # type: ignore[operator]
+        worker = IngestWorker(settings, catalog, influx_store)
+        worker.start()
+        try:
+            wait_until(worker.connected.is_set, what="ingest connected")
+            summary = run_simulator(
+                settings.broker, plant, seed=7, start_ms=start_ms, mode="backfill", duration_s=86_400.0,
+                faults=scenario_day(name).faults(day, plant.zone), client_id=f"scenario-sim-{name}",
+            )
+            assert summary.rejected == 0 and not summary.stopped
+            wait_until(lambda: worker.counts().received >= summary.published, timeout_s=120, what="every message received")
+            wait_until(lambda: worker.counts().acked == worker.counts().received, timeout_s=60, what="every message written")
+        finally:
+            worker.stop()
+        record_plant_states(influx_store, plant, start_ms, end_ms)
+        jobs = ComplianceJobs(influx_store, load_bundled_profiles(), clock_ms=lambda: end_ms + HOUR)
+        half_hours = {end: jobs.run_half_hour(plant, end) for end in range(start_ms + HALF, end_ms + 1, HALF)}
+        return DayRun(plant, day, start_ms, end_ms, half_hours, jobs.run_day(plant, day), influx_store)
+
+    return run
+
+
+def test_a_calibration_heavy_day_breaks_v4(run_day: Callable[[str], DayRun]) -> None:
+    run = run_day("calibration_heavy")
+    days = read_days(run.store, "kotim", run.plant.zone, run.start_ms, run.end_ms, profile=EU)
+    # three 60-min calibrations starting on :00 → 3 × 2 = 6 half-hours with no valid sample: 6 > 5
+    co = days[(EU, "co", run.start_ms)]
+    assert (co.n_discarded, co.valid, co.quality) == (6, False, Q.MAINTENANCE)
+    halves = read_averages(run.store, "kotim", run.start_ms, run.end_ms, profile=EU, pollutant="co", period="30min")
+    maintenance = sorted(k[3] for k, r in halves.items() if r.quality == Q.MAINTENANCE)
+    assert maintenance == [run.at(h) for h in (8, 8.5, 11, 11.5, 14, 14.5)]
+    # V4 at risk from the 4th discarded half-hour: the job at 11:30 + 30 min = 12:00 counts 8:00, 8:30, 11:00, 11:30
+    v4 = run.findings("v4_at_risk", "v4")
+    assert [v4[run.at(h)].holding for h in (11.5, 12)] == [False, True]
+    assert v4[run.at(15)].value == 6.0 and v4[run.at(15)].holding
+
+
+def test_a_scrubber_failure_starts_the_abnormal_operation_clock(run_day: Callable[[str], DayRun]) -> None:
+    run = run_day("scrubber_failure")
+    # HCl at 85-145 mg/Nm3 (CI 4 off, column A 60) from 10:00: every half-hour of the failure is over A,
+    # so the event runs from 10:00. Past 3 h first at the job ending 13:30 (3.5 h; 13:00 is exactly 3.0 h).
+    three = run.findings("abnormal_3h", "abnormal_operation")
+    assert [three[run.at(h)].holding for h in (13, 13.5)] == [False, True]
+    assert three[run.at(13.5)].since_ms == run.at(10) and three[run.at(13.5)].value == 3.5
+    four = run.findings("abnormal_4h", "abnormal_operation")
+    assert four[run.at(14)].holding is False  # exactly 4.0 h is not past the cap
+    hcl_a = run.findings("half_hour_a", "hcl")
+    assert all(hcl_a[run.at(h + 0.5)].holding for h in (10, 11, 12, 13))
+    # the next morning's first compliant HCl half-hour ends the event: nothing runs at the day's end
+    assert three[run.end_ms].holding is False and four[run.end_ms].holding is False
+
+
+def test_an_overcharge_day_breaches_the_co_10_minute_rule(run_day: Callable[[str], DayRun]) -> None:
+    run = run_day("overcharge_day")
+    co = run.findings("co_10min_rule", "co")
+    # Each oversized batch adds ≥ 250 mg/Nm3 CO for ≥ 2 min plus ramps (60 s up, 90 s down): at least
+    # 250 × (120 + 30 + 45) / 600 = 81 over a 10-min average, typically 575 × (360 + 75) / 600 = 417.
+    # 20 of them in ~90 burning 10-min averages leave far under 95 % within 150, and half-hours over 100.
+    assert co[run.at(8)].holding is False  # before the first oversized batch
+    assert co[run.end_ms].holding is True
+    final = co[run.end_ms]
+    assert final.value is not None and final.value < 95.0
+    tens = read_averages(run.store, "kotim", run.start_ms, run.end_ms, profile=EU, pollutant="co", period="10min")
+    usable = [r.value for r in tens.values() if r.quality == Q.VALID and r.value is not None]
+    assert final.value == pytest.approx(round(sum(v <= 150 for v in usable) / len(usable) * 100, 2))
