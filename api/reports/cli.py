@@ -4,6 +4,7 @@ report on the cron until Ctrl-C."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 from typing import cast
@@ -47,6 +48,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from wastewatch.store import open_store
     from wastewatch.summaries.periods import PeriodError
 
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's font subsetting logs every glyph at INFO
     catalog = load_catalog(settings.plant_config)
     store = open_store(settings)
     alert_db = open_database(settings)
