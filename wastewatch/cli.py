@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     from grafana.cli import add_arguments as add_dashboard_arguments
 
     add_dashboard_arguments(sub)
+    from wastewatch.devices import add_arguments as add_device_arguments
+
+    add_device_arguments(sub)
     from api.cli import add_arguments as add_api_arguments
 
     add_api_arguments(sub)
