@@ -3,8 +3,10 @@ entries and outbox rows, all in the caller's transaction (operators' actions: `a
 
 Flood control lives here too: an update while active notifies nobody; an alert raised again and
 again (`flap_count` raises within `flap_window_s`) is flapping, and from then on its raises and
-their recoveries are recorded but not sent, after one "flapping" notice. Every notified problem
-gets its recovery: a clear goes to the audiences its raise went to, and to escalation if escalated.
+their recoveries are recorded but not sent, after one "flapping" notice; once the alert has stayed
+as it is (active or cleared) for `flap_settle_s`, one "settled" notice says which. Every notified
+problem gets its recovery: a clear goes to the audiences its raise went to, and to escalation if
+escalated (an alert that settled while active counts as notified from then on).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Policy:
     flap_window_s: float = 3600.0
     escalation_after_min: float = 15.0
     escalation_levels: int = 2
+    flap_settle_s: float = 900.0
 
 
 class Lifecycle:
@@ -126,6 +129,20 @@ class Lifecycle:
             extra = {"escalation_level": level, "after_min": level * self.policy.escalation_after_min}
             self._notify(alert, "escalated", tid, now_ms, ["escalation"], extra)
             changes.append(AlertChange("escalated", alert, tid))
+        return changes
+
+    def settle_due(self, now_ms: int, plants: Collection[str] | None = None) -> list[AlertChange]:
+        """Flapping alerts (of `plants`, or all) quiet for `flap_settle_s`: one "settled" notice each."""
+        settle_ms = round(self.policy.flap_settle_s * 1000)
+        changes = []
+        for alert in self.alerts.settle_candidates(now_ms - settle_ms, plants):
+            self.alerts.mark_notified(alert.id)
+            tid = self.alerts.add_transition(alert.id, now_ms, "settled", detail={"active": bool(alert.active)})
+            alert = self._get(alert.id)
+            audiences = self.routes.audiences_for(alert.severity, alert.category)
+            self._notify(alert, "settled", tid, now_ms, audiences, {"quiet_min": self.policy.flap_settle_s / 60,
+                                                                    "active": bool(alert.active)})
+            changes.append(AlertChange("settled", alert, tid))
         return changes
 
     def record_plant_state(self, transition: PlantStateTransition) -> None:

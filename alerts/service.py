@@ -94,7 +94,7 @@ def lifecycle_policy(settings: Settings) -> Policy:
     return Policy(
         language=settings.alerts_language, public_url=settings.alerts_public_url, flap_count=settings.alerts_flap_count,
         flap_window_s=settings.alerts_flap_window_s, escalation_after_min=settings.alerts_escalation_after_min,
-        escalation_levels=settings.alerts_escalation_levels,
+        escalation_levels=settings.alerts_escalation_levels, flap_settle_s=settings.alerts_flap_settle_s,
     )
 
 

@@ -177,6 +177,22 @@ class AlertStore:
         )
         return [AlertRecord.from_row(r) for r in rows]
 
+    def settle_candidates(self, quiet_since_ms: int, plants: Collection[str] | None = None) -> list[AlertRecord]:
+        """The latest alert of each key that is flapping and not yet notified, unchanged (raised, or
+        cleared) since `quiet_since_ms`: its flapping has ended."""
+        where, params = plant_filter(plants)
+        rows = self.db.query(
+            "SELECT * FROM alerts a WHERE flapping = 1 AND notified = 0 "
+            "AND COALESCE(cleared_at_ms, raised_at_ms) <= ?" + where.replace("plant", "a.plant") +
+            " AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.plant = a.plant AND b.rule_id = a.rule_id "
+            "AND b.subject = a.subject AND b.id > a.id) ORDER BY id",
+            (quiet_since_ms, *params),
+        )
+        return [AlertRecord.from_row(r) for r in rows]
+
+    def mark_notified(self, alert_id: int) -> None:
+        self.db.execute("UPDATE alerts SET notified = 1 WHERE id = ?", (alert_id,))
+
     # -- the audit trail ---------------------------------------------------------------------------
 
     def add_transition(

@@ -29,8 +29,8 @@ CATEGORY = {
            "interlock": "feed interlock"},
 }
 HEADLINE = {
-    "id": {"raised": "ALARM", "cleared": "PULIH", "escalated": "ESKALASI", "flapping": "TIDAK STABIL"},
-    "en": {"raised": "ALERT", "cleared": "RECOVERED", "escalated": "ESCALATED", "flapping": "FLAPPING"},
+    "id": {"raised": "ALARM", "cleared": "PULIH", "escalated": "ESKALASI", "flapping": "TIDAK STABIL", "settled": "STABIL"},
+    "en": {"raised": "ALERT", "cleared": "RECOVERED", "escalated": "ESCALATED", "flapping": "FLAPPING", "settled": "SETTLED"},
 }
 TITLES_ID = {
     "t_primary_low": "Suhu ruang bakar primer di bawah 800 °C saat pembakaran",
@@ -54,6 +54,8 @@ LABELS = {
            "recovered": "Pulih pada", "lasted": "lamanya", "min": "menit",
            "escalated": "Belum dikonfirmasi selama {minutes:g} menit: eskalasi tingkat {level}",
            "flapping": "Alarm ini muncul {count} kali dalam {window:g} menit; notifikasi berikutnya ditahan sampai stabil",
+           "settled_active": "Sudah stabil selama {minutes:g} menit; kondisi masih AKTIF",
+           "settled_cleared": "Sudah stabil selama {minutes:g} menit; kondisi sudah PULIH",
            "digest": "{count} notifikasi lain ditahan karena batas laju kanal {channel}",
            "digest_subject": "[RINGKASAN] {count} notifikasi ditahan"},
     "en": {"plant": "Plant", "what": "What", "measured": "Measured", "limit": "limit", "since": "Since",
@@ -61,6 +63,8 @@ LABELS = {
            "recovered": "Recovered at", "lasted": "lasted", "min": "min",
            "escalated": "Not acknowledged for {minutes:g} min: escalation level {level}",
            "flapping": "This alert was raised {count} times within {window:g} min; further notifications are held until it settles",
+           "settled_active": "No longer flapping for {minutes:g} min; the condition is still ACTIVE",
+           "settled_cleared": "No longer flapping for {minutes:g} min; the condition has RECOVERED",
            "digest": "{count} more notifications suppressed by the rate limit of channel {channel}",
            "digest_subject": "[DIGEST] {count} notifications suppressed"},
 }
@@ -100,7 +104,7 @@ def alert_payload(
     kind: str, alert: AlertRecord, *, at_ms: int, rule: Rule | None, plant: PlantConfig | None,
     public_url: str, language: str, extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document of one alert notification (raised, cleared, escalated, flapping)."""
+    """The JSON document of one alert notification (raised, cleared, escalated, flapping, settled)."""
     zone = plant.zone if plant is not None else ZoneInfo("UTC")
     limit = rule_limit(rule, alert.subject, plant)
     link = f"{public_url.rstrip('/')}/alerts/{alert.id}"
@@ -142,6 +146,9 @@ def _alert_text(
         lines.append(words["escalated"].format(minutes=payload.get("after_min", 0), level=payload.get("escalation_level", 1)))
     if kind == "flapping":
         lines.append(words["flapping"].format(count=payload.get("raises", 0), window=payload.get("window_min", 0)))
+    if kind == "settled":
+        state = "settled_active" if alert.active else "settled_cleared"
+        lines.append(words[state].format(minutes=payload.get("quiet_min", 0)))
     lines += [
         f"{words['level']}: {SEVERITY[lang][alert.severity]}, {words['category']} {CATEGORY[lang][alert.category]}",
         f"{words['source']}: {alert.source}",

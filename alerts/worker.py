@@ -299,7 +299,9 @@ class AlertWorker:
                 if transition.plant not in lost:
                     self.lifecycle.record_plant_state(transition)
             if batch.escalate_at_ms is not None and self.owned - lost:
-                changes.extend(self.lifecycle.escalate_due(batch.escalate_at_ms, self._filter_without(lost)))
+                plants = self._filter_without(lost)
+                changes.extend(self.lifecycle.escalate_due(batch.escalate_at_ms, plants))
+                changes.extend(self.lifecycle.settle_due(batch.escalate_at_ms, plants))
             AlertStore(self.db).save_states([item for item in dirty if item[1] not in lost], self.engine.last_ms or 0)
         self.engine.clear_dirty()
         return changes, lost

@@ -183,3 +183,19 @@ def test_a_flapping_alert_is_recorded_but_notified_once_as_flapping(lifecycle: L
     kinds = [(r.kind, r.channel) for r in lifecycle.outbox.rows() if r.channel == "webhook"]
     # two raise/clear pairs notified, then one flapping notice (flap_count=3), then silence
     assert kinds == [("raised", "webhook"), ("cleared", "webhook")] * 2 + [("flapping", "webhook")]
+
+
+def test_a_flapping_alert_that_stays_quiet_is_reported_settled_once(lifecycle: Lifecycle) -> None:
+    for i in range(4):
+        start = T0 + i * 5 * MIN
+        apply(lifecycle, raised(start), cleared(start + 2 * MIN, start))
+    last_clear = T0 + 17 * MIN
+    with lifecycle.db.transaction():
+        assert lifecycle.escalate_due(last_clear) == []
+        assert lifecycle.settle_due(last_clear + 14 * MIN) == []  # not yet quiet for 15 min (the default)
+        (change,) = lifecycle.settle_due(last_clear + 15 * MIN)
+        assert lifecycle.settle_due(last_clear + 60 * MIN) == []  # once
+    kinds = [r.kind for r in lifecycle.outbox.rows() if r.channel == "webhook"]
+    assert kinds == ["raised", "cleared"] * 2 + ["flapping", "settled"]
+    assert change.alert.id == max(a.id for a in lifecycle.alerts.list_alerts())
+    assert [t.kind for t in lifecycle.alerts.transitions(change.alert.id)][-1] == "settled"

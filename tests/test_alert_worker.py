@@ -4,7 +4,9 @@ a restart half-way through a tolerance; a flapping sensor for a simulated hour."
 
 from __future__ import annotations
 
+import email
 import json
+from email import policy as email_policy
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts import RuleState, bundled_rules_path, load_rules
+from alerts import RuleState, actions, bundled_rules_path, load_rules
 from alerts.clock import DataClock
 from alerts.database import open_database
 from alerts.engine import Engine
@@ -21,7 +23,7 @@ from alerts.service import AlertsComponent
 from alerts.store import AlertStore
 from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages, parse_fault_spec
-from tests.alert_receivers import MqttCollector, WebhookReceiver
+from tests.alert_receivers import MqttCollector, SmtpServer, WebhookReceiver
 from tests.helpers import publish_all, wait_until
 from wastewatch.plant import PlantCatalog
 from wastewatch.store.influx import InfluxStore
@@ -211,24 +213,77 @@ def test_a_sensor_flapping_for_an_hour_yields_a_bounded_number_of_messages(
 ):  # type: ignore[no-untyped-def]
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    settings = alert_settings(settings_for, tmp_path, receiver, alerts_rules_file=rules, alerts_flap_count=4)
+    settings = alert_settings(settings_for, tmp_path, receiver, alerts_rules_file=rules, alerts_flap_count=4,
+                              alerts_flap_settle_s=900)
     t0 = (round(datetime.now().timestamp()) - 2 * 3600) * 1000
     # every 10 s for an hour: three minutes below the limit, three minutes above, ten times over
     messages = [reading(950 if (i // 18) % 2 == 0 else 1050, t0 + i * 10_000) for i in range(360)]
+    # then 20 minutes steadily above the limit: the flapping has ended
+    quiet = [reading(1050, t0 + i * 10_000) for i in range(360, 480)]
     component = AlertsComponent(settings, catalog, clock=DataClock(), scheduler=False)
     component.start()
     try:
         wait_until(component.worker.connected.is_set)
         publish_all(mosquitto.url, messages, client_id=f"pub-{tmp_path.name}")
         wait_drained(component, len(messages))
+        component.worker.tick()  # at the hour's end: still flapping, nothing to settle
+        publish_all(mosquitto.url, quiet, client_id=f"pub-{tmp_path.name}")
+        wait_drained(component, len(messages) + len(quiet))
+        component.worker.tick()  # the time-driven checks at the data clock's now, as the scheduler would
+        wait_until(lambda: len(receiver.requests) == 8, what="the settled notice")
         alerts = component.lifecycle.alerts.list_alerts(limit=100)
     finally:
         component.stop()
     assert len(alerts) == 10  # every episode is recorded …
     kinds = [r.body["kind"] for r in receiver.requests]
-    # … but only three raise/recovery pairs are sent, then one "flapping" notice, then silence
-    assert kinds == ["raised", "cleared"] * 3 + ["flapping"]
+    # … but only three raise/recovery pairs are sent, then one "flapping" notice, silence, and one
+    # "settled" notice once the sensor has stayed on one side for flap_settle_s
+    assert kinds == ["raised", "cleared"] * 3 + ["flapping", "settled"]
     assert sum(1 for a in alerts if a.flapping) == 7
+    settled = receiver.requests[-1].body
+    assert settled["alert_id"] == max(a.id for a in alerts) and settled["active"] is False
+    assert "has RECOVERED" in settled["text"]["en"]["body"] and "sudah PULIH" in settled["text"]["id"]["body"]
+
+
+def test_a_critical_alert_left_unacknowledged_is_escalated_by_the_running_worker(
+    settings_for, catalog, tmp_path, receiver, mosquitto
+):  # type: ignore[no-untyped-def]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
+    smtp = SmtpServer().start()
+    settings = alert_settings(
+        settings_for, tmp_path, receiver, alerts_rules_file=rules, alerts_tick_interval_s=0.2,
+        alerts_routes="operators=log;agency=webhook;escalation=email", alerts_escalation_after_min=1,
+        alerts_escalation_levels=2, alerts_smtp_host="127.0.0.1", alerts_smtp_port=smtp.port,
+        alerts_smtp_to="kepala-dinas@example.org", alerts_smtp_starttls=False,
+    )
+    t0 = (round(datetime.now().timestamp()) - 3600) * 1000
+    clock = ManualClock(t0)
+    component = AlertsComponent(settings, catalog, clock=clock)
+    component.start()
+    try:
+        wait_until(component.worker.connected.is_set)
+        publish_all(mosquitto.url, [reading(950, t0)], client_id=f"pub-{tmp_path.name}")
+        wait_until(lambda: component.worker.counts["processed"] == 1)
+        clock.now_ms = t0 + 60_000  # the rule's tolerance: raised
+        (alert,) = wait_until(lambda: component.lifecycle.alerts.list_alerts(), what="alert raised")
+        clock.now_ms = t0 + 125_000  # one minute unacknowledged: escalation level 1, by e-mail
+        wait_until(lambda: len(smtp.messages) == 1, what="escalation e-mail")
+        actions.acknowledge(component.db, alert.id, "budi", now_ms=t0 + 130_000)
+        clock.now_ms = t0 + 300_000  # acknowledged: no second level
+        commits = component.worker.counts["commits"]
+        wait_until(lambda: component.worker.counts["commits"] >= commits + 3, what="ticks after the acknowledgement")
+        alert = component.lifecycle.alerts.get(alert.id)
+        trail = [(t.kind, t.at_ms) for t in component.lifecycle.alerts.transitions(alert.id)]
+    finally:
+        component.stop()
+        smtp.stop()
+    assert alert is not None and alert.escalation_level == 1
+    mail = email.message_from_bytes(smtp.messages[0][2], policy=email_policy.default)
+    assert mail["Subject"].startswith("[ESKALASI · KRITIS] kotim:") and smtp.messages[0][1] == ["kepala-dinas@example.org"]
+    assert [r.body["kind"] for r in receiver.requests] == ["raised"]  # the agency's webhook got the raise once
+    # escalated at the first tick after the minute was up (the clock stood at t0 + 125 s), once
+    assert [k for k, _ in trail] == ["raised", "escalated", "acknowledged"] and trail[1][1] == t0 + 125_000
 
 
 WORKER_PROCESS = """

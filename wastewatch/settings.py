@@ -139,6 +139,7 @@ class Settings(BaseSettings):
     alerts_rate_limit_window_s: float = Field(default=600.0, gt=0, description="rate-limit window per channel")
     alerts_flap_count: int = Field(default=4, ge=2, description="raises within flap_window_s that make an alert flapping")
     alerts_flap_window_s: float = Field(default=3600.0, gt=0, description="flapping detection window")
+    alerts_flap_settle_s: float = Field(default=900.0, gt=0, description="quiet time after which a flapping alert is reported settled")
 
     # --- compliance engine (`wastewatch compliance`) -----------------------------------------------
     compliance_settle_s: int = Field(
