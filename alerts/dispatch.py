@@ -47,6 +47,7 @@ class RuleBook:
                     self._by_device.setdefault((rule.plant, leaf.device), []).append(target)
             if any(isinstance(leaf, FeedInterlock) for _, leaf in rule.leaves):
                 self._feeds.setdefault(rule.plant, []).append(target)
+        self._keys_by_sensor = {where: [t.key for t in targets] for where, targets in self._by_sensor.items()}
 
     def initial_states(self) -> dict[str, RuleState]:
         """A fresh state for every (rule, subject)."""
@@ -69,6 +70,8 @@ class RuleBook:
     ) -> list[AlertEvent]:
         """`evaluate` in place on `states` (owned by the caller, shared with no one): the events, in
         rule order; the key of every state it evaluated (so changed, or created) is added to `changed`."""
+        if type(observation) is Reading:
+            return self._advance_reading(states, observation, now_ms, changed)
         events: list[AlertEvent] = []
         for target in self._targets(observation):
             rule, key = target.rule, target.key
@@ -79,6 +82,27 @@ class RuleBook:
             if state.rule_id == rule.id and concerns(rule, state, observation):
                 changed.add(key)
                 events.extend(advance(rule, state, observation, now_ms))
+        return events
+
+    def _advance_reading(
+        self, states: dict[str, RuleState], reading: Reading, now_ms: int, changed: set[str]
+    ) -> list[AlertEvent]:
+        """`advance` for a reading, the hot path: the (plant, sensor) index already guarantees that the
+        reading concerns every target it lists, so `concerns` is not asked again."""
+        targets = self._by_sensor.get((reading.plant, reading.sensor))
+        if not targets:
+            return []
+        events: list[AlertEvent] = []
+        for target in targets:
+            rule, key = target.rule, target.key
+            state = states.get(key)
+            if state is None:
+                state = states[key] = initial_state(rule, target.subject)
+            if state.rule_id == rule.id:
+                produced = advance(rule, state, reading, now_ms)
+                if produced:
+                    events.extend(produced)
+        changed.update(self._keys_by_sensor[(reading.plant, reading.sensor)])
         return events
 
     def _targets(self, obs: Observation) -> list[_Target]:
