@@ -47,6 +47,7 @@ def _problem(status: int, detail: str, headers: dict[str, str] | None = None, er
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": text}
     for status, text in (
+        (400, "a body that cannot be parsed (not JSON, not UTF-8)"),
         (401, "no API key, or an unknown or revoked one"),
         (403, "the key's role does not allow this"),
         (404, "unknown plant, sensor, alert or key"),
