@@ -28,4 +28,7 @@ for pair in wastewatch-ingest:MQTT_INGEST_PASSWORD wastewatch-alerts:MQTT_ALERTS
 done
 chmod 0644 "$target.new"
 mv "$target.new" "$target"
-if [ "$#" -gt 0 ]; then exec "$@"; fi
+if [ "$#" -gt 0 ]; then
+  chown -R mosquitto:mosquitto "$(dirname "$target")" 2>/dev/null || true
+  exec "$@"
+fi
