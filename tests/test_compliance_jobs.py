@@ -245,3 +245,15 @@ def test_the_service_schedules_both_jobs_per_plant_and_stops(store: Store, catal
     finally:
         service.stop()
     assert service._scheduler is None
+
+
+def test_the_prefetching_recompute_equals_the_half_hour_jobs_window_by_window(influx_store: Store, day: Scenario) -> None:
+    """The recomputation reads several days in one query and slices them; the half-hour jobs read each
+    window's range on its own. Same inputs, so the recompute finds nothing to write or amend."""
+    load(influx_store, day, day.readings)
+    jobs = jobs_for(influx_store, day)
+    for end in range(day.start_ms + HALF_HOUR_MS, day.end_ms + 1, HALF_HOUR_MS):
+        jobs.run_half_hour(day.plant, end)
+    report = jobs.recompute(day.plant, day.start_ms, day.end_ms)
+    assert report.amendments == [] and report.written == len(report.days)  # only the day records are new
+    assert stored_results(influx_store, day) == pytest.approx(expected(day, day.samples()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,7 +33,7 @@ from wastewatch.compliance.pipeline import (
     plan_series,
 )
 from wastewatch.compliance.profiles import Profile, load_bundled_profiles, select_profiles
-from wastewatch.compliance.reader import read_samples, read_timeline
+from wastewatch.compliance.reader import read_channels, read_timeline
 from wastewatch.compliance.regulatory import (
     CO_WINDOW_H,
     Finding,
@@ -43,8 +44,9 @@ from wastewatch.compliance.regulatory import (
     judge_v4,
     judge_windows,
 )
-from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
+from wastewatch.compliance.results import AverageKey, AverageRecord, DayKey, DayRecord, read_averages, read_days
 from wastewatch.compliance.samples import Sample
+from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, quarter_of, window_start_ms
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Point, Store
@@ -52,6 +54,9 @@ from wastewatch.store.base import Point, Store
 logger = logging.getLogger(__name__)
 
 HALF_HOUR_MS = 1_800_000
+PREFETCH_DAYS = 6
+"""Days a recomputation reads at once: 6 days of 1-minute values are 8,640 rows per channel, under
+InfluxDB's default max-row-limit of 10,000 per series (a longer result is read again in halves)."""
 SCHEDULED = "scheduled"
 DAY_CLOSE = "recomputed at day close (late or corrected data)"
 LATE_DATA = "late data"
@@ -178,19 +183,22 @@ class ComplianceJobs:
         day = local_day(start_ms, plant.zone)
         last = local_day(min(end_ms, now) - 1, plant.zone)
         while day <= last:
-            report.extend(self._day(plant, day, now, reason))
-            day += timedelta(days=1)
+            chunk_last = min(last, day + timedelta(days=PREFETCH_DAYS - 1))
+            inputs = self._prefetch(plant, day_bounds_ms(day, plant.zone)[0], day_bounds_ms(chunk_last, plant.zone)[1])
+            while day <= chunk_last:
+                report.extend(self._day(plant, day, now, reason, inputs))
+                day += timedelta(days=1)
         logger.info(
             "compliance recompute done plant=%s start_ms=%d end_ms=%d written=%d amendments=%d",
             plant.id, start_ms, end_ms, report.written, len(report.amendments),
         )
         return report
 
-    def _day(self, plant: PlantConfig, day: date, now_ms: int, reason: str) -> JobReport:
+    def _day(self, plant: PlantConfig, day: date, now_ms: int, reason: str, inputs: Prefetched | None = None) -> JobReport:
         day_start, day_end = day_bounds_ms(day, plant.zone)
         horizon = min(day_end, now_ms)
         planned = [(s, closed_window_starts(s, day_start, horizon, plant.zone)) for s in self.series(plant)]
-        report = self._windows(plant, [(s, w) for s, w in planned if w], reason)
+        report = self._windows(plant, [(s, w) for s, w in planned if w], reason, inputs)
         if day_end > now_ms:
             return report
         computed: list[DayRecord] = []
@@ -199,36 +207,77 @@ class ComplianceJobs:
                 continue
             averages = [a for a in report.averages if a.key[:3] == series.key]
             computed += [_day_record(plant.id, series, d, day_start) for d in compute_days(series, _as_averages(averages, series), plant.zone)]
-        stored = read_days(self.store, plant.id, plant.zone, day_start, day_end)
+        stored = inputs.days if inputs is not None else read_days(self.store, plant.id, plant.zone, day_start, day_end)
         to_write, amendments = amend_days(stored, computed, reason, now_ms)
         self._write([a.to_point() for a in amendments] + [d.to_point() for d in to_write])
         report.extend(JobReport(days=computed, written=len(to_write), amendments=amendments))
         return report
 
-    def _windows(self, plant: PlantConfig, planned: Sequence[tuple[Series, list[int]]], reason: str) -> JobReport:
+    def _windows(
+        self, plant: PlantConfig, planned: Sequence[tuple[Series, list[int]]], reason: str, inputs: Prefetched | None = None
+    ) -> JobReport:
         if not planned:
             return JobReport()
         start = min(w[0] for _, w in planned)
         end = max(w[-1] + period_ms(s.period) for s, w in planned)
-        samples = self._samples(plant, start, end)
-        timeline = read_timeline(self.store, plant.id, start, end)
+        pad = _pad_ms(plant)
+        if inputs is not None and inputs.covers(start - pad, end + pad):
+            samples, timeline, stored = inputs.samples_in(start - pad, end + pad), inputs.timeline, inputs.averages
+        else:
+            samples = read_channels(self.store, plant.id, Channels.of(plant).sensor_ids, start - pad, end + pad)
+            timeline = read_timeline(self.store, plant.id, start, end)
+            stored = read_averages(self.store, plant.id, start, end)
         records = [
             average_record(plant.id, c) for s, starts in planned for c in compute_series(s, samples, timeline, plant, starts)
         ]
-        stored = read_averages(self.store, plant.id, start, end)
         to_write, amendments = amend_averages(stored, records, reason, self.clock_ms())
         self._write([a.to_point() for a in amendments] + [r.to_point() for r in to_write])
         return JobReport(averages=records, written=len(to_write), amendments=amendments)
 
-    def _samples(self, plant: PlantConfig, start_ms: int, end_ms: int) -> dict[str, list[Sample]]:
-        channels = Channels.of(plant)
-        pad = max((pair_tolerance_ms(s) for s in channels.concentrations.values()), default=0)
-        return {sid: read_samples(self.store, plant.id, sid, start_ms - pad, end_ms + pad) for sid in channels.sensor_ids}
+    def _prefetch(self, plant: PlantConfig, start_ms: int, end_ms: int) -> Prefetched:
+        """Several days' inputs in a few queries: the samples of every channel, the timeline and stored results."""
+        pad = _pad_ms(plant)
+        samples = read_channels(self.store, plant.id, Channels.of(plant).sensor_ids, start_ms - pad, end_ms + pad)
+        return Prefetched(
+            start_ms - pad, end_ms + pad, samples, read_timeline(self.store, plant.id, start_ms, end_ms),
+            read_averages(self.store, plant.id, start_ms, end_ms), read_days(self.store, plant.id, plant.zone, start_ms, end_ms),
+        )
 
     def _write(self, points: list[Point]) -> None:
         # Amendments come first in the one write: a result is never replaced without its record.
         if points:
             self.store.write(points)
+
+
+@dataclass
+class Prefetched:
+    """A recomputation's inputs for several consecutive days, sliced per day (one query instead of one per
+    channel and day); the stored results are looked up by key, so a superset serves each day."""
+
+    start_ms: int
+    end_ms: int
+    samples: dict[str, list[Sample]]
+    timeline: OperatingTimeline
+    averages: dict[AverageKey, AverageRecord]
+    days: dict[DayKey, DayRecord]
+    _times: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._times = {sid: [s.time_ms for s in samples] for sid, samples in self.samples.items()}
+
+    def covers(self, start_ms: int, end_ms: int) -> bool:
+        return self.start_ms <= start_ms and end_ms <= self.end_ms
+
+    def samples_in(self, start_ms: int, end_ms: int) -> dict[str, list[Sample]]:
+        return {
+            sid: samples[bisect_left(self._times[sid], start_ms) : bisect_left(self._times[sid], end_ms)]
+            for sid, samples in self.samples.items()
+        }
+
+
+def _pad_ms(plant: PlantConfig) -> int:
+    """Samples this far outside a range still pair with its concentrations (O2, H2O)."""
+    return max((pair_tolerance_ms(s) for s in Channels.of(plant).concentrations.values()), default=0)
 
 
 def _as_averages(records: Sequence[AverageRecord], series: Series) -> list[Average]:

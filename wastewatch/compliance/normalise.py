@@ -72,8 +72,10 @@ def correct_series(
     o2_series = unique_by_time(o2)
     h2o_series = unique_by_time(h2o)
     need_h2o = "wet" in (bases.concentration, bases.o2)
+    o2_times = [s.time_ms for s in o2_series]
+    h2o_times = [s.time_ms for s in h2o_series]
     return [
-        _correct_one(s, o2_series, h2o_series, need_h2o, reference, bases, pair_tolerance_ms)
+        _correct_one(s, o2_series, o2_times, h2o_series, h2o_times, need_h2o, reference, bases, pair_tolerance_ms)
         for s in unique_by_time(concentration)
     ]
 
@@ -81,7 +83,9 @@ def correct_series(
 def _correct_one(
     sample: Sample,
     o2_series: Sequence[Sample],
+    o2_times: Sequence[int],
     h2o_series: Sequence[Sample],
+    h2o_times: Sequence[int],
     need_h2o: bool,
     reference: Reference,
     bases: ChannelBases,
@@ -89,16 +93,18 @@ def _correct_one(
 ) -> Sample:
     if sample.status != "valid":
         return sample
-    o2 = nearest(o2_series, sample.time_ms, tolerance_ms)
+    o2 = _nearest(o2_series, o2_times, sample.time_ms, tolerance_ms)
     if o2 is None:
         return Sample(sample.time_ms, sample.value, "invalid_o2")
-    h2o = nearest(h2o_series, sample.time_ms, tolerance_ms) if need_h2o else None
+    h2o = _nearest(h2o_series, h2o_times, sample.time_ms, tolerance_ms) if need_h2o else None
     if need_h2o and h2o is None:
         return Sample(sample.time_ms, sample.value, "invalid_h2o")
-    partners = [o2.status] + ([h2o.status] if h2o is not None else [])
-    status = worst_status(sample.status, *partners)
-    if status != "valid":
-        return Sample(sample.time_ms, sample.value, status)
+    if o2.status != "valid" or (h2o is not None and h2o.status != "valid"):
+        partners = [o2.status] + ([h2o.status] if h2o is not None else [])
+        return Sample(sample.time_ms, sample.value, worst_status(sample.status, *partners))
+    if h2o is None and not 0.0 <= o2.value < reference.o2_guard_pct:
+        # dry O2 outside the guard (a cold plant's 20.9 %): rejected without raising, it is most samples at night
+        return Sample(sample.time_ms, sample.value, "invalid_o2")
     try:
         conc = to_dry(sample.value, h2o.value) if bases.concentration == "wet" and h2o is not None else sample.value
         o2_dry = to_dry(o2.value, h2o.value) if bases.o2 == "wet" and h2o is not None else o2.value
@@ -112,6 +118,18 @@ def _correct_one(
     except CorrectionRejected as exc:
         return Sample(sample.time_ms, sample.value, exc.status)
     return Sample(sample.time_ms, value, "valid")
+
+
+def _nearest(series: Sequence[Sample], times: Sequence[int], time_ms: int, tolerance_ms: int) -> Sample | None:
+    """`nearest` with the series' times precomputed (bisect on plain ints, once per concentration sample)."""
+    i = bisect_left(times, time_ms)
+    best = None
+    if i > 0 and time_ms - times[i - 1] <= tolerance_ms:
+        best = series[i - 1]
+    if i < len(times) and times[i] - time_ms <= tolerance_ms:
+        if best is None or times[i] - time_ms < time_ms - best.time_ms:
+            best = series[i]
+    return best
 
 
 def nearest(series: Sequence[Sample], time_ms: int, tolerance_ms: int) -> Sample | None:

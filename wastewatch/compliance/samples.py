@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,8 +43,12 @@ def unique_by_time(samples: Iterable[Sample]) -> list[Sample]:
     The store keeps one point per instant; when the same instant arrives twice with different content
     the larger (time, value, status) wins, so the result never depends on arrival order.
     """
+    ordered = samples if isinstance(samples, list) else list(samples)
+    # The store hands samples over in time order, one per instant: then there is nothing to decide.
+    if all(a.time_ms < b.time_ms for a, b in zip(ordered, islice(ordered, 1, None))):
+        return list(ordered)
     by_time: dict[int, Sample] = {}
-    for sample in samples:
+    for sample in ordered:
         kept = by_time.get(sample.time_ms)
         if kept is None or _rank(sample) > _rank(kept):
             by_time[sample.time_ms] = sample
