@@ -26,7 +26,7 @@ def output_name(source: Path) -> str:
 
 def render(source: Path) -> str:
     """The dashboard JSON of one definition file."""
-    board = loader(str(source))  # type: ignore[no-untyped-call]
+    board = loader(str(source))
     return json.dumps(board.to_json_data(), cls=DashboardEncoder, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 

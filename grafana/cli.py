@@ -11,7 +11,7 @@ from wastewatch.settings import Settings
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "dashboards", help="Grafana dashboards as code: build the JSON from grafana/*.dashboard.py",
         description="Grafana dashboards as code: build the JSON from grafana/*.dashboard.py",
     )

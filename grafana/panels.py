@@ -41,7 +41,7 @@ def steps(*pairs: Step) -> list[dict[str, Any]]:
 
 
 def target(query: str, ref: str = "A", alias: str = "", fmt: str = "time_series") -> InfluxDBTarget:
-    return InfluxDBTarget(query=query, refId=ref, alias=alias, format=fmt, datasource=DATASOURCE)  # type: ignore[no-untyped-call]
+    return InfluxDBTarget(query=query, refId=ref, alias=alias, format=fmt, datasource=DATASOURCE)
 
 
 def targets(*queries: tuple[str, str]) -> list[InfluxDBTarget]:
@@ -61,11 +61,11 @@ def timeseries(
     w: int = 12, h: int = 8, description: str = "", bars: bool = False, line_thresholds: bool = True,
     decimals: int | None = None,
 ) -> TimeSeries:
-    return TimeSeries(  # type: ignore[no-untyped-call]
+    return TimeSeries(
         title=title, description=description, dataSource=DATASOURCE, targets=list(queries), unit=unit,
         thresholds=thresholds, thresholdsStyleMode="line" if line_thresholds else "off",
         drawStyle="bars" if bars else "line", fillOpacity=80 if bars else 10, valueDecimals=decimals,
-        spanNulls=False, gridPos=GridPos(h=h, w=w, x=0, y=0),  # type: ignore[no-untyped-call]
+        spanNulls=False, gridPos=GridPos(h=h, w=w, x=0, y=0),
     )
 
 
@@ -74,11 +74,11 @@ def stat(
     w: int = 6, h: int = 4, description: str = "", mappings: list[dict[str, Any]] | None = None,
     decimals: int | None = None, time_from: str | None = None, reduce: str = "lastNotNull",
 ) -> Stat:
-    return Stat(  # type: ignore[no-untyped-call]
+    return Stat(
         title=title, description=description, dataSource=DATASOURCE, targets=list(queries), format=unit,
         thresholds=thresholds, mappings=mappings or [], decimals=decimals, timeFrom=time_from, reduceCalc=reduce,
         colorMode="background", graphMode="none", textMode="auto", noValue="no data",
-        gridPos=GridPos(h=h, w=w, x=0, y=0),  # type: ignore[no-untyped-call]
+        gridPos=GridPos(h=h, w=w, x=0, y=0),
     )
 
 
@@ -86,10 +86,10 @@ def state_timeline(
     title: str, queries: Sequence[InfluxDBTarget], unit: str, thresholds: list[dict[str, Any]],
     mappings: list[dict[str, Any]], *, w: int = 12, h: int = 6, description: str = "",
 ) -> StateTimeline:
-    return StateTimeline(  # type: ignore[no-untyped-call]
+    return StateTimeline(
         title=title, description=description, dataSource=DATASOURCE, targets=list(queries), thresholds=thresholds,
         mappings=mappings, colorMode="thresholds", mergeValues=True, showValue="auto",
-        extraJson=_unit_json(unit), gridPos=GridPos(h=h, w=w, x=0, y=0),  # type: ignore[no-untyped-call]
+        extraJson=_unit_json(unit), gridPos=GridPos(h=h, w=w, x=0, y=0),
     )
 
 
@@ -98,19 +98,19 @@ def table(
     w: int = 12, h: int = 8, description: str = "", transformations: list[dict[str, Any]] | None = None,
     time_from: str | None = None,
 ) -> Table:
-    return Table(  # type: ignore[no-untyped-call]
+    return Table(
         title=title, description=description, dataSource=DATASOURCE, targets=list(queries), unit=unit,
         thresholds=thresholds, transformations=transformations or [], timeFrom=time_from,
-        gridPos=GridPos(h=h, w=w, x=0, y=0),  # type: ignore[no-untyped-call]
+        gridPos=GridPos(h=h, w=w, x=0, y=0),
     )
 
 
 def text(title: str, markdown: str, *, w: int = 12, h: int = 6) -> Text:
-    return Text(title=title, content=markdown, mode="markdown", gridPos=GridPos(h=h, w=w, x=0, y=0))  # type: ignore[no-untyped-call]
+    return Text(title=title, content=markdown, mode="markdown", gridPos=GridPos(h=h, w=w, x=0, y=0))
 
 
 def row(title: str) -> RowPanel:
-    return RowPanel(title=title, gridPos=GridPos(h=1, w=GRID_WIDTH, x=0, y=0))  # type: ignore[no-untyped-call]
+    return RowPanel(title=title, gridPos=GridPos(h=1, w=GRID_WIDTH, x=0, y=0))
 
 
 def value_mappings(texts: Mapping[str, tuple[str, str]]) -> list[dict[str, Any]]:
@@ -129,7 +129,7 @@ PLANT_STATES = value_mappings({
 
 def plant_variable() -> Template:
     """`$plant`: the plants that have sent readings."""
-    return Template(  # type: ignore[no-untyped-call]
+    return Template(
         name="plant", label="Plant", dataSource=DATASOURCE, type="query",
         query='SHOW TAG VALUES FROM "reading" WITH KEY = "plant"', refresh=1, sort=1, includeAll=False, multi=False,
     )
@@ -143,9 +143,9 @@ STATE_ANNOTATION_QUERY = (
 )
 
 
-def annotations() -> Annotations:
+def annotation_list() -> Annotations:
     """Alert events (raised, updated, cleared) and plant operating-state changes, on every time panel."""
-    return Annotations(list=[  # type: ignore[no-untyped-call]
+    return Annotations(list=[
         {
             "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
             "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
@@ -170,7 +170,7 @@ def place(panels: Iterable[Any]) -> list[Any]:
         pos = panel.gridPos
         if isinstance(panel, RowPanel) or x + pos.w > GRID_WIDTH:
             y, x, line_h = y + line_h, 0, 0
-        panel.gridPos = GridPos(h=pos.h, w=pos.w, x=x, y=y)  # type: ignore[no-untyped-call]
+        panel.gridPos = GridPos(h=pos.h, w=pos.w, x=x, y=y)
         x += pos.w
         line_h = max(line_h, pos.h)
         if isinstance(panel, RowPanel):
@@ -183,9 +183,9 @@ def dashboard(
     title: str, uid: str, panels: Iterable[Any], *, refresh: str | None, time_from: str, tags: list[str],
     description: str, extra_variables: Sequence[Template] = (),
 ) -> Dashboard:
-    return Dashboard(  # type: ignore[no-untyped-call]
+    return Dashboard(
         title=title, uid=uid, description=description, tags=["wastewatch", *tags], refresh=refresh,
-        time=Time(time_from, "now"), timezone="browser", editable=True,  # type: ignore[no-untyped-call]
-        templating=Templating(list=[plant_variable(), *extra_variables]),  # type: ignore[no-untyped-call]
-        annotations=annotations(), panels=place(panels),
+        time=Time(time_from, "now"), timezone="browser", editable=True,
+        templating=Templating(list=[plant_variable(), *extra_variables]),
+        annotations=annotation_list(), panels=place(panels),
     ).auto_panel_ids()
