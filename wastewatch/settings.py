@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     api_max_points: int = Field(default=10_000, ge=10, le=1_000_000, description="most points or rows one API answer returns")
     api_auth_failures_burst: int = Field(default=10, ge=1, description="failed authentications a client may make at once")
     api_auth_failures_per_min: float = Field(default=6.0, gt=0, description="failed authentications a client regains per minute")
+    api_summary_cache_s: float = Field(
+        default=60.0, ge=0, description="how long a computed tonnage/uptime/compliance summary is reused; 0 turns it off"
+    )
 
     # --- plant reports (`wastewatch report`); SMTP server and login: the WASTEWATCH_ALERTS_SMTP_* settings ---
     reports_smtp_to: str | None = Field(default=None, description="recipients of the scheduled report e-mail (comma-separated)")
