@@ -16,6 +16,7 @@ from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
 from api.keys import KeyStore
 from api.ratelimit import FailureLimiter
+from api.summary_cache import SummaryCache
 from api.routes import ROUTERS, health
 from wastewatch.plant import PlantCatalog, load_catalog
 from wastewatch.settings import Settings
@@ -45,6 +46,7 @@ def create_app(
         alert_db=db,
         keys=KeyStore(db),
         limiter=FailureLimiter(settings.api_auth_failures_burst, settings.api_auth_failures_per_min),
+        summaries=SummaryCache(settings.api_summary_cache_s),
     )
 
     @asynccontextmanager

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from alerts.database import Database
 from api.keys import KeyStore
 from api.ratelimit import FailureLimiter
+from api.summary_cache import SummaryCache
 from wastewatch.plant import PlantCatalog
 from wastewatch.settings import Settings
 from wastewatch.store.base import Store
@@ -24,6 +25,7 @@ class ApiContext:
     alert_db: Database
     keys: KeyStore
     limiter: FailureLimiter
+    summaries: SummaryCache
     clock: Callable[[], float] = field(default=time.time)
     """Wall-clock seconds; relative ranges and audit times come from it."""
 

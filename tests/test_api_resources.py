@@ -170,3 +170,15 @@ def test_store_unavailable_is_a_503(api: Api, tmp_path: Path) -> None:
 def test_role_below_agency_cannot_read_readings(api: Api) -> None:
     response = api.get("/api/v1/plants/kotim/sensors/t_secondary/readings", role=Role.EVALUATOR)
     assert response.status_code == 403 and "needs agency" in response.json()["detail"]
+
+
+def test_summaries_are_reused_for_the_cache_time_then_recomputed(api: Api) -> None:
+    from tests.api_support import NOW_MS
+    from wastewatch.records import Batch
+
+    url = f"/api/v1/plants/kotim/tonnage?{DAY}"
+    assert api.get(url).json()["batches"] == 8
+    api.store.write([Batch("kotim", "late", at(20), 10.0, "rsud-murjani").to_point()])
+    assert api.get(url).json()["batches"] == 8  # within WASTEWATCH_API_SUMMARY_CACHE_S (60 s)
+    api.ctx.clock = lambda: NOW_MS / 1000 + 61
+    assert api.get(url).json()["batches"] == 9

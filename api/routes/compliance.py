@@ -19,7 +19,10 @@ router = APIRouter(prefix="/plants/{plant_id}", tags=["compliance"])
 @router.get("/compliance", response_model=ComplianceOut, responses=csv_responses(ComplianceOut))
 def get_compliance(ctx: Context, plant: Plant, span: PeriodRange, key: EvaluatorKey, request: Request, format: Format = None) -> Response:
     """CSV rows: one per limit of each pollutant."""
-    document = compliance_out(compliance_summary(ctx.store, plant, span.start_ms, span.end_ms), plant.zone)
+    document = compliance_out(ctx.summaries.get_or_compute(
+        ("compliance", plant.id, span.start_ms, span.end_ms),
+        lambda: compliance_summary(ctx.store, plant, span.start_ms, span.end_ms), ctx.clock(),
+    ), plant.zone)
     rows = [
         ComplianceRow(profile=p.profile, pollutant=p.pollutant, rule=lim.rule, period=lim.period, limit_value=lim.limit_value,
                       unit=lim.unit, confirmed=lim.confirmed, valid_averages=lim.valid_averages, exceedances=lim.exceedances,

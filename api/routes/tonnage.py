@@ -47,7 +47,11 @@ def get_tonnage(
     format: Format = None,
 ) -> Response:
     """Tonnes treated, on the plant's calendar; CSV rows are the buckets, facilities or waste codes `by` names."""
-    result = tonnage(ctx.store, plant, span.start_ms, span.end_ms, by=GROUPING[by])
+    grouping = GROUPING[by]
+    result = ctx.summaries.get_or_compute(
+        ("tonnage", plant.id, span.start_ms, span.end_ms, grouping),
+        lambda: tonnage(ctx.store, plant, span.start_ms, span.end_ms, by=grouping), ctx.clock(),
+    )
     document = tonnage_out(result, plant.zone)
     rows: list[TonnageBucketOut] | list[TonnageShareOut]
     model: type[BaseModel]

@@ -11,6 +11,8 @@ from api.deps import Context, EvaluatorKey, Format, PeriodRange, Plant
 from api.schemas import to_time
 from api.summary_schemas import DataAvailabilityOut, DowntimeList, DowntimeOut, QuarterAvailabilityOut, UptimeOut
 from api.tabular import csv_responses, table_response
+from api.timerange import TimeRange
+from wastewatch.plant import PlantConfig
 from wastewatch.summaries import DowntimeIncident, PollutantDataAvailability, Uptime, uptime
 
 router = APIRouter(prefix="/plants/{plant_id}", tags=["uptime"])
@@ -19,16 +21,23 @@ router = APIRouter(prefix="/plants/{plant_id}", tags=["uptime"])
 @router.get("/uptime", response_model=UptimeOut, responses=csv_responses(UptimeOut))
 def get_uptime(ctx: Context, plant: Plant, span: PeriodRange, key: EvaluatorKey, request: Request, format: Format = None) -> Response:
     """CSV rows: data availability per pollutant."""
-    document = uptime_out(uptime(ctx.store, plant, span.start_ms, span.end_ms, alert_db=ctx.alert_db), plant.zone)
+    document = uptime_out(_uptime(ctx, plant, span), plant.zone)
     return table_response(request, format, document, document.data_availability, DataAvailabilityOut, f"{plant.id}-uptime")
 
 
 @router.get("/downtime", response_model=DowntimeList, responses=csv_responses(DowntimeList))
 def get_downtime(ctx: Context, plant: Plant, span: PeriodRange, key: EvaluatorKey, request: Request, format: Format = None) -> Response:
     """Intervals out of operation with their cause: the alert open when it began, scheduled, or unknown."""
-    document = uptime_out(uptime(ctx.store, plant, span.start_ms, span.end_ms, alert_db=ctx.alert_db), plant.zone)
+    document = uptime_out(_uptime(ctx, plant, span), plant.zone)
     listing = DowntimeList(plant=plant.id, start=document.start, end=document.end, downtime=document.downtime)
     return table_response(request, format, listing, listing.downtime, DowntimeOut, f"{plant.id}-downtime")
+
+
+def _uptime(ctx: Context, plant: PlantConfig, span: TimeRange) -> Uptime:
+    return ctx.summaries.get_or_compute(
+        ("uptime", plant.id, span.start_ms, span.end_ms),
+        lambda: uptime(ctx.store, plant, span.start_ms, span.end_ms, alert_db=ctx.alert_db), ctx.clock(),
+    )
 
 
 def _availability(p: PollutantDataAvailability) -> DataAvailabilityOut:
