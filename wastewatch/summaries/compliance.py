@@ -5,16 +5,17 @@ abnormal-operation hours used, and which limits are unconfirmed."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from wastewatch.compliance.pipeline import Series, plan_series
-from wastewatch.compliance.profiles import UNCONFIRMED, Limit, PercentileRule, Profile
-from wastewatch.compliance.quality import DISCARDED, QualityCode
-from wastewatch.compliance.results import EMISSION_AVG, DayRecord, read_days
+from wastewatch.compliance.profiles import UNCONFIRMED, Limit, Profile
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import FieldCondition, Store
+from wastewatch.store.base import Store
+from wastewatch.summaries.counts import (
+    ABNORMAL, DAY, DAY_RULES, DAYS_DISCARDED, DAYS_VALID, DISCARDED_N, VALID, Counts, over, total,
+)
 from wastewatch.summaries.profiles import plant_profiles
+from wastewatch.summaries.stored_counts import compliance_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,81 +77,48 @@ class ComplianceSummary:
         return sum(p.exceedances for p in self.pollutants)
 
 
-VALID = FieldCondition("quality", "=", QualityCode.VALID.value)
-ABNORMAL = FieldCondition("quality", "=", QualityCode.ABNORMAL_OPERATION.value)
-NOT_DISCARDED: tuple[QualityCode, ...] = tuple(q for q in QualityCode if q not in DISCARDED)
-DISCARDED_WHERE = tuple(FieldCondition("quality", "!=", q.value) for q in NOT_DISCARDED)
-DAY_RULES = frozenset({"D100", "D97"})
-QUERY_THREADS = 4
-"""Counting queries run side by side: each is a short scan of one series in the store."""
-
-
 def compliance_summary(
     store: Store, plant: PlantConfig, start_ms: int, end_ms: int, *, profiles: Mapping[str, Profile] | None = None
 ) -> ComplianceSummary:
     """The stored compliance results of the plant's emission-limit profiles over [start_ms, end_ms).
 
-    Counts come from the store (`count` of stored averages with quality valid, and valid above each
-    limit), daily exceedances from the stored days: the numbers the compliance engine wrote, judged by
-    the same rules as `checks` (a value above the limit exceeds it; only valid averages are judged).
+    Counts of stored averages (quality valid, discarded, abnormal operation, valid above each limit)
+    and of stored days, judged by the same rules as `checks` (a value above the limit exceeds it; only
+    valid averages are judged): from the daily rollup where it covers the range, else from the
+    stored results themselves (see `summaries.stored_counts`).
     """
-    selected = [p for p in plant_profiles(plant, profiles) if p.kind == "emission_limits"]
+    every = plant_profiles(plant, profiles)
+    selected = [p for p in every if p.kind == "emission_limits"]
     series = plan_series(plant, selected)
-    counter = _Counter(store, plant.id, start_ms, end_ms)
-    with ThreadPoolExecutor(QUERY_THREADS) as pool:
-        valid = {s.key: pool.submit(counter.count, s, (VALID,)) for s in series}
-        discarded = {s.key: pool.submit(counter.count, s, DISCARDED_WHERE) for s in series}
-        abnormal = {s.key: pool.submit(counter.count, s, (ABNORMAL,)) for s in series if s.period == "30min"}
-        over = {
-            (s.key, lim.rule): pool.submit(counter.count, s, (VALID, FieldCondition("value", ">", lim.value)))
-            for s in series for lim in s.profile.limits_for(s.pollutant) if lim.avg_period == s.period
-        }
-        days = {p.id: pool.submit(read_days, store, plant.id, plant.zone, start_ms, end_ms, profile=p.id) for p in selected}
+    counts = compliance_counts(store, plant, every, start_ms, end_ms)
     pollutants: list[PollutantCompliance] = []
     for profile in selected:
-        stored_days = list(days[profile.id].result().values())
         for pollutant in sorted({s.pollutant for s in series if s.profile.id == profile.id}):
             mine = [s for s in series if s.profile.id == profile.id and s.pollutant == pollutant]
-            my_days = [d for d in stored_days if d.pollutant == pollutant]
-            limits = [_limit(lim, mine, valid, over, my_days) for lim in profile.limits_for(pollutant)]
+            limits = [_limit(profile.id, lim, mine, counts) for lim in profile.limits_for(pollutant)]
             pollutants.append(PollutantCompliance(
-                profile.id, pollutant, {s.period: valid[s.key].result() for s in mine},
-                {s.period: discarded[s.key].result() for s in mine}, sum(1 for d in my_days if d.valid),
-                sum(1 for d in my_days if d.quality in DISCARDED), tuple(x for x in limits if x is not None),
+                profile.id, pollutant, {s.period: total(counts, *s.key, VALID) for s in mine},
+                {s.period: total(counts, *s.key, DISCARDED_N) for s in mine},
+                total(counts, profile.id, pollutant, DAY, DAYS_VALID), total(counts, profile.id, pollutant, DAY, DAYS_DISCARDED),
+                tuple(x for x in limits if x is not None),
             ))
     rules = next((p.abnormal_operation for p in selected if p.abnormal_operation is not None), None)
     # Abnormal operation is plant-wide: every pollutant's half-hour carries it, so the most counted one is the plant's.
-    abnormal_h = max((f.result() for f in abnormal.values()), default=0) * 0.5
+    abnormal_h = max((total(counts, *s.key, ABNORMAL) for s in series if s.period == "30min"), default=0) * 0.5
     return ComplianceSummary(
         plant.id, start_ms, end_ms, tuple(_used(p) for p in selected), tuple(pollutants), abnormal_h,
         rules.max_year_h if rules else None,
     )
 
 
-class _Counter:
-    def __init__(self, store: Store, plant_id: str, start_ms: int, end_ms: int) -> None:
-        self.store, self.plant_id, self.start_ms, self.end_ms = store, plant_id, start_ms, end_ms
-
-    def count(self, series: Series, conditions: Sequence[FieldCondition]) -> int:
-        rows = self.store.aggregate(
-            EMISSION_AVG, "n_valid", "count", start_ms=self.start_ms, end_ms=self.end_ms, field_where=conditions,
-            where={"plant": self.plant_id, "profile": series.profile.id, "pollutant": series.pollutant, "period": series.period},
-        )
-        return int(sum(r.value or 0 for r in rows))
-
-
-def _limit(
-    lim: Limit, mine: Sequence[Series], valid: Mapping[tuple[str, str, str], Future[int]],
-    over: Mapping[tuple[tuple[str, str, str], PercentileRule], Future[int]], days: Sequence[DayRecord],
-) -> LimitExceedances | None:
+def _limit(profile_id: str, lim: Limit, mine: Sequence[Series], counts: Counts) -> LimitExceedances | None:
     if lim.rule in DAY_RULES:
-        judged = [d for d in days if d.valid and d.value is not None]
-        n_over = sum(1 for d in judged if d.value is not None and d.value > lim.value)
-        return _exceedances(lim, len(judged), n_over)
+        judged = total(counts, profile_id, lim.pollutant, DAY, DAYS_VALID)
+        return _exceedances(lim, judged, total(counts, profile_id, lim.pollutant, DAY, over(lim.rule)))
     found = next((s for s in mine if s.period == lim.avg_period), None)
     if found is None:
         return None  # a limit this plant has no series for (periodic samples, P100)
-    return _exceedances(lim, valid[found.key].result(), over[(found.key, lim.rule)].result())
+    return _exceedances(lim, total(counts, *found.key, VALID), total(counts, *found.key, over(lim.rule)))
 
 
 def _exceedances(lim: Limit, judged: int, n_over: int) -> LimitExceedances:

@@ -6,20 +6,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
-from wastewatch.records import BATCH
 from wastewatch.store.base import Store
+from wastewatch.summaries.cells import NO_CODE, Cells, raw_cells, runs_outside, whole_days
 from wastewatch.summaries.periods import local_midnight_ms
+from wastewatch.summaries.rollup import read_rollup_cells, rolled_up_days
 
 Grouping = Literal["day", "week", "month"]
-NO_CODE = "-"
-"""Waste-code key of batches sent without a code."""
 
 
 def grams_to_tonnes(grams: int) -> Decimal:
@@ -77,22 +76,18 @@ class Tonnage:
         return len(self.facilities_served)
 
 
-DAY_S = 86_400
-FALLBACK_BUCKET_S = 900
-"""Where the zone's UTC offset changes inside the range (DST), sums are fetched per quarter-hour instead."""
-
-Cell = tuple[date, str, str]
-"""(local day, facility, waste code)."""
+MAX_RAW_RUNS = 3
+"""Runs of days not rolled up read with a raw query each; with more, one raw query spans them all."""
 
 
 def tonnage(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, by: Grouping = "day") -> Tonnage:
     """The batches fed in [start_ms, end_ms), grouped on the plant's local calendar.
 
-    Served by two aggregate queries (sum and count of `mass_kg` per local day, facility and waste
-    code), never by fetching each batch. Each group's sum is rounded to whole grams once: exact as
-    long as batches are weighed to the gram (a float sum of a day's batches drifts by far less).
+    Whole local days that the day job has rolled up come from the rollup (`tonnage_day`); the rest
+    (partial days at the range's ends, today, days not rolled up yet) from aggregate queries over the
+    raw batches. Both sum integer grams per local day, facility and waste code: the same result.
     """
-    cells = _cells(store, plant, start_ms, end_ms)
+    cells = tonnage_cells(store, plant, start_ms, end_ms)
     names = {f.id: f.name for f in plant.facilities}
     buckets = _buckets(cells, plant.zone, start_ms, end_ms, by)
     by_facility = _shares(((c[1], g, n) for c, (g, n) in cells.items()), names)
@@ -103,32 +98,22 @@ def tonnage(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, by: Gr
     )
 
 
-def _cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> dict[Cell, tuple[int, int]]:
-    offset_s = constant_offset_s(plant.zone, start_ms, end_ms)
-    every_s, shift_s = (DAY_S, -offset_s) if offset_s is not None else (FALLBACK_BUCKET_S, 0)
-    cells: dict[Cell, list[int]] = defaultdict(lambda: [0, 0])
-    for i, fn in enumerate(("sum", "count")):
-        rows = store.aggregate(
-            BATCH, "mass_kg", "sum" if fn == "sum" else "count", where={"plant": plant.id}, start_ms=start_ms,
-            end_ms=end_ms, every_s=every_s, group_by=("source", "waste_code"), offset_s=shift_s,
-        )
-        for row in rows:
-            if row.time_ms is None or row.value is None:
-                continue
-            key = (local_day(row.time_ms, plant.zone), row.tags.get("source") or "", row.tags.get("waste_code") or NO_CODE)
-            cells[key][i] += round(row.value * 1000) if fn == "sum" else int(row.value)
-    return {k: (v[0], v[1]) for k, v in cells.items()}
-
-
-def constant_offset_s(zone: ZoneInfo, start_ms: int, end_ms: int) -> int | None:
-    """The zone's UTC offset in seconds when it is the same at every local midnight of the range, else None."""
-    day, last = local_day(start_ms, zone), local_day(max(start_ms, end_ms - 1), zone)
-    offsets: set[int] = set()
-    while day <= last + timedelta(days=1):
-        offset = datetime.fromtimestamp(local_midnight_ms(day, zone) / 1000, tz=zone).utcoffset()
-        offsets.add(int(offset.total_seconds()) if offset is not None else 0)
-        day += timedelta(days=1)
-    return offsets.pop() if len(offsets) == 1 else None
+def tonnage_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> Cells:
+    """Grams and batches per local day, facility and waste code in [start_ms, end_ms): rollup where it
+    covers a whole day, raw batches elsewhere."""
+    first, after = whole_days(plant.zone, start_ms, end_ms)
+    if first >= after:
+        return raw_cells(store, plant, start_ms, end_ms)
+    inner_start, inner_end = local_midnight_ms(first, plant.zone), local_midnight_ms(after, plant.zone)
+    covered = rolled_up_days(store, plant, inner_start, inner_end)
+    cells = read_rollup_cells(store, plant, inner_start, inner_end) if covered else {}
+    cells = {k: v for k, v in cells.items() if k[0] in covered}
+    runs = runs_outside(plant.zone, start_ms, end_ms, first, after, covered)
+    if len(runs) > MAX_RAW_RUNS:
+        runs = [(runs[0][0], runs[-1][1])]
+    for run_start, run_end in runs:
+        cells.update((k, v) for k, v in raw_cells(store, plant, run_start, run_end).items() if k[0] not in covered)
+    return cells
 
 
 def bucket_of(day: date, by: Grouping) -> tuple[str, date, date]:
@@ -144,7 +129,7 @@ def bucket_of(day: date, by: Grouping) -> tuple[str, date, date]:
     return f"{first.year:04d}-{first.month:02d}", first, after
 
 
-def _buckets(cells: dict[Cell, tuple[int, int]], zone: ZoneInfo, start_ms: int, end_ms: int, by: Grouping) -> tuple[TonnageBucket, ...]:
+def _buckets(cells: Cells, zone: ZoneInfo, start_ms: int, end_ms: int, by: Grouping) -> tuple[TonnageBucket, ...]:
     """Every bucket the range touches, empty ones included (a chart shows the idle days)."""
     totals: dict[str, list[int]] = {}
     bounds: dict[str, tuple[int, int]] = {}

@@ -4,23 +4,23 @@ by the Indonesian rules (valid hours, 18-hour days, 75 % of days per quarter) an
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wastewatch.compliance.kpis import AVAILABLE, HOUR_MS, operating_hours, state_hours
 from wastewatch.compliance.pipeline import day_period
 from wastewatch.compliance.profiles import Profile
-from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
 from wastewatch.compliance.reader import read_timeline
-from wastewatch.compliance.results import DayRecord, read_days
 from wastewatch.compliance.timeline import OperatingTimeline
-from wastewatch.compliance.windows import quarter_of
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Store
 from wastewatch.summaries.alert_response import AlertRows
+from wastewatch.summaries.counts import (
+    DAY, DAYS, DAYS_DISCARDED, DAYS_OPERATING, DAYS_VALID, DAYS_VALID_CODE, N_DISCARDED, N_VALID, quarters, total,
+)
 from wastewatch.summaries.profiles import plant_profiles
+from wastewatch.summaries.stored_counts import compliance_counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,50 +138,31 @@ def uptime(
 def data_availability(
     store: Store, plant: PlantConfig, start_ms: int, end_ms: int, profiles: Mapping[str, Profile] | None = None
 ) -> tuple[PollutantDataAvailability, ...]:
-    """Per pollutant, from the stored days: the Indonesian profile's hourly-basis days (valid hours,
-    18-hour days, quarters) and the EU half-hour-basis days (V4 discarded half-hours, V5 discarded days)."""
+    """Per pollutant, from the stored days (counted by the daily rollup where it covers the range): the
+    Indonesian profile's hourly-basis days (valid hours, 18-hour days, quarters) and the EU
+    half-hour-basis days (V4 discarded half-hours, V5 discarded days)."""
     selected = plant_profiles(plant, profiles)
     indonesian = next((p for p in selected if p.data_availability is not None), None)
     eu = next((p for p in selected if p.kind == "emission_limits" and day_period(p) == "30min"), None)
-    id_days = _days_by_pollutant(store, plant, start_ms, end_ms, indonesian)
-    eu_days = _days_by_pollutant(store, plant, start_ms, end_ms, eu)
+    counts = compliance_counts(store, plant, selected, start_ms, end_ms, averages=False) if indonesian or eu else {}
     min_share = indonesian.data_availability.min_valid_day_share if indonesian and indonesian.data_availability else 0.75
     max_days = eu.averaging.max_discarded_days_per_year if eu else 10
+    id_id, eu_id = indonesian.id if indonesian else None, eu.id if eu else None
+    judged = {(k[0], k[1]) for k, v in counts.items() if k[2] == DAY and v.get(DAYS)}
     result: list[PollutantDataAvailability] = []
-    for pollutant in sorted(set(id_days) | set(eu_days)):
-        hours, halves = id_days.get(pollutant, []), eu_days.get(pollutant, [])
-        operating = [d for d in hours if d.quality not in IDLE]
+    for pollutant in sorted({pol for prof, pol in judged if prof in (id_id, eu_id)}):
+        def day_total(profile_id: str | None, name: str) -> int:
+            return total(counts, profile_id, pollutant, DAY, name) if profile_id else 0
+
         result.append(PollutantDataAvailability(
-            pollutant, sum(d.n_valid for d in hours), sum(d.n_discarded for d in hours),
-            sum(1 for d in operating if d.valid), len(operating),
-            sum(d.n_discarded for d in halves), sum(1 for d in halves if d.quality in DISCARDED), max_days,
-            _quarters(pollutant, hours, min_share),
+            pollutant, day_total(id_id, N_VALID), day_total(id_id, N_DISCARDED), day_total(id_id, DAYS_VALID),
+            day_total(id_id, DAYS_OPERATING), day_total(eu_id, N_DISCARDED), day_total(eu_id, DAYS_DISCARDED), max_days,
+            tuple(
+                QuarterDataAvailability(pollutant, f"{y}-Q{q}", v.get(DAYS_VALID_CODE, 0), v.get(DAYS_OPERATING, 0), min_share)
+                for (y, q), v in (quarters(counts, id_id, pollutant) if id_id else {}).items()
+            ),
         ))
     return tuple(result)
-
-
-def _days_by_pollutant(
-    store: Store, plant: PlantConfig, start_ms: int, end_ms: int, profile: Profile | None
-) -> dict[str, list[DayRecord]]:
-    if profile is None:
-        return {}
-    grouped: dict[str, list[DayRecord]] = defaultdict(list)
-    for day in read_days(store, plant.id, plant.zone, start_ms, end_ms, profile=profile.id).values():
-        grouped[day.pollutant].append(day)
-    return {k: sorted(v, key=lambda d: d.start_ms) for k, v in grouped.items()}
-
-
-def _quarters(pollutant: str, days: Sequence[DayRecord], min_share: float) -> tuple[QuarterDataAvailability, ...]:
-    """Valid days ÷ operating days per local calendar quarter; a day that did not operate counts in neither."""
-    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for day in days:
-        tally = counts[quarter_of(day.day)]
-        if day.quality not in IDLE:
-            tally[1] += 1
-            tally[0] += int(day.quality == QualityCode.VALID)
-    return tuple(
-        QuarterDataAvailability(pollutant, f"{y}-Q{q}", v, o, min_share) for (y, q), (v, o) in sorted(counts.items())
-    )
 
 
 def downtime_incidents(

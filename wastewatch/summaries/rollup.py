@@ -1,0 +1,185 @@
+"""Daily rollups kept by the compliance day job, so year-long summaries read a few thousand stored
+points instead of every batch and average. Time of every point: the local midnight starting the day
+(or the month).
+
+- `tonnage_day`: tags plant, source, waste_code (`-` for none); fields grams, batches (integers).
+- `compliance_count_day` / `compliance_count_month`: tags plant, profile, pollutant, period
+  (`10min`/`30min`/`1h`, or `day` for judged days); integer fields, see `summaries.counts`.
+- `rollup_day` / `rollup_month`: tags plant; fields grams, batches (day only), limits (fingerprint of
+  the limits counted against), rolled_up_ms. Written for every day (month) rolled up, empty ones
+  included: a summary serves a day from the rollup only when its marker exists.
+
+Rolling a day up again overwrites the same points (idempotent; a count or cell that vanished is
+overwritten with zeros). Late data is taken in by rolling its days up again: the day job's hook
+redoes the last `LOOKBACK_DAYS` days, `wastewatch report rollup --since` any range.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from wastewatch.compliance.profiles import Profile
+from wastewatch.compliance.results import EMISSION_AVG, read_days
+from wastewatch.compliance.windows import local_day
+from wastewatch.plant import PlantConfig
+from wastewatch.store.base import FieldValue, Point, Store
+from wastewatch.summaries.cells import Cells, raw_cells
+from wastewatch.summaries.counts import (
+    DAY, DAY_FIELDS, WINDOW_FIELDS, CountKey, Counts, by_month, count_averages, count_days, limits_fingerprint, merge,
+)
+from wastewatch.summaries.periods import local_midnight_ms
+from wastewatch.summaries.profiles import plant_profiles
+
+logger = logging.getLogger(__name__)
+
+TONNAGE_DAY = "tonnage_day"
+COUNT_DAY, COUNT_MONTH = "compliance_count_day", "compliance_count_month"
+ROLLUP_DAY, ROLLUP_MONTH = "rollup_day", "rollup_month"
+LOOKBACK_DAYS = 7
+"""Days the day job rolls up again each night: batches and readings back-filled within a week are taken in."""
+CHUNK_DAYS = 31
+"""Days rolled up per round of raw queries (bounds the size of one answer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RollupReport:
+    plant: str
+    days: int
+    months: int
+    grams: int
+    batches: int
+
+
+def rollup_recent_days(store: Store, plant: PlantConfig, now_ms: int, days: int = LOOKBACK_DAYS) -> RollupReport:
+    """The day job's hook: the last `days` local days that have ended by `now_ms` (yesterday included)."""
+    today = local_day(now_ms, plant.zone)
+    start = local_midnight_ms(today - timedelta(days=days), plant.zone)
+    return rollup(store, plant, start, local_midnight_ms(today, plant.zone), now_ms=now_ms)
+
+
+def rollup(
+    store: Store, plant: PlantConfig, start_ms: int, end_ms: int, *, now_ms: int, profiles: Mapping[str, Profile] | None = None
+) -> RollupReport:
+    """Roll up every local day that [start_ms, end_ms) touches and that has ended by `now_ms`, then
+    every month among them that has ended and whose days are all rolled up."""
+    selected = plant_profiles(plant, profiles)
+    first = local_day(start_ms, plant.zone)
+    after = min(local_day(max(start_ms, end_ms - 1), plant.zone) + timedelta(days=1), local_day(now_ms, plant.zone))
+    grams = batches = months = 0
+    day = first
+    while day < after:
+        chunk_after = min(after, day + timedelta(days=CHUNK_DAYS))
+        cells = _rollup_days(store, plant, selected, day, chunk_after, now_ms)
+        grams += sum(g for g, _ in cells.values())
+        batches += sum(n for _, n in cells.values())
+        day = chunk_after
+    month = first.replace(day=1)
+    while month < after:
+        following = _next_month(month)
+        if following <= local_day(now_ms, plant.zone):
+            months += _rollup_month(store, plant, selected, month, following, now_ms)
+        month = following
+    report = RollupReport(plant.id, max(0, (after - first).days), months, grams, batches)
+    logger.info("rollup done plant=%s first=%s days=%d months=%d grams=%d", plant.id, first, report.days, months, grams)
+    return report
+
+
+def _rollup_days(store: Store, plant: PlantConfig, profiles: Sequence[Profile], first: date, after: date, now_ms: int) -> Cells:
+    start_ms, end_ms = local_midnight_ms(first, plant.zone), local_midnight_ms(after, plant.zone)
+    cells = raw_cells(store, plant, start_ms, end_ms)
+    stale = set(read_rollup_cells(store, plant, start_ms, end_ms)) - set(cells)
+    points = [_cell_point(plant, cell, grams, n) for cell, (grams, n) in cells.items()]
+    points += [_cell_point(plant, cell, 0, 0) for cell in stale]
+    averages = store.select(EMISSION_AVG, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
+    counts = count_averages(averages, profiles, plant.zone)
+    merge(counts, count_days(read_days(store, plant.id, plant.zone, start_ms, end_ms).values(), profiles))
+    points += _count_points(plant, COUNT_DAY, counts, read_counts(store, plant, COUNT_DAY, start_ms, end_ms))
+    fingerprint = limits_fingerprint(profiles)
+    day = first
+    while day < after:
+        mine = [v for (d, _, _), v in cells.items() if d == day]
+        fields: dict[str, FieldValue] = {
+            "grams": sum(g for g, _ in mine), "batches": sum(n for _, n in mine), "limits": fingerprint, "rolled_up_ms": int(now_ms),
+        }
+        points.append(Point(ROLLUP_DAY, {"plant": plant.id}, fields, local_midnight_ms(day, plant.zone)))
+        day += timedelta(days=1)
+    store.write(points)
+    return cells
+
+
+def _rollup_month(store: Store, plant: PlantConfig, profiles: Sequence[Profile], first: date, after: date, now_ms: int) -> int:
+    """The month's counts summed from its days, when every day is rolled up against the same limits."""
+    start_ms, end_ms = local_midnight_ms(first, plant.zone), local_midnight_ms(after, plant.zone)
+    fingerprint = limits_fingerprint(profiles)
+    if len(rolled_up_days(store, plant, start_ms, end_ms, fingerprint)) < (after - first).days:
+        return 0
+    counts = by_month(read_counts(store, plant, COUNT_DAY, start_ms, end_ms))
+    points = _count_points(plant, COUNT_MONTH, counts, read_counts(store, plant, COUNT_MONTH, start_ms, end_ms))
+    fields: dict[str, FieldValue] = {"limits": fingerprint, "rolled_up_ms": int(now_ms)}
+    store.write(points + [Point(ROLLUP_MONTH, {"plant": plant.id}, fields, start_ms)])
+    return 1
+
+
+def _count_points(plant: PlantConfig, measurement: str, counts: Counts, stored: Counts) -> list[Point]:
+    points: list[Point] = []
+    for key in set(counts) | set(stored):
+        profile, pollutant, period, day = key
+        fields: dict[str, FieldValue] = dict.fromkeys(DAY_FIELDS if period == DAY else WINDOW_FIELDS, 0)
+        fields.update(dict.fromkeys(stored.get(key, {}), 0))
+        fields.update(counts.get(key, {}))
+        tags = {"plant": plant.id, "profile": profile, "pollutant": pollutant, "period": period}
+        points.append(Point(measurement, tags, fields, local_midnight_ms(day, plant.zone)))
+    return points
+
+
+def _cell_point(plant: PlantConfig, cell: tuple[date, str, str], grams: int, batches: int) -> Point:
+    day, source, code = cell
+    tags = {"plant": plant.id, "source": source, "waste_code": code}
+    return Point(TONNAGE_DAY, tags, {"grams": int(grams), "batches": int(batches)}, local_midnight_ms(day, plant.zone))
+
+
+def read_rollup_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> Cells:
+    """The stored tonnage cells of the days starting in [start_ms, end_ms) (zero cells left out)."""
+    cells: Cells = {}
+    for point in store.select(TONNAGE_DAY, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms):
+        grams, n = _int(point.fields.get("grams")), _int(point.fields.get("batches"))
+        if grams or n:
+            key = (local_day(point.time_ms, plant.zone), point.tags.get("source", ""), point.tags.get("waste_code", ""))
+            cells[key] = (grams, n)
+    return cells
+
+
+def read_counts(store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int) -> Counts:
+    """Stored counts (`COUNT_DAY` or `COUNT_MONTH`) starting in [start_ms, end_ms)."""
+    counts: Counts = {}
+    for point in store.select(measurement, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms):
+        t = point.tags
+        key: CountKey = (t.get("profile", ""), t.get("pollutant", ""), t.get("period", ""), local_day(point.time_ms, plant.zone))
+        counts[key] = {k: _int(v) for k, v in point.fields.items()}
+    return counts
+
+
+def rolled_up_days(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, limits: str | None = None) -> set[date]:
+    """The local days starting in [start_ms, end_ms) that are rolled up (against `limits` when given)."""
+    return _marked(store, plant, ROLLUP_DAY, start_ms, end_ms, limits)
+
+
+def rolled_up_months(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, limits: str) -> set[date]:
+    """First days of the months starting in [start_ms, end_ms) whose counts are rolled up against `limits`."""
+    return _marked(store, plant, ROLLUP_MONTH, start_ms, end_ms, limits)
+
+
+def _marked(store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int, limits: str | None) -> set[date]:
+    points = store.select(measurement, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
+    return {local_day(p.time_ms, plant.zone) for p in points if limits is None or p.fields.get("limits") == limits}
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
