@@ -18,7 +18,7 @@ from wastewatch.compliance.profiles import Averaging, AvgPeriod
 from wastewatch.compliance.quality import QualityCode, calculation_version
 from wastewatch.compliance.samples import Sample, unique_by_time
 from wastewatch.compliance.timeline import OperatingTimeline
-from wastewatch.compliance.windows import iter_window_starts, period_ms, window_start_ms
+from wastewatch.compliance.windows import iter_window_starts, period_ms, same_offset_throughout, window_start_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,17 @@ def _discard_code(inside: Sequence[Sample]) -> QualityCode:
 
 def group_by_window(samples: Iterable[Sample], period: AvgPeriod, zone: ZoneInfo) -> dict[int, list[Sample]]:
     grouped: dict[int, list[Sample]] = defaultdict(list)
+    step = period_ms(period)
+    start = end = 0
+    bucket: list[Sample] = []
     for sample in samples:
-        grouped[window_start_ms(sample.time_ms, period, zone)].append(sample)
+        t = sample.time_ms
+        # Samples mostly come in time order: floor once per window, not once per sample.
+        if not start <= t < end:
+            start = window_start_ms(t, period, zone)
+            end = start + step if same_offset_throughout(start, step, zone) else start
+            bucket = grouped[start]
+        bucket.append(sample)
     return grouped
 
 

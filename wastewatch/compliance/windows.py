@@ -52,6 +52,14 @@ def window_start_ms(time_ms: int, period: AvgPeriod, zone: ZoneInfo) -> int:
     return start
 
 
+def same_offset_throughout(start_ms: int, length_ms: int, zone: ZoneInfo) -> bool:
+    """True when the zone's UTC offset does not change within [start_ms, start_ms + length_ms): then
+    every instant of a window starting there floors to its start (no DST change inside)."""
+    first = _offset_ms(zone, start_ms // _QUARTER_HOUR_MS)
+    last_quarter = (start_ms + length_ms - 1) // _QUARTER_HOUR_MS
+    return all(_offset_ms(zone, q) == first for q in range(start_ms // _QUARTER_HOUR_MS + 1, last_quarter + 1))
+
+
 def iter_window_starts(start_ms: int, end_ms: int, period: AvgPeriod, zone: ZoneInfo) -> Iterator[int]:
     """Every window start from the window holding `start_ms` up to (not including) `end_ms`."""
     step = period_ms(period)
