@@ -222,3 +222,15 @@ class KeyIssuedOut(BaseModel):
 
 class KeyList(BaseModel):
     keys: list[KeyOut]
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+class AuditTrail(BaseModel):
+    entries: list[AuditEntry]
