@@ -27,6 +27,12 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         epilog=describe_settings(SETTINGS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "action", nargs="?", choices=("rollup",),
+        help="rollup: rebuild the daily rollups the summaries read (after late data, a restore or a change of limits)",
+    )
+    parser.add_argument("--since", help="rollup: first local day YYYY-MM-DD")
+    parser.add_argument("--until", help="rollup: local day YYYY-MM-DD to stop before (default: today; only ended days are rolled up)")
     parser.add_argument("--plant", help="plant id (default: the only plant of the catalogue)")
     parser.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY on the plant's calendar")
     parser.add_argument("--format", dest="fmt", choices=("json", "csv", "html", "pdf"), default="pdf")
@@ -50,6 +56,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's font subsetting logs every glyph at INFO
     catalog = load_catalog(settings.plant_config)
+    if args.action == "rollup":
+        from wastewatch.summaries.rollup import rollup_command
+
+        return rollup_command(settings, catalog, args.plant, args.since, args.until)
     store = open_store(settings)
     alert_db = open_database(settings)
     try:

@@ -47,7 +47,7 @@ def limits_fingerprint(profiles: Sequence[Profile]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _window_limits(profiles: Sequence[Profile]) -> dict[tuple[str, str, str], list[tuple[str, float]]]:
+def window_limits(profiles: Sequence[Profile]) -> dict[tuple[str, str, str], list[tuple[str, float]]]:
     found: dict[tuple[str, str, str], list[tuple[str, float]]] = defaultdict(list)
     for p in profiles:
         for lim in p.limits:
@@ -68,7 +68,7 @@ def _day_limits(profiles: Sequence[Profile]) -> dict[tuple[str, str], list[tuple
 def count_averages(points: Iterable[Point], profiles: Sequence[Profile], zone: ZoneInfo) -> Counts:
     """Stored averages by quality and above each limit of their period, as the store counts `n_valid`
     under field conditions (a point without `n_valid` or `quality` is not counted)."""
-    limits = _window_limits(profiles)
+    limits = window_limits(profiles)
     counts: Counts = defaultdict(lambda: defaultdict(int))
     for point in points:
         f, t = point.fields, point.tags

@@ -17,6 +17,8 @@ redoes the last `LOOKBACK_DAYS` days, `wastewatch report rollup --since` any ran
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,7 +26,9 @@ from datetime import date, timedelta
 from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.results import EMISSION_AVG, read_days
 from wastewatch.compliance.windows import local_day
-from wastewatch.plant import PlantConfig
+from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.settings import Settings
+from wastewatch.store import open_store
 from wastewatch.store.base import FieldValue, Point, Store
 from wastewatch.summaries.cells import Cells, raw_cells
 from wastewatch.summaries.counts import (
@@ -85,6 +89,32 @@ def rollup(
     report = RollupReport(plant.id, max(0, (after - first).days), months, grams, batches)
     logger.info("rollup done plant=%s first=%s days=%d months=%d grams=%d", plant.id, first, report.days, months, grams)
     return report
+
+
+def rollup_command(settings: Settings, catalog: PlantCatalog, plant_id: str | None, since: str | None, until: str | None) -> int:
+    """`wastewatch report rollup --since YYYY-MM-DD [--until YYYY-MM-DD] [--plant ID]`: every plant by default."""
+    if not since:
+        print("wastewatch report rollup: --since YYYY-MM-DD is required", file=sys.stderr)
+        return 2
+    plants = [p for p in catalog if plant_id in (None, p.id)]
+    if not plants:
+        print(f"wastewatch report rollup: unknown plant {plant_id!r} ({', '.join(catalog.ids)})", file=sys.stderr)
+        return 2
+    try:
+        first, after = date.fromisoformat(since), date.fromisoformat(until) if until else None
+    except ValueError as exc:
+        print(f"wastewatch report rollup: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(settings)
+    try:
+        now_ms = int(time.time() * 1000)
+        for plant in plants:
+            end = local_midnight_ms(after, plant.zone) if after else now_ms
+            report = rollup(store, plant, local_midnight_ms(first, plant.zone), end, now_ms=now_ms)
+            print(f"{plant.id}: {report.days} days and {report.months} months rolled up, {report.batches} batches, {report.grams} g")
+    finally:
+        store.close()
+    return 0
 
 
 def _rollup_days(store: Store, plant: PlantConfig, profiles: Sequence[Profile], first: date, after: date, now_ms: int) -> Cells:

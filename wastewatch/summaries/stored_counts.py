@@ -6,17 +6,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from wastewatch.compliance.pipeline import plan_series
 from wastewatch.compliance.profiles import Profile
+from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import EMISSION_AVG, read_days
+from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
-from wastewatch.summaries.cells import capped, runs_outside, whole_days
-from wastewatch.summaries.counts import DAY, Counts, count_averages, count_days, limits_fingerprint, merge
+from wastewatch.store.base import FieldCondition, Store
+from wastewatch.summaries.cells import DAY_S, capped, constant_offset_s, runs_outside, whole_days
+from wastewatch.summaries.counts import (
+    ABNORMAL, DAY, DISCARDED_N, NOT_DISCARDED, VALID, Counts, count_averages, count_days, limits_fingerprint, merge, over,
+    window_limits,
+)
 from wastewatch.summaries.periods import local_midnight_ms
 from wastewatch.summaries.rollup import COUNT_DAY, COUNT_MONTH, read_counts, rolled_up_days, rolled_up_months
 
 MAX_RUNS = 3
 """Stretches not covered read with one query each; with more, one query spans them all."""
+SELECT_MAX_MS = 2 * 86_400_000
+"""Up to two days of averages are fetched and counted here (one query); longer stretches are counted by the store."""
+IS_VALID = FieldCondition("quality", "=", QualityCode.VALID.value)
+IS_ABNORMAL = FieldCondition("quality", "=", QualityCode.ABNORMAL_OPERATION.value)
+IS_DISCARDED = tuple(FieldCondition("quality", "!=", q) for q in sorted(NOT_DISCARDED))
 
 
 def compliance_counts(
@@ -50,9 +61,35 @@ def compliance_counts(
 
 def _raw_counts(store: Store, plant: PlantConfig, profiles: Sequence[Profile], start_ms: int, end_ms: int, averages: bool) -> Counts:
     counts = count_days(read_days(store, plant.id, plant.zone, start_ms, end_ms).values(), profiles)
-    if averages:
+    if not averages:
+        return counts
+    offset_s = constant_offset_s(plant.zone, start_ms, end_ms)
+    if end_ms - start_ms <= SELECT_MAX_MS or offset_s is None:
         points = store.select(EMISSION_AVG, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
-        merge(counts, count_averages(points, profiles, plant.zone))
+        return merge(counts, count_averages(points, profiles, plant.zone))
+    return merge(counts, _aggregated_counts(store, plant, profiles, start_ms, end_ms, offset_s))
+
+
+def _aggregated_counts(
+    store: Store, plant: PlantConfig, profiles: Sequence[Profile], start_ms: int, end_ms: int, offset_s: int
+) -> Counts:
+    """The same counts as `count_averages`, by the store: per series and local day, `count(n_valid)`
+    under field conditions (a query per series and count; each reads one series)."""
+    limits = window_limits(profiles)
+    counts: Counts = {}
+    for series in plan_series(plant, profiles):
+        where = {"plant": plant.id, "profile": series.profile.id, "pollutant": series.pollutant, "period": series.period}
+        wanted: list[tuple[str, Sequence[FieldCondition]]] = [(VALID, (IS_VALID,)), (DISCARDED_N, IS_DISCARDED)]
+        wanted += [(ABNORMAL, (IS_ABNORMAL,))] if series.period == "30min" else []
+        wanted += [(over(rule), (IS_VALID, FieldCondition("value", ">", value))) for rule, value in limits.get(series.key, ())]
+        for name, conditions in wanted:
+            rows = store.aggregate(
+                EMISSION_AVG, "n_valid", "count", where=where, start_ms=start_ms, end_ms=end_ms, every_s=DAY_S,
+                offset_s=-offset_s, field_where=conditions,
+            )
+            for row in rows:
+                if row.time_ms is not None and row.value:
+                    merge(counts, {(*series.key, local_day(row.time_ms, plant.zone)): {name: int(row.value)}})
     return counts
 
 
