@@ -72,7 +72,7 @@ class IngestWorker:
         )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.metrics = IngestMetrics()
-        self.spool = Spool(settings.data_dir / "spool.sqlite3", settings.spool_max_bytes)
+        self.spool = Spool(settings.data_dir / "spool.sqlite3", settings.spool_max_bytes, settings.spool_min_free_bytes)
         self.dead_letters = DeadLetterStore(settings.data_dir / "deadletters.sqlite3")
         self._stop = threading.Event()  # interrupts even a blocked write
         self._stopping = threading.Event()  # finish what is queued, then end

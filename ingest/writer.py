@@ -98,7 +98,11 @@ class DurableWriter:
                 self._next_drain_at = self._clock() + delay
                 logger.info("store still unavailable, spool drain retry_in_s=%.1f depth=%s", delay, self.spool.batches)
                 break
-            self.spool.remove(batch_id)
+            if not self.spool.remove(batch_id):
+                delay = self._drain_backoff.next_delay(None)
+                self._next_drain_at = self._clock() + delay
+                logger.warning("spool batch written but the disk is too full to delete it, retry_in_s=%.1f", delay)
+                break
             self._drain_backoff.reset()
             logger.debug("spool batch drained id=%s points=%s", batch_id, len(points))
         self._update_spool_gauges()

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     spool_max_bytes: int = Field(
         default=1024 * 1024 * 1024, ge=1024 * 1024, description="on-disk spool bound; when full, ingest stops acknowledging"
     )
+    spool_min_free_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0,
+        description="free disk the spool always leaves, so draining it can still write; below it ingest stops acknowledging",
+    )
     metrics_port: int = Field(default=0, ge=0, le=65_535, description="Prometheus metrics port; 0 turns it off")
 
     influx_url: str | None = Field(

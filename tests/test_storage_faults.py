@@ -1,0 +1,95 @@
+"""The ingest under storage faults: InfluxDB SIGKILLed again and again during a back-fill, and a spool
+whose disk is nearly full. Both end with exact counts: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.worker import IngestWorker
+from tests.helpers import publish_all, wait_until
+from tests.test_ingest import reading_messages, stored_count
+from tests.test_scale_out_faults import recent_ms
+from wastewatch.servers import InfluxServer
+from wastewatch.settings import Settings
+from wastewatch.store.influx import InfluxStore
+
+pytestmark = pytest.mark.fault
+
+
+@pytest.fixture
+def own_influx() -> Iterator[InfluxServer]:
+    server = InfluxServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs, so the spool meets a really full disk (needs root, as CI and this machine have)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_influx_killed_again_and_again_during_a_backfill_loses_nothing(tmp_path, mosquitto, own_influx, catalog):
+    store = InfluxStore(own_influx.url, "killed")
+    settings = Settings(mqtt_url=mosquitto.url, data_dir=tmp_path, ingest_client_id="ingest-influx-killed", influx_url=own_influx.url)
+    worker = IngestWorker(settings, catalog, store)
+    worker.start()
+    total = 40_000
+    try:
+        wait_until(worker.connected.is_set)
+        start = recent_ms()
+        publisher = threading.Thread(target=publish_all, args=(mosquitto.url, reading_messages(total, start_ms=start)))
+        publisher.start()
+        for round_no in range(3):
+            # Kill each time once more has arrived than before, so every kill lands mid-stream.
+            wait_until(lambda n=round_no: worker.counts().acked > (n + 1) * 5000, timeout_s=60, what=f"progress before kill {round_no}")
+            own_influx.kill()
+            wait_until(lambda: worker.spool.batches > 0, timeout_s=60, what="spooling while InfluxDB is dead")
+            own_influx.start()
+        publisher.join(timeout=120)
+        wait_until(lambda: worker.spool.batches == 0 and stored_count(store) == total, timeout_s=120, what="all stored")
+        assert worker.counts().acked == total
+        assert worker.dead_letters.counts() == {}
+    finally:
+        worker.stop()
+        store.close()
+
+
+def test_a_nearly_full_disk_holds_the_ingest_back_and_loses_nothing(small_disk, mosquitto, own_influx, catalog):
+    store = InfluxStore(own_influx.url, "fulldisk")
+    store.ensure_database()
+    own_influx.stop()  # everything must go to the spool, on a disk of 1 MiB
+    settings = Settings(
+        mqtt_url=mosquitto.url, data_dir=small_disk, ingest_client_id="ingest-full-disk", influx_url=own_influx.url,
+        spool_max_bytes=1 << 30,  # the disk, not the bound, is what fills up
+        spool_min_free_bytes=256 * 1024,
+    )
+    worker = IngestWorker(settings, catalog, store)
+    worker.start()
+    total = 60_000
+    try:
+        wait_until(worker.connected.is_set)
+        start = recent_ms()
+        publish_all(mosquitto.url, reading_messages(total, start_ms=start))
+        wait_until(lambda: worker.metrics.spool_full._value.get() == 1, timeout_s=120, what="the disk full")
+        held_back = total - worker.counts().acked
+        assert held_back > 0, "the disk never filled: the test proves nothing"
+        own_influx.start()
+        wait_until(lambda: stored_count(store) == total, timeout_s=180, what="all stored after the store returned")
+        wait_until(lambda: worker.spool.batches == 0, timeout_s=30, what="spool drained")
+        assert worker.counts().acked == total
+        assert worker.dead_letters.counts() == {}
+    finally:
+        worker.stop()
+        store.close()
