@@ -93,3 +93,21 @@ def runs_outside(
 def capped(runs: list[tuple[int, int]], max_runs: int) -> list[tuple[int, int]]:
     """The runs, or one run spanning them all when there are more than `max_runs` (fewer queries)."""
     return [(runs[0][0], runs[-1][1])] if len(runs) > max_runs else runs
+
+
+def next_month(first: date) -> date:
+    return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+
+
+def months_within(first: date, after: date) -> list[date]:
+    """First days of the calendar months lying wholly within the days [first, after)."""
+    month = first if first.day == 1 else next_month(first.replace(day=1))
+    found: list[date] = []
+    while next_month(month) <= after:
+        found.append(month)
+        month = next_month(month)
+    return found
+
+
+def days_of_month(month: date) -> set[date]:
+    return {month + timedelta(days=i) for i in range((next_month(month) - month).days)}

@@ -12,7 +12,7 @@ from wastewatch.compliance.profiles import UNCONFIRMED, Limit, Profile
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Store
 from wastewatch.summaries.counts import (
-    ABNORMAL, DAY, DAY_RULES, DAYS_DISCARDED, DAYS_VALID, DISCARDED_N, VALID, Counts, over, total,
+    ABNORMAL, DAY, DAY_RULES, DAYS_DISCARDED, DAYS_VALID, DISCARDED_N, VALID, Totals, over, total, totals,
 )
 from wastewatch.summaries.profiles import plant_profiles
 from wastewatch.summaries.stored_counts import compliance_counts
@@ -90,7 +90,7 @@ def compliance_summary(
     every = plant_profiles(plant, profiles)
     selected = [p for p in every if p.kind == "emission_limits"]
     series = plan_series(plant, selected)
-    counts = compliance_counts(store, plant, every, start_ms, end_ms)
+    counts = totals(compliance_counts(store, plant, every, start_ms, end_ms))
     pollutants: list[PollutantCompliance] = []
     for profile in selected:
         for pollutant in sorted({s.pollutant for s in series if s.profile.id == profile.id}):
@@ -111,7 +111,7 @@ def compliance_summary(
     )
 
 
-def _limit(profile_id: str, lim: Limit, mine: Sequence[Series], counts: Counts) -> LimitExceedances | None:
+def _limit(profile_id: str, lim: Limit, mine: Sequence[Series], counts: Totals) -> LimitExceedances | None:
     if lim.rule in DAY_RULES:
         judged = total(counts, profile_id, lim.pollutant, DAY, DAYS_VALID)
         return _exceedances(lim, judged, total(counts, profile_id, lim.pollutant, DAY, over(lim.rule)))

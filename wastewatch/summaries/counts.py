@@ -115,9 +115,22 @@ def merge(into: Counts, more: Mapping[CountKey, Mapping[str, int]]) -> Counts:
     return into
 
 
-def total(counts: Counts, profile: str, pollutant: str, period: str, name: str) -> int:
-    """One count summed over the quarters."""
-    return sum(v.get(name, 0) for k, v in counts.items() if k[:3] == (profile, pollutant, period))
+Totals = dict[tuple[str, str, str], dict[str, int]]
+"""Counts summed over the days and months of a range, per (profile, pollutant, period)."""
+
+
+def totals(counts: Counts) -> Totals:
+    found: Totals = {}
+    for (profile, pollutant, period, _), fields in counts.items():
+        tally = found.setdefault((profile, pollutant, period), {})
+        for name, n in fields.items():
+            tally[name] = tally.get(name, 0) + n
+    return found
+
+
+def total(sums: Totals, profile: str, pollutant: str, period: str, name: str) -> int:
+    """One count of the range."""
+    return sums.get((profile, pollutant, period), {}).get(name, 0)
 
 
 def quarters(counts: Counts, profile: str, pollutant: str) -> dict[tuple[int, int], dict[str, int]]:

@@ -2,12 +2,13 @@
 points instead of every batch and average. Time of every point: the local midnight starting the day
 (or the month).
 
-- `tonnage_day`: tags plant, source, waste_code (`-` for none); fields grams, batches (integers).
+- `tonnage_day` / `tonnage_month`: tags plant, source, waste_code (`-` for none); fields grams, batches (integers).
 - `compliance_count_day` / `compliance_count_month`: tags plant, profile, pollutant, period
   (`10min`/`30min`/`1h`, or `day` for judged days); integer fields, see `summaries.counts`.
 - `rollup_day` / `rollup_month`: tags plant; fields grams, batches (day only), limits (fingerprint of
   the limits counted against), rolled_up_ms. Written for every day (month) rolled up, empty ones
-  included: a summary serves a day from the rollup only when its marker exists.
+  included: a summary serves a day from the rollup only when its marker exists. A month is summed
+  from its days once it has ended and all of its days are rolled up.
 
 Rolling a day up again overwrites the same points (idempotent; a count or cell that vanished is
 overwritten with zeros). Late data is taken in by rolling its days up again: the day job's hook
@@ -30,7 +31,7 @@ from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.settings import Settings
 from wastewatch.store import open_store
 from wastewatch.store.base import FieldValue, Point, Store
-from wastewatch.summaries.cells import Cells, raw_cells
+from wastewatch.summaries.cells import Cells, next_month, raw_cells
 from wastewatch.summaries.counts import (
     DAY, DAY_FIELDS, WINDOW_FIELDS, CountKey, Counts, by_month, count_averages, count_days, limits_fingerprint, merge,
 )
@@ -39,7 +40,7 @@ from wastewatch.summaries.profiles import plant_profiles
 
 logger = logging.getLogger(__name__)
 
-TONNAGE_DAY = "tonnage_day"
+TONNAGE_DAY, TONNAGE_MONTH = "tonnage_day", "tonnage_month"
 COUNT_DAY, COUNT_MONTH = "compliance_count_day", "compliance_count_month"
 ROLLUP_DAY, ROLLUP_MONTH = "rollup_day", "rollup_month"
 LOOKBACK_DAYS = 7
@@ -82,7 +83,7 @@ def rollup(
         day = chunk_after
     month = first.replace(day=1)
     while month < after:
-        following = _next_month(month)
+        following = next_month(month)
         if following <= local_day(now_ms, plant.zone):
             months += _rollup_month(store, plant, selected, month, following, now_ms)
         month = following
@@ -148,6 +149,13 @@ def _rollup_month(store: Store, plant: PlantConfig, profiles: Sequence[Profile],
         return 0
     counts = by_month(read_counts(store, plant, COUNT_DAY, start_ms, end_ms))
     points = _count_points(plant, COUNT_MONTH, counts, read_counts(store, plant, COUNT_MONTH, start_ms, end_ms))
+    month_cells: dict[tuple[date, str, str], list[int]] = {}
+    for (_, source, code), (grams, n) in read_rollup_cells(store, plant, start_ms, end_ms).items():
+        tally = month_cells.setdefault((first, source, code), [0, 0])
+        tally[0], tally[1] = tally[0] + grams, tally[1] + n
+    stale = set(read_rollup_cells(store, plant, start_ms, end_ms, TONNAGE_MONTH)) - set(month_cells)
+    points += [_cell_point(plant, cell, g, n, TONNAGE_MONTH) for cell, (g, n) in month_cells.items()]
+    points += [_cell_point(plant, cell, 0, 0, TONNAGE_MONTH) for cell in stale]
     fields: dict[str, FieldValue] = {"limits": fingerprint, "rolled_up_ms": int(now_ms)}
     store.write(points + [Point(ROLLUP_MONTH, {"plant": plant.id}, fields, start_ms)])
     return 1
@@ -165,16 +173,16 @@ def _count_points(plant: PlantConfig, measurement: str, counts: Counts, stored: 
     return points
 
 
-def _cell_point(plant: PlantConfig, cell: tuple[date, str, str], grams: int, batches: int) -> Point:
+def _cell_point(plant: PlantConfig, cell: tuple[date, str, str], grams: int, batches: int, measurement: str = TONNAGE_DAY) -> Point:
     day, source, code = cell
     tags = {"plant": plant.id, "source": source, "waste_code": code}
-    return Point(TONNAGE_DAY, tags, {"grams": int(grams), "batches": int(batches)}, local_midnight_ms(day, plant.zone))
+    return Point(measurement, tags, {"grams": int(grams), "batches": int(batches)}, local_midnight_ms(day, plant.zone))
 
 
-def read_rollup_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> Cells:
-    """The stored tonnage cells of the days starting in [start_ms, end_ms) (zero cells left out)."""
+def read_rollup_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, measurement: str = TONNAGE_DAY) -> Cells:
+    """The stored tonnage cells (`TONNAGE_DAY` or `TONNAGE_MONTH`) starting in [start_ms, end_ms) (zero cells left out)."""
     cells: Cells = {}
-    for point in store.select(TONNAGE_DAY, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms):
+    for point in store.select(measurement, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms):
         grams, n = _int(point.fields.get("grams")), _int(point.fields.get("batches"))
         if grams or n:
             key = (local_day(point.time_ms, plant.zone), point.tags.get("source", ""), point.tags.get("waste_code", ""))
@@ -182,10 +190,13 @@ def read_rollup_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: i
     return cells
 
 
-def read_counts(store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int) -> Counts:
-    """Stored counts (`COUNT_DAY` or `COUNT_MONTH`) starting in [start_ms, end_ms)."""
+def read_counts(
+    store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int, *, period: str | None = None
+) -> Counts:
+    """Stored counts (`COUNT_DAY` or `COUNT_MONTH`) starting in [start_ms, end_ms), of one period when given."""
     counts: Counts = {}
-    for point in store.select(measurement, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms):
+    where = {"plant": plant.id} if period is None else {"plant": plant.id, "period": period}
+    for point in store.select(measurement, where=where, start_ms=start_ms, end_ms=end_ms):
         t = point.tags
         key: CountKey = (t.get("profile", ""), t.get("pollutant", ""), t.get("period", ""), local_day(point.time_ms, plant.zone))
         counts[key] = {k: _int(v) for k, v in point.fields.items()}
@@ -197,18 +208,20 @@ def rolled_up_days(store: Store, plant: PlantConfig, start_ms: int, end_ms: int,
     return _marked(store, plant, ROLLUP_DAY, start_ms, end_ms, limits)
 
 
-def rolled_up_months(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, limits: str) -> set[date]:
-    """First days of the months starting in [start_ms, end_ms) whose counts are rolled up against `limits`."""
+def rolled_up_months(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, limits: str | None = None) -> set[date]:
+    """First days of the months starting in [start_ms, end_ms) that are rolled up (against `limits` when given)."""
     return _marked(store, plant, ROLLUP_MONTH, start_ms, end_ms, limits)
+
+
+def day_totals(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> dict[date, tuple[int, int]]:
+    """(grams, batches) of each rolled-up local day starting in [start_ms, end_ms), from its marker."""
+    points = store.select(ROLLUP_DAY, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
+    return {local_day(p.time_ms, plant.zone): (_int(p.fields.get("grams")), _int(p.fields.get("batches"))) for p in points}
 
 
 def _marked(store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int, limits: str | None) -> set[date]:
     points = store.select(measurement, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
     return {local_day(p.time_ms, plant.zone) for p in points if limits is None or p.fields.get("limits") == limits}
-
-
-def _next_month(first: date) -> date:
-    return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
 
 
 def _int(value: object) -> int:

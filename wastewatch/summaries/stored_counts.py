@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from wastewatch.compliance.pipeline import plan_series
 from wastewatch.compliance.profiles import Profile
@@ -13,7 +13,9 @@ from wastewatch.compliance.results import EMISSION_AVG, read_days
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import FieldCondition, Store
-from wastewatch.summaries.cells import DAY_S, capped, constant_offset_s, runs_outside, whole_days
+from wastewatch.summaries.cells import (
+    DAY_S, capped, constant_offset_s, days_of_month, months_within, next_month, runs_outside, whole_days,
+)
 from wastewatch.summaries.counts import (
     ABNORMAL, DAY, DISCARDED_N, NOT_DISCARDED, VALID, Counts, count_averages, count_days, limits_fingerprint, merge, over,
     window_limits,
@@ -35,24 +37,25 @@ def compliance_counts(
 ) -> Counts:
     """Counts of [start_ms, end_ms) (see `summaries.counts`); without `averages` only the judged days."""
     zone = plant.zone
+    period = None if averages else DAY
     first, after = whole_days(zone, start_ms, end_ms)
     counts: Counts = {}
     covered: set[date] = set()
     if first < after:
         limits = limits_fingerprint(profiles)
-        months = _months_within(first, after)
+        months = months_within(first, after)
         if months:
-            span = (local_midnight_ms(months[0], zone), local_midnight_ms(_next_month(months[-1]), zone))
+            span = (local_midnight_ms(months[0], zone), local_midnight_ms(next_month(months[-1]), zone))
             done = rolled_up_months(store, plant, *span, limits)
             if done:
-                merge(counts, _kept(read_counts(store, plant, COUNT_MONTH, *span), done, averages))
+                merge(counts, _kept(read_counts(store, plant, COUNT_MONTH, *span, period=period), done, averages))
                 for month in done:
-                    covered |= _days_of(month)
+                    covered |= days_of_month(month)
         inner_start, inner_end = local_midnight_ms(first, zone), local_midnight_ms(after, zone)
         for run_start, run_end in capped(runs_outside(zone, inner_start, inner_end, first, after, covered), MAX_RUNS):
             days = rolled_up_days(store, plant, run_start, run_end, limits) - covered
             if days:
-                merge(counts, _kept(read_counts(store, plant, COUNT_DAY, run_start, run_end), days, averages))
+                merge(counts, _kept(read_counts(store, plant, COUNT_DAY, run_start, run_end, period=period), days, averages))
                 covered |= days
     for run_start, run_end in capped(runs_outside(zone, start_ms, end_ms, first, after, covered), MAX_RUNS):
         merge(counts, _kept(_raw_counts(store, plant, profiles, run_start, run_end, averages), None, averages, covered))
@@ -100,20 +103,3 @@ def _kept(counts: Counts, days: set[date] | None, averages: bool, excluded: set[
         if (days is None or k[3] in days) and k[3] not in excluded and (averages or k[2] == DAY)
     }
 
-
-def _months_within(first: date, after: date) -> list[date]:
-    """First days of the calendar months lying wholly within [first, after)."""
-    month = first if first.day == 1 else _next_month(first.replace(day=1))
-    found: list[date] = []
-    while _next_month(month) <= after:
-        found.append(month)
-        month = _next_month(month)
-    return found
-
-
-def _days_of(month: date) -> set[date]:
-    return {month + timedelta(days=i) for i in range((_next_month(month) - month).days)}
-
-
-def _next_month(first: date) -> date:
-    return date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)

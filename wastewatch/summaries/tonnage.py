@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Store
-from wastewatch.summaries.cells import NO_CODE, Cells, raw_cells, runs_outside, whole_days
+from wastewatch.summaries.cells import (
+    NO_CODE, Cells, capped, days_of_month, months_within, next_month, raw_cells, runs_outside, whole_days,
+)
 from wastewatch.summaries.periods import local_midnight_ms
-from wastewatch.summaries.rollup import read_rollup_cells, rolled_up_days
+from wastewatch.summaries.rollup import TONNAGE_MONTH, day_totals, read_rollup_cells, rolled_up_months
 
 Grouping = Literal["day", "week", "month"]
 
@@ -77,19 +79,21 @@ class Tonnage:
 
 
 MAX_RAW_RUNS = 3
-"""Runs of days not rolled up read with a raw query each; with more, one raw query spans them all."""
+"""Stretches not rolled up read with one query (pair) each; with more, one spans them all."""
+DayTotals = dict[date, tuple[int, int]]
+"""(grams, batches) per local day."""
 
 
 def tonnage(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, by: Grouping = "day") -> Tonnage:
     """The batches fed in [start_ms, end_ms), grouped on the plant's local calendar.
 
-    Whole local days that the day job has rolled up come from the rollup (`tonnage_day`); the rest
-    (partial days at the range's ends, today, days not rolled up yet) from aggregate queries over the
-    raw batches. Both sum integer grams per local day, facility and waste code: the same result.
+    Whole months and days that the day job has rolled up come from the rollup; the rest (partial days
+    at the range's ends, today, days not rolled up yet) from aggregate queries over the raw batches.
+    Both sum integer grams per local day, facility and waste code: the result is the same.
     """
-    cells = tonnage_cells(store, plant, start_ms, end_ms)
+    cells, days = tonnage_cells(store, plant, start_ms, end_ms)
     names = {f.id: f.name for f in plant.facilities}
-    buckets = _buckets(cells, plant.zone, start_ms, end_ms, by)
+    buckets = _buckets(days, plant.zone, start_ms, end_ms, by)
     by_facility = _shares(((c[1], g, n) for c, (g, n) in cells.items()), names)
     by_code = _shares(((c[2], g, n) for c, (g, n) in cells.items()), {})
     return Tonnage(
@@ -98,22 +102,36 @@ def tonnage(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, by: Gr
     )
 
 
-def tonnage_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> Cells:
-    """Grams and batches per local day, facility and waste code in [start_ms, end_ms): rollup where it
-    covers a whole day, raw batches elsewhere."""
-    first, after = whole_days(plant.zone, start_ms, end_ms)
-    if first >= after:
-        return raw_cells(store, plant, start_ms, end_ms)
-    inner_start, inner_end = local_midnight_ms(first, plant.zone), local_midnight_ms(after, plant.zone)
-    covered = rolled_up_days(store, plant, inner_start, inner_end)
-    cells = read_rollup_cells(store, plant, inner_start, inner_end) if covered else {}
-    cells = {k: v for k, v in cells.items() if k[0] in covered}
-    runs = runs_outside(plant.zone, start_ms, end_ms, first, after, covered)
-    if len(runs) > MAX_RAW_RUNS:
-        runs = [(runs[0][0], runs[-1][1])]
-    for run_start, run_end in runs:
-        cells.update((k, v) for k, v in raw_cells(store, plant, run_start, run_end).items() if k[0] not in covered)
-    return cells
+def tonnage_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> tuple[Cells, DayTotals]:
+    """Grams and batches of [start_ms, end_ms) per facility and waste code (cells keyed by a local day,
+    or by a month's first day where a rolled-up month serves them), and per local day."""
+    zone = plant.zone
+    first, after = whole_days(zone, start_ms, end_ms)
+    cells: Cells = {}
+    days: DayTotals = {}
+    covered: set[date] = set()
+    if first < after:
+        inner_start, inner_end = local_midnight_ms(first, zone), local_midnight_ms(after, zone)
+        marked = day_totals(store, plant, inner_start, inner_end)
+        months = months_within(first, after)
+        if months and marked:
+            span = (local_midnight_ms(months[0], zone), local_midnight_ms(next_month(months[-1]), zone))
+            done = rolled_up_months(store, plant, *span)
+            if done:
+                cells.update((k, v) for k, v in read_rollup_cells(store, plant, *span, TONNAGE_MONTH).items() if k[0] in done)
+                covered.update(*(days_of_month(m) for m in done))
+        for run_start, run_end in capped(runs_outside(zone, inner_start, inner_end, first, after, covered), MAX_RAW_RUNS):
+            found = {k: v for k, v in read_rollup_cells(store, plant, run_start, run_end).items() if k[0] in marked and k[0] not in covered}
+            cells.update(found)
+            covered.update(d for d in marked if run_start <= local_midnight_ms(d, zone) < run_end)
+        days.update((d, v) for d, v in marked.items() if d in covered)
+    for run_start, run_end in capped(runs_outside(zone, start_ms, end_ms, first, after, covered), MAX_RAW_RUNS):
+        for key, (grams, n) in raw_cells(store, plant, run_start, run_end).items():
+            if key[0] not in covered:
+                cells[key] = (grams, n)
+                g0, n0 = days.get(key[0], (0, 0))
+                days[key[0]] = (g0 + grams, n0 + n)
+    return cells, days
 
 
 def bucket_of(day: date, by: Grouping) -> tuple[str, date, date]:
@@ -129,7 +147,7 @@ def bucket_of(day: date, by: Grouping) -> tuple[str, date, date]:
     return f"{first.year:04d}-{first.month:02d}", first, after
 
 
-def _buckets(cells: Cells, zone: ZoneInfo, start_ms: int, end_ms: int, by: Grouping) -> tuple[TonnageBucket, ...]:
+def _buckets(days: DayTotals, zone: ZoneInfo, start_ms: int, end_ms: int, by: Grouping) -> tuple[TonnageBucket, ...]:
     """Every bucket the range touches, empty ones included (a chart shows the idle days)."""
     totals: dict[str, list[int]] = {}
     bounds: dict[str, tuple[int, int]] = {}
@@ -140,7 +158,7 @@ def _buckets(cells: Cells, zone: ZoneInfo, start_ms: int, end_ms: int, by: Group
             totals[key] = [0, 0]
             bounds[key] = (max(start_ms, local_midnight_ms(first, zone)), min(end_ms, local_midnight_ms(after, zone)))
         day += timedelta(days=1)
-    for (cell_day, _, _), (grams, count) in cells.items():
+    for cell_day, (grams, count) in days.items():
         key = bucket_of(cell_day, by)[0]
         if key in totals:
             totals[key][0] += grams

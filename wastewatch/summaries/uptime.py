@@ -17,7 +17,7 @@ from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Store
 from wastewatch.summaries.alert_response import AlertRows
 from wastewatch.summaries.counts import (
-    DAY, DAYS, DAYS_DISCARDED, DAYS_OPERATING, DAYS_VALID, DAYS_VALID_CODE, N_DISCARDED, N_VALID, quarters, total,
+    DAY, DAYS, DAYS_DISCARDED, DAYS_OPERATING, DAYS_VALID, DAYS_VALID_CODE, N_DISCARDED, N_VALID, quarters, total, totals,
 )
 from wastewatch.summaries.profiles import plant_profiles
 from wastewatch.summaries.stored_counts import compliance_counts
@@ -148,11 +148,12 @@ def data_availability(
     min_share = indonesian.data_availability.min_valid_day_share if indonesian and indonesian.data_availability else 0.75
     max_days = eu.averaging.max_discarded_days_per_year if eu else 10
     id_id, eu_id = indonesian.id if indonesian else None, eu.id if eu else None
-    judged = {(k[0], k[1]) for k, v in counts.items() if k[2] == DAY and v.get(DAYS)}
+    sums = totals(counts)
+    judged = {(k[0], k[1]) for k, v in sums.items() if k[2] == DAY and v.get(DAYS)}
     result: list[PollutantDataAvailability] = []
     for pollutant in sorted({pol for prof, pol in judged if prof in (id_id, eu_id)}):
         def day_total(profile_id: str | None, name: str) -> int:
-            return total(counts, profile_id, pollutant, DAY, name) if profile_id else 0
+            return total(sums, profile_id, pollutant, DAY, name) if profile_id else 0
 
         result.append(PollutantDataAvailability(
             pollutant, day_total(id_id, N_VALID), day_total(id_id, N_DISCARDED), day_total(id_id, DAYS_VALID),
