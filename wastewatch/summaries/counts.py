@@ -30,8 +30,6 @@ VALID, DISCARDED_N, ABNORMAL = "valid", "discarded", "abnormal"
 # day counts
 DAYS, DAYS_VALID, DAYS_VALID_CODE, DAYS_OPERATING, DAYS_DISCARDED = "days", "days_valid", "days_valid_code", "days_operating", "days_discarded"
 N_VALID, N_DISCARDED = "n_valid", "n_discarded"
-WINDOW_FIELDS: tuple[str, ...] = (VALID, DISCARDED_N, ABNORMAL)
-DAY_FIELDS: tuple[str, ...] = (DAYS, DAYS_VALID, DAYS_VALID_CODE, DAYS_OPERATING, DAYS_DISCARDED, N_VALID, N_DISCARDED)
 
 
 def over(rule: str) -> str:
@@ -141,14 +139,6 @@ def quarters(counts: Counts, profile: str, pollutant: str) -> dict[tuple[int, in
             year, quarter = quarter_of(day)
             merge(found, {(prof, pol, period, date(year, 3 * quarter - 2, 1)): fields})
     return {quarter_of(k[3]): v for k, v in sorted(found.items())}
-
-
-def by_month(counts: Mapping[CountKey, Mapping[str, int]]) -> Counts:
-    """The same counts keyed by the first day of their month."""
-    found: Counts = {}
-    for (prof, pol, period, day), fields in counts.items():
-        merge(found, {(prof, pol, period, day.replace(day=1)): fields})
-    return found
 
 
 def _numeric(value: object) -> bool:

@@ -3,12 +3,15 @@ points instead of every batch and average. Time of every point: the local midnig
 (or the month).
 
 - `tonnage_day` / `tonnage_month`: tags plant, source, waste_code (`-` for none); fields grams, batches (integers).
-- `compliance_count_day` / `compliance_count_month`: tags plant, profile, pollutant, period
-  (`10min`/`30min`/`1h`, or `day` for judged days); integer fields, see `summaries.counts`.
-- `rollup_day` / `rollup_month`: tags plant; fields grams, batches (day only), limits (fingerprint of
-  the limits counted against), rolled_up_ms. Written for every day (month) rolled up, empty ones
-  included: a summary serves a day from the rollup only when its marker exists. A month is summed
-  from its days once it has ended and all of its days are rolled up.
+- `compliance_count_day` / `compliance_count_month`: tags plant; fields counts (a JSON object
+  `{"profile/pollutant/period": {"valid": n, …}}`, see `summaries.counts`; one field, so a year is
+  read as 12 values, not hundreds of series × fields), limits (fingerprint of the limits counted
+  against: counts of other limits are not used), rolled_up_ms.
+- `rollup_day` / `rollup_month`: tags plant; fields grams, batches (day only), rolled_up_ms.
+
+Every day (month) rolled up gets its points, empty ones included: a summary serves a day from the
+rollup only when they exist. A month is summed from its days once it has ended and all of its days
+are rolled up.
 
 Rolling a day up again overwrites the same points (idempotent; a count or cell that vanished is
 overwritten with zeros). Late data is taken in by rolling its days up again: the day job's hook
@@ -17,6 +20,7 @@ redoes the last `LOOKBACK_DAYS` days, `wastewatch report rollup --since` any ran
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -33,7 +37,7 @@ from wastewatch.store import open_store
 from wastewatch.store.base import FieldValue, Point, Store
 from wastewatch.summaries.cells import Cells, next_month, raw_cells
 from wastewatch.summaries.counts import (
-    DAY, DAY_FIELDS, WINDOW_FIELDS, CountKey, Counts, by_month, count_averages, count_days, limits_fingerprint, merge,
+    Counts, count_averages, count_days, limits_fingerprint, merge, totals,
 )
 from wastewatch.summaries.periods import local_midnight_ms
 from wastewatch.summaries.profiles import plant_profiles
@@ -127,15 +131,14 @@ def _rollup_days(store: Store, plant: PlantConfig, profiles: Sequence[Profile], 
     averages = store.select(EMISSION_AVG, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
     counts = count_averages(averages, profiles, plant.zone)
     merge(counts, count_days(read_days(store, plant.id, plant.zone, start_ms, end_ms).values(), profiles))
-    points += _count_points(plant, COUNT_DAY, counts, read_counts(store, plant, COUNT_DAY, start_ms, end_ms))
     fingerprint = limits_fingerprint(profiles)
     day = first
     while day < after:
         mine = [v for (d, _, _), v in cells.items() if d == day]
-        fields: dict[str, FieldValue] = {
-            "grams": sum(g for g, _ in mine), "batches": sum(n for _, n in mine), "limits": fingerprint, "rolled_up_ms": int(now_ms),
-        }
-        points.append(Point(ROLLUP_DAY, {"plant": plant.id}, fields, local_midnight_ms(day, plant.zone)))
+        midnight = local_midnight_ms(day, plant.zone)
+        fields: dict[str, FieldValue] = {"grams": sum(g for g, _ in mine), "batches": sum(n for _, n in mine), "rolled_up_ms": int(now_ms)}
+        points.append(Point(ROLLUP_DAY, {"plant": plant.id}, fields, midnight))
+        points.append(_count_point(plant, COUNT_DAY, midnight, {k: v for k, v in counts.items() if k[3] == day}, fingerprint, now_ms))
         day += timedelta(days=1)
     store.write(points)
     return cells
@@ -145,10 +148,10 @@ def _rollup_month(store: Store, plant: PlantConfig, profiles: Sequence[Profile],
     """The month's counts summed from its days, when every day is rolled up against the same limits."""
     start_ms, end_ms = local_midnight_ms(first, plant.zone), local_midnight_ms(after, plant.zone)
     fingerprint = limits_fingerprint(profiles)
-    if len(rolled_up_days(store, plant, start_ms, end_ms, fingerprint)) < (after - first).days:
+    day_counts, counted = read_counts(store, plant, COUNT_DAY, start_ms, end_ms, fingerprint)
+    if len(counted) < (after - first).days or len(rolled_up_days(store, plant, start_ms, end_ms)) < (after - first).days:
         return 0
-    counts = by_month(read_counts(store, plant, COUNT_DAY, start_ms, end_ms))
-    points = _count_points(plant, COUNT_MONTH, counts, read_counts(store, plant, COUNT_MONTH, start_ms, end_ms))
+    points = [_count_point(plant, COUNT_MONTH, start_ms, day_counts, fingerprint, now_ms)]
     month_cells: dict[tuple[date, str, str], list[int]] = {}
     for (_, source, code), (grams, n) in read_rollup_cells(store, plant, start_ms, end_ms).items():
         tally = month_cells.setdefault((first, source, code), [0, 0])
@@ -156,21 +159,15 @@ def _rollup_month(store: Store, plant: PlantConfig, profiles: Sequence[Profile],
     stale = set(read_rollup_cells(store, plant, start_ms, end_ms, TONNAGE_MONTH)) - set(month_cells)
     points += [_cell_point(plant, cell, g, n, TONNAGE_MONTH) for cell, (g, n) in month_cells.items()]
     points += [_cell_point(plant, cell, 0, 0, TONNAGE_MONTH) for cell in stale]
-    fields: dict[str, FieldValue] = {"limits": fingerprint, "rolled_up_ms": int(now_ms)}
+    fields: dict[str, FieldValue] = {"rolled_up_ms": int(now_ms)}
     store.write(points + [Point(ROLLUP_MONTH, {"plant": plant.id}, fields, start_ms)])
     return 1
 
 
-def _count_points(plant: PlantConfig, measurement: str, counts: Counts, stored: Counts) -> list[Point]:
-    points: list[Point] = []
-    for key in set(counts) | set(stored):
-        profile, pollutant, period, day = key
-        fields: dict[str, FieldValue] = dict.fromkeys(DAY_FIELDS if period == DAY else WINDOW_FIELDS, 0)
-        fields.update(dict.fromkeys(stored.get(key, {}), 0))
-        fields.update(counts.get(key, {}))
-        tags = {"plant": plant.id, "profile": profile, "pollutant": pollutant, "period": period}
-        points.append(Point(measurement, tags, fields, local_midnight_ms(day, plant.zone)))
-    return points
+def _count_point(plant: PlantConfig, measurement: str, time_ms: int, counts: Counts, limits: str, now_ms: int) -> Point:
+    document = {"/".join(key): fields for key, fields in sorted(totals(counts).items())}
+    fields: dict[str, FieldValue] = {"counts": json.dumps(document, separators=(",", ":")), "limits": limits, "rolled_up_ms": int(now_ms)}
+    return Point(measurement, {"plant": plant.id}, fields, time_ms)
 
 
 def _cell_point(plant: PlantConfig, cell: tuple[date, str, str], grams: int, batches: int, measurement: str = TONNAGE_DAY) -> Point:
@@ -191,26 +188,32 @@ def read_rollup_cells(store: Store, plant: PlantConfig, start_ms: int, end_ms: i
 
 
 def read_counts(
-    store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int, *, period: str | None = None
-) -> Counts:
-    """Stored counts (`COUNT_DAY` or `COUNT_MONTH`) starting in [start_ms, end_ms), of one period when given."""
+    store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int, limits: str
+) -> tuple[Counts, set[date]]:
+    """Stored counts (`COUNT_DAY` or `COUNT_MONTH`) starting in [start_ms, end_ms) counted against
+    `limits`, keyed by their day (month); and those days (months)."""
     counts: Counts = {}
-    where = {"plant": plant.id} if period is None else {"plant": plant.id, "period": period}
-    for point in store.select(measurement, where=where, start_ms=start_ms, end_ms=end_ms):
-        t = point.tags
-        key: CountKey = (t.get("profile", ""), t.get("pollutant", ""), t.get("period", ""), local_day(point.time_ms, plant.zone))
-        counts[key] = {k: _int(v) for k, v in point.fields.items()}
-    return counts
+    found: set[date] = set()
+    for point in store.select(measurement, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms):
+        document = point.fields.get("counts")
+        if point.fields.get("limits") != limits or not isinstance(document, str):
+            continue
+        day = local_day(point.time_ms, plant.zone)
+        found.add(day)
+        for series, fields in json.loads(document).items():
+            profile, pollutant, period = series.split("/")
+            counts[(profile, pollutant, period, day)] = {k: int(v) for k, v in fields.items()}
+    return counts, found
 
 
-def rolled_up_days(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, limits: str | None = None) -> set[date]:
-    """The local days starting in [start_ms, end_ms) that are rolled up (against `limits` when given)."""
-    return _marked(store, plant, ROLLUP_DAY, start_ms, end_ms, limits)
+def rolled_up_days(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> set[date]:
+    """The local days starting in [start_ms, end_ms) whose tonnage is rolled up."""
+    return _marked(store, plant, ROLLUP_DAY, start_ms, end_ms)
 
 
-def rolled_up_months(store: Store, plant: PlantConfig, start_ms: int, end_ms: int, limits: str | None = None) -> set[date]:
-    """First days of the months starting in [start_ms, end_ms) that are rolled up (against `limits` when given)."""
-    return _marked(store, plant, ROLLUP_MONTH, start_ms, end_ms, limits)
+def rolled_up_months(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> set[date]:
+    """First days of the months starting in [start_ms, end_ms) whose tonnage is rolled up."""
+    return _marked(store, plant, ROLLUP_MONTH, start_ms, end_ms)
 
 
 def day_totals(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> dict[date, tuple[int, int]]:
@@ -219,9 +222,9 @@ def day_totals(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> 
     return {local_day(p.time_ms, plant.zone): (_int(p.fields.get("grams")), _int(p.fields.get("batches"))) for p in points}
 
 
-def _marked(store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int, limits: str | None) -> set[date]:
+def _marked(store: Store, plant: PlantConfig, measurement: str, start_ms: int, end_ms: int) -> set[date]:
     points = store.select(measurement, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
-    return {local_day(p.time_ms, plant.zone) for p in points if limits is None or p.fields.get("limits") == limits}
+    return {local_day(p.time_ms, plant.zone) for p in points}
 
 
 def _int(value: object) -> int:

@@ -21,7 +21,7 @@ from wastewatch.summaries.counts import (
     window_limits,
 )
 from wastewatch.summaries.periods import local_midnight_ms
-from wastewatch.summaries.rollup import COUNT_DAY, COUNT_MONTH, read_counts, rolled_up_days, rolled_up_months
+from wastewatch.summaries.rollup import COUNT_DAY, COUNT_MONTH, read_counts
 
 MAX_RUNS = 3
 """Stretches not covered read with one query each; with more, one query spans them all."""
@@ -37,7 +37,6 @@ def compliance_counts(
 ) -> Counts:
     """Counts of [start_ms, end_ms) (see `summaries.counts`); without `averages` only the judged days."""
     zone = plant.zone
-    period = None if averages else DAY
     first, after = whole_days(zone, start_ms, end_ms)
     counts: Counts = {}
     covered: set[date] = set()
@@ -46,17 +45,15 @@ def compliance_counts(
         months = months_within(first, after)
         if months:
             span = (local_midnight_ms(months[0], zone), local_midnight_ms(next_month(months[-1]), zone))
-            done = rolled_up_months(store, plant, *span, limits)
-            if done:
-                merge(counts, _kept(read_counts(store, plant, COUNT_MONTH, *span, period=period), done, averages))
-                for month in done:
-                    covered |= days_of_month(month)
+            found, done = read_counts(store, plant, COUNT_MONTH, *span, limits)
+            merge(counts, _kept(found, done, averages))
+            for month in done:
+                covered |= days_of_month(month)
         inner_start, inner_end = local_midnight_ms(first, zone), local_midnight_ms(after, zone)
         for run_start, run_end in capped(runs_outside(zone, inner_start, inner_end, first, after, covered), MAX_RUNS):
-            days = rolled_up_days(store, plant, run_start, run_end, limits) - covered
-            if days:
-                merge(counts, _kept(read_counts(store, plant, COUNT_DAY, run_start, run_end, period=period), days, averages))
-                covered |= days
+            found, days = read_counts(store, plant, COUNT_DAY, run_start, run_end, limits)
+            merge(counts, _kept(found, days - covered, averages))
+            covered |= days
     for run_start, run_end in capped(runs_outside(zone, start_ms, end_ms, first, after, covered), MAX_RUNS):
         merge(counts, _kept(_raw_counts(store, plant, profiles, run_start, run_end, averages), None, averages, covered))
     return counts
