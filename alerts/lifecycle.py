@@ -19,7 +19,7 @@ from typing import Any
 from alerts.database import Database
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated
 from alerts.outbox import Outbox, idempotency_key
-from alerts.plant_state import PlantStateTransition
+from alerts.plant_state import PLANT_STATE, PlantStateTransition, state_point
 from alerts.routing import Routes
 from alerts.rules import Rule
 from alerts.store import AlertChange, AlertNotFound, AlertRecord, AlertStore
@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 ANNOTATION_CHAIN = ("annotation",)
 ALERT_EVENT = "alert_event"
-PLANT_STATE = "plant_state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +148,8 @@ class Lifecycle:
         """The plant's operating-state change, for the time-series store (Grafana annotations)."""
         if not self.annotate:
             return
-        point = {
-            "measurement": PLANT_STATE, "tags": {"plant": transition.plant},
-            "fields": {"state": transition.to_state.value, "from_state": transition.from_state.value, "reason": transition.reason},
-            "time_ms": transition.at_ms,
-        }
+        state = state_point(transition)
+        point = {"measurement": state.measurement, "tags": dict(state.tags), "fields": dict(state.fields), "time_ms": state.time_ms}
         key = f"ww-state-{transition.plant}-{transition.at_ms}-{transition.to_state.value}-annotation"
         self.outbox.add(plant=transition.plant, alert_id=None, transition_id=None, kind=PLANT_STATE, audience="store", chain=ANNOTATION_CHAIN,
                         level=0, key=key, payload=point, now_ms=transition.at_ms)

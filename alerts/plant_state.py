@@ -27,6 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wastewatch.operating_state import OperatingState as OperatingState  # re-exported for alerts modules
 from wastewatch.records import Batch, Reading
+from wastewatch.store.base import Point
+
+PLANT_STATE = "plant_state"  # the measurement: Grafana annotations, compliance timeline, API
 
 
 class PlantStateConfig(BaseModel):
@@ -92,6 +95,16 @@ class PlantStateTransition(BaseModel):
 
     def apply(self, state: PlantState) -> PlantState:
         return state.model_copy(update={"operating": self.to_state, "since_ms": self.at_ms})
+
+
+def state_point(transition: PlantStateTransition) -> Point:
+    """The transition as the time-series store keeps it (`plant_state`)."""
+    return Point(
+        PLANT_STATE,
+        {"plant": transition.plant},
+        {"state": transition.to_state.value, "from_state": transition.from_state.value, "reason": transition.reason},
+        transition.at_ms,
+    )
 
 
 def observe_signal(signals: PlantSignals, record: Reading | Batch, now_ms: int, config: PlantStateConfig) -> PlantSignals:

@@ -44,6 +44,8 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if settings.log_level != "DEBUG":  # APScheduler logs every run of every job at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,7 +82,14 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from wastewatch.demo import run_demo
 
-    return run_demo(settings, speed=args.speed, seed=args.seed)
+    from simulators.scenarios import parse_duration_s
+
+    try:
+        backfill_s = parse_duration_s(args.backfill) if args.backfill else 0.0
+    except ValueError as exc:
+        print(f"wastewatch demo: --backfill: {exc}", file=sys.stderr)
+        return 2
+    return run_demo(settings, speed=args.speed, seed=args.seed, backfill_s=backfill_s)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,12 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add(
         "demo",
         "Run everything on embedded defaults: an MQTT broker (unless WASTEWATCH_MQTT_URL is set), the plant "
-        "simulator, the ingest and the SQLite store (unless WASTEWATCH_INFLUX_URL is set). Ctrl-C stops.",
+        "simulator, the ingest, the alert worker, the compliance jobs, the API (with a demo key) and the SQLite "
+        "store (unless WASTEWATCH_INFLUX_URL is set). Ctrl-C stops.",
         cmd_demo,
-        CONNECTION + STORE + COMMON,
+        CONNECTION + STORE + COMMON + ["api_host", "api_port"],
     )
     demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
+    demo.add_argument(
+        "--backfill", metavar="DURATION", default=None,
+        help="first fill this much plant history (e.g. 30d) so summaries and reports have data at once",
+    )
     dl = add("deadletters", "Show the dead-letter record: counts by reason and the newest entries.", cmd_deadletters, COMMON)
     dl.add_argument("--reason", help="only this reason")
     dl.add_argument("--limit", type=int, default=20, help="how many entries (default 20)")

@@ -1,4 +1,5 @@
-"""`wastewatch demo`: broker (embedded unless configured), store, ingest and plant simulator in one process.
+"""`wastewatch demo`: broker (embedded unless configured), store, ingest, alerts, compliance, the API and
+the plant simulator in one process.
 
 Each part is a component with `start`/`stop`; they start in order and stop in reverse, so the alert
 worker, the compliance jobs and the API join the list without touching the rest.
@@ -20,12 +21,16 @@ from types import FrameType
 from typing import Protocol, TextIO
 
 from alerts.clock import DataClock
+from alerts.database import Database, open_database
+from api.keys import KeyConflict, KeyStore
+from api.roles import Role
 from alerts.regulatory import RegulatoryAlerts
 from alerts.service import AlertsComponent, change_printer
 from ingest.worker import IngestCounts, IngestWorker
 from simulators.publisher import Mode, PublishError, PublishProgress, PublishSummary, run_simulator
 from wastewatch.compliance.replay import ComplianceComponent
 from wastewatch.embedded_broker import EmbeddedBroker
+from wastewatch.history import HistoryProgress, HistorySummary, backfill_history
 from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_catalog
 from wastewatch.servers import free_port
 from wastewatch.settings import Settings
@@ -197,6 +202,45 @@ class SimulatorComponent:
         self.published = self._published_before + progress.published
 
 
+class ApiComponent:
+    """The HTTP API (uvicorn) in a thread, on `WASTEWATCH_API_PORT` or a free port when that is taken,
+    with its own connection to the alert database; a fresh admin key named `demo` each run."""
+
+    name = "api"
+
+    def __init__(self, settings: Settings, store: Store, catalog: PlantCatalog) -> None:
+        import uvicorn
+
+        from api.app import create_app
+
+        self.db: Database = open_database(settings)
+        port = settings.api_port if _port_is_free(settings.api_port) else free_port()
+        self.url = f"http://{settings.api_host}:{port}"
+        app = create_app(settings, store=store, catalog=catalog, alert_db=self.db)
+        self._server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, name="demo-api", daemon=True)
+        self.key = ""
+
+    def start(self) -> None:
+        keys, now_ms = KeyStore(self.db), round(time.time() * 1000)
+        try:
+            self.key = keys.issue("demo", Role.ADMIN, "demo", now_ms).secret_key
+        except KeyConflict:  # the previous run's key: replace it
+            keys.revoke("demo", "demo", now_ms)
+            self.key = keys.issue("demo", Role.ADMIN, "demo", now_ms).secret_key
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start on {self.url}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.db.close()
+
+
 class _Stack:
     """Started components, stopped in reverse; one failing stop does not keep the others running."""
 
@@ -207,7 +251,9 @@ class _Stack:
         component.start()
         self._started.append(component)
 
-    def stop_all(self) -> None:
+    def stop_all(self, first: str | None = None) -> None:
+        """Stop in reverse order of starting, but the component named `first` before any other."""
+        self._started.sort(key=lambda component: component.name == first)  # stable: only `first` moves, to the end
         while self._started:
             component = self._started.pop()
             try:
@@ -287,9 +333,35 @@ class _Running:
     store: Store
     worker: IngestWorker
     simulator: SimulatorComponent
+    api: ApiComponent
+    history: HistorySummary | None
 
 
-def _start_all(settings: Settings, catalog: PlantCatalog, plant: PlantConfig, stack: _Stack, *, speed: float, seed: int) -> _Running:
+def _fill_history(store: Store, catalog: PlantCatalog, plant: PlantConfig, backfill_s: float, seed: int, out: TextIO) -> HistorySummary:
+    """`--backfill`: simulated history up to where the live simulation starts (LEAD_S ago)."""
+    now_ms = round(time.time() * 1000)
+    end_ms = now_ms - round(LEAD_S * 1000)
+    start_ms = end_ms - round(backfill_s * 1000)
+
+    def progress(p: HistoryProgress) -> None:
+        if p.phase == "compliance":
+            print(f"  history: {p.points} points written; computing averages and validity for every day", file=out, flush=True)
+        elif (p.sim_ms - start_ms) % (5 * 86_400_000) < 6 * 3_600_000:  # about every five simulated days
+            day = datetime.fromtimestamp(p.sim_ms / 1000, plant.zone).strftime("%Y-%m-%d")
+            print(f"  history: plant day {day}, {p.points} points", file=out, flush=True)
+
+    print(f"back-filling {backfill_s / 86_400:g} days of plant history into the store (no MQTT; see wastewatch/history.py)", file=out, flush=True)
+    summary = backfill_history(store, catalog, plant, seed=seed + 1, start_ms=start_ms, end_ms=end_ms, now_ms=now_ms, on_progress=progress)
+    print(
+        f"history ready in {summary.seconds:.0f} s: {summary.points} points, {summary.state_changes} state changes, "
+        f"{summary.averages} averages", file=out, flush=True,
+    )
+    return summary
+
+
+def _start_all(
+    settings: Settings, catalog: PlantCatalog, plant: PlantConfig, stack: _Stack, *, speed: float, seed: int, backfill_s: float
+) -> _Running:
     if settings.mqtt_url is None:
         broker = BrokerComponent()
         stack.start(broker)
@@ -297,6 +369,7 @@ def _start_all(settings: Settings, catalog: PlantCatalog, plant: PlantConfig, st
         settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_protocol": "3.1.1"})
     store = open_store(settings)
     stack.start(StoreComponent(store))
+    history = _fill_history(store, catalog, plant, backfill_s, seed, sys.stdout) if backfill_s > 0 else None
     worker = IngestWorker(settings, catalog, store)
     stack.start(IngestComponent(worker))
     # The demo replays a plant day faster than real time, so the alert worker keeps time by the data
@@ -307,9 +380,11 @@ def _start_all(settings: Settings, catalog: PlantCatalog, plant: PlantConfig, st
     regulatory = RegulatoryAlerts(alerts.lifecycle, on_commit=alerts.sender.wake, on_change=change_printer(sys.stdout))
     settle_s = max(settings.compliance_settle_s, WRITE_LATENCY_S * speed)
     stack.start(ComplianceComponent(store, catalog, clock, settle_s=settle_s, out=sys.stdout, on_findings=regulatory.apply))
+    api = ApiComponent(settings, store, catalog)
+    stack.start(api)
     simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed)
     stack.start(simulator)
-    return _Running(settings, store, worker, simulator)
+    return _Running(settings, store, worker, simulator, api, history)
 
 
 def _print_banner(running: _Running, plant: PlantConfig, *, embedded: bool, speed: float, seed: int, out: TextIO) -> None:
@@ -321,13 +396,30 @@ def _print_banner(running: _Running, plant: PlantConfig, *, embedded: bool, spee
     print(f"simulator:    speed {speed:g} (simulated s per real s), seed {seed}, from {LEAD_S / 3600:g} h ago", file=out)
     print(f"data dir:     {data_dir}", file=out)
     print(f"dead letters: {data_dir / 'deadletters.sqlite3'} (list them: wastewatch deadletters)", file=out)
+    api = running.api
+    print(f"API:          {api.url}/docs  (OpenAPI)", file=out)
+    print(f"demo key:     {api.key}  (admin; replaced at every start)", file=out)
+    print(f'  try:        curl -H "Authorization: Bearer {api.key}" "{api.url}/api/v1/plants/{plant.id}/tonnage?start=-30d&by=day"', file=out)
+    if running.history is not None:
+        month = datetime.fromtimestamp(running.history.start_ms / 1000, plant.zone).strftime("%Y-%m")
+        print(f'  report:     curl -H "Authorization: Bearer {api.key}" "{api.url}/api/v1/plants/{plant.id}/reports/{month}?format=pdf&lang=en" -o report.pdf', file=out)
     print("running; Ctrl-C stops", file=out, flush=True)
 
 
-def run_demo(settings: Settings, *, speed: float = 60.0, seed: int = 1, stop_event: threading.Event | None = None) -> int:
+def run_demo(
+    settings: Settings,
+    *,
+    speed: float = 60.0,
+    seed: int = 1,
+    backfill_s: float = 0.0,
+    stop_event: threading.Event | None = None,
+) -> int:
     """Run the demo until Ctrl-C/SIGTERM (or `stop_event`); 0 on a clean stop, 1 when the simulator failed."""
     if speed <= 0:
         print("wastewatch demo: --speed must be positive", file=sys.stderr)
+        return 2
+    if backfill_s < 0:
+        print("wastewatch demo: --backfill must not be negative", file=sys.stderr)
         return 2
     catalog = load_catalog(settings.plant_config)
     plant = next(iter(catalog), None)
@@ -339,11 +431,12 @@ def run_demo(settings: Settings, *, speed: float = 60.0, seed: int = 1, stop_eve
     started = time.monotonic()
     out = sys.stdout
     try:
-        running = _start_all(settings, catalog, plant, stack, speed=speed, seed=seed)
+        running = _start_all(settings, catalog, plant, stack, speed=speed, seed=seed, backfill_s=backfill_s)
         _print_banner(running, plant, embedded=settings.mqtt_url is None, speed=speed, seed=seed, out=out)
         _report_until_stopped(stop, running.simulator, running.worker, plant.zone, out)
     finally:
-        stack.stop_all()
+        # The alert worker stops first: the simulator's parting "offline" is the demo ending, not a plant fault.
+        stack.stop_all(first="alerts")
         restore_signals()
     sim, counts = running.simulator, running.worker.counts()
     outcome = f"failed ({sim.error})" if sim.failed.is_set() else "stopped"
