@@ -65,7 +65,7 @@ def add_device(plant: str, device: str, password: str, password_file: Path, acl_
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "devices", help="MQTT credentials of the plants' devices (Mosquitto password file and ACL)",
         description="MQTT credentials of the plants' devices (Mosquitto password file and ACL)",
     )
