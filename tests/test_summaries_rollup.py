@@ -214,3 +214,16 @@ def test_report_rollup_rebuilds_a_range(tmp_path: Path, kotim: PlantConfig) -> N
         store.close()
     bad = run_cli("report", "rollup", "--since", "yesterday", env=env)
     assert bad.returncode == 2 and "rollup" in bad.stderr
+
+
+def test_the_day_job_hook_rolls_up_the_last_week(store: Store, kotim: PlantConfig) -> None:
+    jobs, _ = engine_day(store, kotim)  # the day job of 11 November 01:00 has judged the 10th
+    store.write([Batch("kotim", "b", ms(2026, 11, 10, 9), 25.5, "rsud-murjani", "A337-1").to_point()])
+    day = (ms(2026, 11, 10), ms(2026, 11, 11))
+    before = (tonnage(store, kotim, *day), compliance_summary(store, kotim, *day))
+
+    report = rollup_recent_days(jobs.store, kotim, jobs.clock_ms())  # the hook, as the day job calls it
+    assert (report.days, report.months, report.grams) == (7, 0, 25_500)
+    days = store.select(ROLLUP_DAY, where={"plant": "kotim"})
+    assert [p.time_ms for p in days] == [ms(2026, 11, d) for d in range(4, 11)]
+    assert (tonnage(store, kotim, *day), compliance_summary(store, kotim, *day)) == before

@@ -15,7 +15,7 @@ from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Store
 from wastewatch.summaries.cells import (
-    NO_CODE, Cells, capped, days_of_month, months_within, next_month, raw_cells, runs_outside, whole_days,
+    Cells, capped, days_of_month, months_within, next_month, raw_cells, runs_outside, whole_days,
 )
 from wastewatch.summaries.periods import local_midnight_ms
 from wastewatch.summaries.rollup import TONNAGE_MONTH, day_totals, read_rollup_cells, rolled_up_months

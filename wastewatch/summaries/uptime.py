@@ -4,7 +4,7 @@ by the Indonesian rules (valid hours, 18-hour days, 75 % of days per quarter) an
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from wastewatch.compliance.kpis import AVAILABLE, HOUR_MS, operating_hours, state_hours
