@@ -59,14 +59,22 @@ class AveragingContext:
 
 def average_window(samples: Iterable[Sample], start_ms: int, ctx: AveragingContext) -> Average:
     """The average of one window from all of its samples (samples outside the window are ignored)."""
+    return _average_unique(unique_by_time(samples), start_ms, ctx)
+
+
+def _average_unique(samples: Sequence[Sample], start_ms: int, ctx: AveragingContext) -> Average:
+    """`average_window` of samples already one per instant and in time order."""
     end_ms = start_ms + period_ms(ctx.period)
-    effective_ms = ctx.timeline.effective_ms(start_ms, end_ms, ctx.rules.effective_states)
+    effective = ctx.rules.effective_states
+    effective_ms = ctx.timeline.effective_ms(start_ms, end_ms, effective)
     if effective_ms == 0:
         return Average(start_ms, end_ms, ctx.period, None, ctx.timeline.idle_code(start_ms, end_ms), 0, 0, 0, ctx.version)
-    effective = ctx.rules.effective_states
-    inside = [
-        s for s in unique_by_time(samples) if start_ms <= s.time_ms < end_ms and ctx.timeline.state_at(s.time_ms) in effective
-    ]
+    if effective_ms == end_ms - start_ms:
+        # effective throughout (most operating windows): no need to look up each sample's state
+        inside = [s for s in samples if start_ms <= s.time_ms < end_ms]
+    else:
+        state_at = ctx.timeline.state_at
+        inside = [s for s in samples if start_ms <= s.time_ms < end_ms and state_at(s.time_ms) in effective]
     valid = [s.value for s in inside if s.status == "valid"]
     expected = max(1, math.ceil(effective_ms / (ctx.sample_period_s * 1000)))
     flagged = len(inside) - len(valid)
@@ -105,8 +113,9 @@ def group_by_window(samples: Iterable[Sample], period: AvgPeriod, zone: ZoneInfo
 
 def compute_windows(samples: Iterable[Sample], window_starts: Iterable[int], ctx: AveragingContext) -> dict[int, Average]:
     """The averages of the given windows, each from its full set of samples."""
-    grouped = group_by_window(samples, ctx.period, ctx.zone)
-    return {start: average_window(grouped.get(start, ()), start, ctx) for start in sorted(set(window_starts))}
+    # one per instant once for all windows: each window's share of it is then one per instant too
+    grouped = group_by_window(unique_by_time(samples), ctx.period, ctx.zone)
+    return {start: _average_unique(grouped.get(start, []), start, ctx) for start in sorted(set(window_starts))}
 
 
 def compute_range(samples: Iterable[Sample], start_ms: int, end_ms: int, ctx: AveragingContext) -> dict[int, Average]:

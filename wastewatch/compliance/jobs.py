@@ -24,6 +24,7 @@ from wastewatch.compliance.daily import DailyAverage
 from wastewatch.compliance.pipeline import (
     Channels,
     Computed,
+    Corrections,
     Series,
     closed_window_starts,
     compute_days,
@@ -202,10 +203,13 @@ class ComplianceJobs:
         if day_end > now_ms:
             return report
         computed: list[DayRecord] = []
+        by_series: dict[tuple[str, str, str], list[AverageRecord]] = {}
+        for a in report.averages:
+            by_series.setdefault((a.profile, a.pollutant, a.period), []).append(a)
         for series in self.series(plant):
             if not series.day_basis:
                 continue
-            averages = [a for a in report.averages if a.key[:3] == series.key]
+            averages = by_series.get(series.key, [])
             computed += [_day_record(plant.id, series, d, day_start) for d in compute_days(series, _as_averages(averages, series), plant.zone)]
         stored = inputs.days if inputs is not None else read_days(self.store, plant.id, plant.zone, day_start, day_end)
         to_write, amendments = amend_days(stored, computed, reason, now_ms)
@@ -227,8 +231,11 @@ class ComplianceJobs:
             samples = read_channels(self.store, plant.id, Channels.of(plant).sensor_ids, start - pad, end + pad)
             timeline = read_timeline(self.store, plant.id, start, end)
             stored = read_averages(self.store, plant.id, start, end)
+        corrections: Corrections = {}
         records = [
-            average_record(plant.id, c) for s, starts in planned for c in compute_series(s, samples, timeline, plant, starts)
+            average_record(plant.id, c)
+            for s, starts in planned
+            for c in compute_series(s, samples, timeline, plant, starts, corrections)
         ]
         to_write, amendments = amend_averages(stored, records, reason, self.clock_ms())
         self._write([a.to_point() for a in amendments] + [r.to_point() for r in to_write])

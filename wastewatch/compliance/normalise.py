@@ -69,45 +69,60 @@ def correct_series(
     A flagged concentration keeps its status; a missing or flagged O2 (or H2O, when a channel is
     wet) passes its status on (a missing partner gives invalid_o2 / invalid_h2o).
     """
+    samples = unique_by_time(concentration)
+    times = [s.time_ms for s in samples]
     o2_series = unique_by_time(o2)
+    o2_at = nearest_indices(times, [s.time_ms for s in o2_series], pair_tolerance_ms)
+    if "wet" not in (bases.concentration, bases.o2):
+        return _correct_dry(samples, o2_series, o2_at, reference)
     h2o_series = unique_by_time(h2o)
-    need_h2o = "wet" in (bases.concentration, bases.o2)
-    o2_times = [s.time_ms for s in o2_series]
-    h2o_times = [s.time_ms for s in h2o_series]
+    h2o_at = nearest_indices(times, [s.time_ms for s in h2o_series], pair_tolerance_ms)
     return [
-        _correct_one(s, o2_series, o2_times, h2o_series, h2o_times, need_h2o, reference, bases, pair_tolerance_ms)
-        for s in unique_by_time(concentration)
+        _correct_one(s, o2_series[i] if i >= 0 else None, h2o_series[j] if j >= 0 else None, reference, bases)
+        for s, i, j in zip(samples, o2_at, h2o_at)
     ]
 
 
-def _correct_one(
-    sample: Sample,
-    o2_series: Sequence[Sample],
-    o2_times: Sequence[int],
-    h2o_series: Sequence[Sample],
-    h2o_times: Sequence[int],
-    need_h2o: bool,
-    reference: Reference,
-    bases: ChannelBases,
-    tolerance_ms: int,
-) -> Sample:
+def _correct_dry(samples: Sequence[Sample], o2_series: Sequence[Sample], o2_at: Sequence[int], reference: Reference) -> list[Sample]:
+    """`_correct_one` for dry channels, inlined: it runs for every sample of a year's recomputation.
+    Same arithmetic in the same order as `normalise_o2`, so the values are bit for bit the same."""
+    guard, ref_pct = reference.o2_guard_pct, reference.o2_pct
+    only_above = reference.o2_correction == "only_above_reference"
+    out: list[Sample] = []
+    append = out.append
+    for sample, i in zip(samples, o2_at):
+        if sample.status != "valid":
+            append(sample)
+        elif i < 0:
+            append(Sample(sample.time_ms, sample.value, "invalid_o2"))
+        else:
+            o2 = o2_series[i]
+            o2_pct = o2.value
+            if o2.status != "valid":
+                append(Sample(sample.time_ms, sample.value, worst_status(sample.status, o2.status)))
+            elif not 0.0 <= o2_pct < guard:
+                # dry O2 outside the guard (a cold plant's 20.9 %): rejected without raising, it is most samples at night
+                append(Sample(sample.time_ms, sample.value, "invalid_o2"))
+            elif only_above and o2_pct <= ref_pct:
+                append(sample)
+            else:
+                append(Sample(sample.time_ms, (21.0 - ref_pct) / (21.0 - o2_pct) * sample.value, "valid"))
+    return out
+
+
+def _correct_one(sample: Sample, o2: Sample | None, h2o: Sample | None, reference: Reference, bases: ChannelBases) -> Sample:
+    """One concentration sample with its paired O2 and H2O (None: no partner within the tolerance)."""
     if sample.status != "valid":
         return sample
-    o2 = _nearest(o2_series, o2_times, sample.time_ms, tolerance_ms)
     if o2 is None:
         return Sample(sample.time_ms, sample.value, "invalid_o2")
-    h2o = _nearest(h2o_series, h2o_times, sample.time_ms, tolerance_ms) if need_h2o else None
-    if need_h2o and h2o is None:
+    if h2o is None:
         return Sample(sample.time_ms, sample.value, "invalid_h2o")
-    if o2.status != "valid" or (h2o is not None and h2o.status != "valid"):
-        partners = [o2.status] + ([h2o.status] if h2o is not None else [])
-        return Sample(sample.time_ms, sample.value, worst_status(sample.status, *partners))
-    if h2o is None and not 0.0 <= o2.value < reference.o2_guard_pct:
-        # dry O2 outside the guard (a cold plant's 20.9 %): rejected without raising, it is most samples at night
-        return Sample(sample.time_ms, sample.value, "invalid_o2")
+    if o2.status != "valid" or h2o.status != "valid":
+        return Sample(sample.time_ms, sample.value, worst_status(sample.status, o2.status, h2o.status))
     try:
-        conc = to_dry(sample.value, h2o.value) if bases.concentration == "wet" and h2o is not None else sample.value
-        o2_dry = to_dry(o2.value, h2o.value) if bases.o2 == "wet" and h2o is not None else o2.value
+        conc = to_dry(sample.value, h2o.value) if bases.concentration == "wet" else sample.value
+        o2_dry = to_dry(o2.value, h2o.value) if bases.o2 == "wet" else o2.value
         value = normalise_o2(
             conc,
             o2_dry,
@@ -120,16 +135,19 @@ def _correct_one(
     return Sample(sample.time_ms, value, "valid")
 
 
-def _nearest(series: Sequence[Sample], times: Sequence[int], time_ms: int, tolerance_ms: int) -> Sample | None:
-    """`nearest` with the series' times precomputed (bisect on plain ints, once per concentration sample)."""
-    i = bisect_left(times, time_ms)
-    best = None
-    if i > 0 and time_ms - times[i - 1] <= tolerance_ms:
-        best = series[i - 1]
-    if i < len(times) and times[i] - time_ms <= tolerance_ms:
-        if best is None or times[i] - time_ms < time_ms - best.time_ms:
-            best = series[i]
-    return best
+def nearest_indices(times: Sequence[int], partner_times: Sequence[int], tolerance_ms: int) -> list[int]:
+    """For each of the ascending `times`, the index of the nearest of the ascending `partner_times`
+    within the tolerance (earlier wins a tie), or -1: `nearest` for a whole series in one merge walk."""
+    found: list[int] = []
+    j, n = 0, len(partner_times)
+    for t in times:
+        while j < n and partner_times[j] < t:
+            j += 1  # j is bisect_left(partner_times, t): the times ascend, so it only moves forward
+        best = j - 1 if j > 0 and t - partner_times[j - 1] <= tolerance_ms else -1
+        if j < n and partner_times[j] - t <= tolerance_ms and (best < 0 or partner_times[j] - t < t - partner_times[best]):
+            best = j
+        found.append(best)
+    return found
 
 
 def nearest(series: Sequence[Sample], time_ms: int, tolerance_ms: int) -> Sample | None:

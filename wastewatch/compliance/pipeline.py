@@ -110,31 +110,50 @@ class Computed:
     raw_value: float | None
 
 
+Corrections = dict[tuple[str, str], list[Sample]]
+"""Corrected samples by (sensor id, profile id), shared by a profile's series of one channel over one
+set of samples: the half-hour and 10-minute CO averages are formed from the same corrected values."""
+
+
 def compute_series(
     series: Series,
     samples: Mapping[str, Sequence[Sample]],
     timeline: OperatingTimeline,
     plant: PlantConfig,
     window_starts: Iterable[int],
+    corrections: Corrections | None = None,
 ) -> list[Computed]:
-    """The series' averages of the given windows from every sample of its channels (by sensor id)."""
-    channels = Channels.of(plant)
+    """The series' averages of the given windows from every sample of its channels (by sensor id).
+
+    Pass the same `corrections` to the calls over one `samples` mapping to correct each channel once
+    per profile instead of once per averaging period.
+    """
+    key = (series.sensor.id, series.profile.id)
+    corrected = corrections.get(key) if corrections is not None else None
+    if corrected is None:
+        corrected = correct_channel(series, samples, Channels.of(plant))
+        if corrections is not None:
+            corrections[key] = corrected
     profile = series.profile
-    concentration = samples.get(series.sensor.id, ())
-    if profile.reference is not None:
-        o2_id = channels.o2.id if channels.o2 else ""
-        h2o_id = channels.h2o.id if channels.h2o else ""
-        bases = ChannelBases(series.sensor.basis or "dry", (channels.o2.basis if channels.o2 else None) or "dry")
-        corrected = correct_series(
-            concentration, samples.get(o2_id, ()), samples.get(h2o_id, ()),
-            reference=profile.reference, bases=bases, pair_tolerance_ms=pair_tolerance_ms(series.sensor),
-        )
-    else:
-        corrected = unique_by_time(concentration)  # availability only: the values are as measured
     ctx = AveragingContext(series.period, plant.zone, timeline, profile.averaging, series.sensor.period_s)
     raw = compute_windows(corrected, window_starts, ctx)
     validated = validate_averages(raw.values(), series.pollutant, profile) if profile.reference else list(raw.values())
     return [Computed(series, avg, raw[avg.start_ms].value) for avg in validated]
+
+
+def correct_channel(series: Series, samples: Mapping[str, Sequence[Sample]], channels: Channels) -> list[Sample]:
+    """The series' concentration samples, dry and at the profile's reference O2 (as measured without one)."""
+    concentration = samples.get(series.sensor.id, ())
+    reference = series.profile.reference
+    if reference is None:
+        return unique_by_time(concentration)  # availability only: the values are as measured
+    o2_id = channels.o2.id if channels.o2 else ""
+    h2o_id = channels.h2o.id if channels.h2o else ""
+    bases = ChannelBases(series.sensor.basis or "dry", (channels.o2.basis if channels.o2 else None) or "dry")
+    return correct_series(
+        concentration, samples.get(o2_id, ()), samples.get(h2o_id, ()),
+        reference=reference, bases=bases, pair_tolerance_ms=pair_tolerance_ms(series.sensor),
+    )
 
 
 def pair_tolerance_ms(sensor: SensorSpec) -> int:
