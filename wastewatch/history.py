@@ -5,7 +5,8 @@ evaluator report have something to show at once. A month is about 2.6 million re
 the embedded broker that would take most of an hour, so the simulator's messages go through the
 ingest's own decoder (the same records, the same points) straight into the store. The operating
 state comes from the alert worker's state machine over those records, as the live worker derives
-it, and the compliance engine then recomputes every day of the range, as after any late data.
+it, the compliance engine then recomputes every day of the range, as after any late data, and
+the daily roll-ups that the summaries read are built.
 History raises no alerts: the alert worker only judges what arrives live.
 """
 
@@ -24,6 +25,7 @@ from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.records import Batch, Reading
 from wastewatch.store.base import Point, Store
+from wastewatch.summaries.rollup import rollup
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ def backfill_history(
     if on_progress is not None:
         on_progress(HistoryProgress("compliance", end_ms, written))
     report = ComplianceJobs(store, clock_ms=lambda: now_ms).recompute(plant, start_ms, end_ms, reason="demo_backfill")
+    rollup(store, plant, start_ms, end_ms, now_ms=now_ms)  # the daily roll-ups the summaries read, as the day job keeps them
     summary = HistorySummary(start_ms, end_ms, written, rejected, changes, len(report.averages), time.monotonic() - started)
     logger.info(
         "history back-filled plant=%s points=%s state_changes=%s averages=%s seconds=%.1f",
