@@ -8,7 +8,8 @@ A real InfluxDB 1.6.7 is back-filled with what the summaries read, never raw dat
 plant_state timeline of bench/compliance_year.py's daily schedule (with its two-week overhaul), the
 year's stored averages (`emission_avg`: every series the plant's profiles plan, 262,800 windows) and
 days (`emission_day`), about 180 weighed batches per operating day, and 8 days of 10-second readings
-of t_secondary for the readings query. `wastewatch api` serves it from a subprocess (one uvicorn
+of t_secondary for the readings query; then the daily and monthly roll-ups the summaries read, as
+the compliance day job keeps them. `wastewatch api` serves it from a subprocess (one uvicorn
 worker) with the summary cache on (--cache-s 60, the default setting) or off (--cache-s 0); the load generator is httpx in threads on the same machine, so both compete for the CPU.
 Each figure is the median over --runs runs.
 """
@@ -46,6 +47,7 @@ from wastewatch.settings import Settings
 from wastewatch.store.base import Point
 from wastewatch.store.influx import InfluxStore
 from wastewatch.summaries.profiles import plant_profiles
+from wastewatch.summaries.rollup import rollup
 
 BATCH_POINTS = 5_000
 PERIOD_MIN = {"10min": 10, "30min": 30, "1h": 60}
@@ -125,6 +127,10 @@ def back_fill(store: InfluxStore, plant: PlantConfig, year: Year, seed: int) -> 
             store.write(points[b : b + BATCH_POINTS])
         counts[name] = counts.get(name, 0) + len(points)
     print(f"back-fill in {time.perf_counter() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+    t0 = time.perf_counter()
+    start_ms, end_ms = year.bounds_ms(plant)
+    report = rollup(store, plant, start_ms, end_ms, now_ms=end_ms + 86_400_000)  # as the nightly day job keeps them
+    print(f"daily roll-ups in {time.perf_counter() - t0:.1f} s: {report.days} days, {report.months} months", flush=True)
 
 
 def start_api(influx_url: str, data_dir: Path, cache_s: float) -> tuple[subprocess.Popen[bytes], str, str]:
