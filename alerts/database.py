@@ -63,6 +63,10 @@ class Database(ABC):
         """Run one statement; the number of rows it changed."""
 
     @abstractmethod
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        """Run one statement once per parameter row (one call for many rows: a batch of upserts)."""
+
+    @abstractmethod
     def insert(self, sql: str, params: Params = ()) -> int:
         """Run an `INSERT … RETURNING id`; the new id (0 when ON CONFLICT DO NOTHING skipped it)."""
 
@@ -122,6 +126,13 @@ class SqliteDatabase(Database):
     def execute(self, sql: str, params: Params = ()) -> int:
         with self._lock:
             return self._run(sql, params).rowcount
+
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        with self._lock:
+            try:
+                self._conn.executemany(sql, rows)
+            except sqlite3.Error as exc:
+                raise AlertDatabaseError(f"{exc} in: {' '.join(sql.split())[:200]}") from exc
 
     def insert(self, sql: str, params: Params = ()) -> int:
         with self._lock:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from alerts.conditions import FeedInterlock, NoData
-from alerts.evaluate import advance, concerns, evaluate, initial_state
+from alerts.evaluate import OneLeaf, advance, advance_one_leaf, compile_one_leaf, concerns, evaluate, initial_state
 from alerts.events import AlertEvent
 from alerts.observations import Observation
 from alerts.plant_state import PlantState
@@ -25,6 +25,7 @@ class _Target:
     rule: Rule
     subject: str
     key: str
+    one: OneLeaf | None = None  # compiled, for a rule of one leaf
 
 
 class RuleBook:
@@ -32,7 +33,7 @@ class RuleBook:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
-        self._all = [_Target(r, s, alert_key(r.plant, r.id, s)) for r in self.rules for s in r.subjects()]
+        self._all = [_Target(r, s, alert_key(r.plant, r.id, s), compile_one_leaf(r, s)) for r in self.rules for s in r.subjects()]
         if len({t.key for t in self._all}) != len(self._all):
             raise ValueError("two rules share a plant and id")
         self._by_sensor: dict[tuple[str, str], list[_Target]] = {}
@@ -99,7 +100,8 @@ class RuleBook:
             if state is None:
                 state = states[key] = initial_state(rule, target.subject)
             if state.rule_id == rule.id:
-                produced = advance(rule, state, reading, now_ms)
+                one = target.one
+                produced = advance_one_leaf(rule, one, state, reading, now_ms) if one is not None else advance(rule, state, reading, now_ms)
                 if produced:
                     events.extend(produced)
         changed.update(self._keys_by_sensor[(reading.plant, reading.sensor)])

@@ -69,6 +69,8 @@ class Engine:
         self.next_tick_ms: int | None = None
         self.last_ms: int | None = None
         self._dirty: set[str] = set()
+        # the JSON last committed per key: a state evaluated but unchanged is not written again
+        self._saved: dict[str, str] = {}
 
     # -- persistence ---------------------------------------------------------------------------------
 
@@ -79,29 +81,38 @@ class Engine:
             try:
                 if kind == RULE and key in self.states:
                     self.states[key] = RuleState.model_validate_json(text)
+                    self._saved[key] = text
                     restored += 1
                 elif kind == PLANT:
                     track = PlantTrack.model_validate_json(text)
                     if track.state.plant in self.configs:
                         self.plants[track.state.plant] = track
+                        self._saved[key] = text
                         restored += 1
             except ValidationError as exc:
                 logger.warning("persisted state unreadable, starting it afresh key=%s error=%s", key, exc.errors()[0]["msg"])
         return restored
 
     def dirty_items(self) -> list[tuple[str, str, str, str]]:
-        """(key, plant, kind, JSON) of every state changed since `clear_dirty`."""
+        """(key, plant, kind, JSON) of every state changed since `clear_dirty` (evaluated, and its JSON
+        not the one last committed)."""
         items = []
+        saved = self._saved
         for key in sorted(self._dirty):
             if key.startswith("plant:"):
                 plant = key[len("plant:"):]
-                items.append((key, plant, PLANT, self.plants[plant].model_dump_json()))
+                plant_kind, text = PLANT, self.plants[plant].model_dump_json()
             else:
                 state = self.states[key]
-                items.append((key, state.plant, RULE, state.model_dump_json()))
+                plant, plant_kind, text = state.plant, RULE, state.model_dump_json()
+            if saved.get(key) != text:
+                items.append((key, plant, plant_kind, text))
         return items
 
-    def clear_dirty(self) -> None:
+    def clear_dirty(self, committed: Iterable[tuple[str, str, str, str]] = ()) -> None:
+        """Forget the changes; `committed` are the `dirty_items` now in the database."""
+        for key, _, _, text in committed:
+            self._saved[key] = text
         self._dirty.clear()
 
     # -- time ----------------------------------------------------------------------------------------

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 from alerts.conditions import AllOf, AnyOf, Condition, FeedInterlock, NoData, Repeating, Threshold
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated, ClearReason
-from alerts.leaves import LeafContext, new_leaf_state, observe
+from alerts.leaves import Fold, LeafContext, fold_for, new_leaf_state, observe
 from alerts.messages import render
 from alerts.observations import Observation, Tick
-from alerts.plant_state import PlantState
+from alerts.plant_state import OperatingState, PlantState
+from alerts.conditions import Leaf
 from alerts.rule_state import LeafState, RuleState, ThresholdState
 from alerts.rules import Rule
-from wastewatch.records import Batch, Reading
+from wastewatch.records import Batch, DeviceStatus, Reading
 
 
 def initial_state(rule: Rule, subject: str) -> RuleState:
@@ -88,6 +89,49 @@ def advance(rule: Rule, st: RuleState, observation: Observation, now_ms: int) ->
         firing = _holds(rule.condition, "c", leaves, strict=True)
     if applicable and not (bad or st.active or st.condition_since_ms is not None):
         return []  # healthy, no alert, no timer: `_advance` would change nothing (the usual reading)
+    return _advance(rule, st, _Verdict(bad, firing, occurred), applicable, now_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class OneLeaf:
+    """A rule of one leaf (however deeply nested), compiled for one subject: what `advance` looks up
+    per observation, looked up once."""
+
+    path: str
+    leaf: Leaf
+    bound_sensor: str | None
+    state_type: type[LeafState]
+    fold: Fold
+    states: frozenset[OperatingState] | None  # the rule's plant states (None: all)
+
+
+def compile_one_leaf(rule: Rule, subject: str) -> OneLeaf | None:
+    """The compiled step of a one-leaf rule for `subject`; None for a rule of several leaves."""
+    if len(rule.leaves) != 1:
+        return None
+    path, leaf = rule.leaves[0]
+    state_type, fold = fold_for(leaf)
+    states = None if rule.states is None else frozenset(rule.states)
+    return OneLeaf(path, leaf, rule.bound_sensor(subject), state_type, fold, states)
+
+
+def advance_one_leaf(rule: Rule, one: OneLeaf, st: RuleState, observation: Reading | Batch | DeviceStatus, now_ms: int) -> list[AlertEvent]:
+    """`advance` for a one-leaf rule and an observation that is not a plant state (a reading, the hot
+    path): the same steps, without the leaf loop and the plant-state handling that cannot apply
+    (the plant state is unchanged, so the rule cannot be entering its states)."""
+    leaf_state = st.leaves.get(one.path)
+    if leaf_state is None:
+        leaf_state = st.leaves[one.path] = new_leaf_state(one.leaf, now_ms)
+    elif type(leaf_state) is not one.state_type:
+        raise TypeError(f"state {leaf_state.kind!r} does not belong to a {one.leaf.kind!r} condition")
+    plant_state = st.plant_state
+    occurred = one.fold(one.leaf, leaf_state, observation, LeafContext(now_ms, st.active, one.bound_sensor, plant_state,
+                                                                         st.emission_limit_exceeded))
+    bad = leaf_state.truth
+    applicable = one.states is None or plant_state in one.states
+    if applicable and not (bad or st.active or st.condition_since_ms is not None):
+        return []  # healthy, no alert, no timer: the usual reading
+    firing = leaf_state.firing if type(leaf_state) is ThresholdState else bad
     return _advance(rule, st, _Verdict(bad, firing, occurred), applicable, now_ms)
 
 

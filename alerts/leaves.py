@@ -58,6 +58,9 @@ def new_leaf_state(leaf: Leaf, now_ms: int) -> LeafState:
     return InterlockState()
 
 
+Fold = Callable[[Any, Any, Observation, LeafContext], bool]
+
+
 def observe(leaf: Leaf, state: LeafState, obs: Observation, ctx: LeafContext) -> bool:
     """Fold `obs` into `state`; True when it was a new discrete occurrence of the condition."""
     state_type, fold = _FOLDS[type(leaf)]
@@ -239,7 +242,7 @@ def _not_permitted(leaf: FeedInterlock, st: InterlockState, ctx: LeafContext) ->
 
 # by condition type: its state type and the function folding an observation into it (a table, not an
 # isinstance chain: this runs for every rule a reading concerns)
-_FOLDS: dict[type[Leaf], tuple[type[LeafState], Callable[[Any, Any, Observation, LeafContext], bool]]] = {
+_FOLDS: dict[type[Leaf], tuple[type[LeafState], Fold]] = {
     Threshold: (ThresholdState, _threshold),
     NoData: (NoDataState, _no_data),
     Flatline: (FlatlineState, _flatline),
@@ -247,3 +250,9 @@ _FOLDS: dict[type[Leaf], tuple[type[LeafState], Callable[[Any, Any, Observation,
     Repeating: (RepeatingState, _repeating),
     FeedInterlock: (InterlockState, _interlock),
 }
+
+
+def fold_for(leaf: Leaf) -> tuple[type[LeafState], Fold]:
+    """The state type of `leaf` and the function `observe` folds an observation with (looked up once
+    by callers that compile their steps)."""
+    return _FOLDS[type(leaf)]

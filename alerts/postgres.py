@@ -82,6 +82,19 @@ class PostgresDatabase(Database):
         with self._lock:
             return self._run(sql, params).rowcount
 
+    def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
+        with self._lock:
+            if self._depth == 0 and self._conn.closed:
+                self._conn = self._connect()
+            text = self._sql.get(sql)
+            if text is None:
+                text = self._sql[sql] = to_pyformat(sql)
+            try:
+                with self._conn.cursor() as cursor:
+                    cursor.executemany(text, [tuple(row) for row in rows])
+            except psycopg.Error as exc:
+                raise AlertDatabaseError(f"{exc} in: {' '.join(sql.split())[:200]}") from exc
+
     def insert(self, sql: str, params: Params = ()) -> int:
         with self._lock:
             row = self._run(sql, params).fetchone()

@@ -220,10 +220,11 @@ class AlertStore:
         return {r["state_key"]: (r["kind"], r["state"]) for r in rows}
 
     def save_states(self, items: Iterable[tuple[str, str, str, str]], now_ms: int) -> None:
-        """Upsert (key, plant, kind, JSON) rows."""
-        for key, plant, kind, text in items:
-            self.db.execute(
+        """Upsert (key, plant, kind, JSON) rows, in one call."""
+        rows = [(key, plant, kind, text, now_ms) for key, plant, kind, text in items]
+        if rows:
+            self.db.execute_many(
                 "INSERT INTO rule_states (state_key, plant, kind, state, updated_at_ms) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (state_key) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms",
-                (key, plant, kind, text, now_ms),
+                rows,
             )

@@ -36,7 +36,8 @@ from alerts.lifecycle import Lifecycle
 from alerts.plant_state import PlantStateTransition
 from alerts.rules import RuleSet
 from alerts.store import AlertChange, AlertStore
-from ingest.decode import DecodeLimits, decode_message
+from alerts.intake import MessageDecoder
+from ingest.decode import DecodeLimits
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, Reading, Record
 from wastewatch.settings import Settings
@@ -44,6 +45,11 @@ from wastewatch.settings import Settings
 logger = logging.getLogger(__name__)
 
 COMMIT_MAX_MESSAGES = 1000
+# Under load (the previous commit ended moments ago) a batch stays open this long for more messages
+# once the queue runs dry: one commit, one rule-state write per state and one PUBACK write for many
+# messages instead of one for every few. An idle worker commits at once, so a lone reading's alert
+# is not delayed; under load a message waits at most this much longer for its commit.
+COMMIT_LINGER_S = 0.01
 _TICK = object()
 _STOP = object()
 
@@ -68,6 +74,7 @@ class _Batch:
     step: Step = field(default_factory=Step)
     escalate_at_ms: int | None = None
     messages: int = 0
+    linger_until: float | None = None  # monotonic; set when the batch opens under load
 
 
 def configured_plants(settings: Settings, rulesets: Sequence[RuleSet]) -> list[str]:
@@ -100,11 +107,11 @@ class AlertWorker:
         self.leases = leases
         self.owned: frozenset[str] = frozenset()
         self.engine = Engine([], round(settings.alerts_tick_interval_s * 1000))
-        self._limits = DecodeLimits(
+        self._decoder = MessageDecoder(catalog, DecodeLimits(
             max_payload_bytes=settings.ingest_max_payload_bytes,
             max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
             max_future_ms=int(settings.ingest_max_future_s * 1000),
-        )
+        ))
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=10_000)
         self._feeds: dict[str, PlantFeed] = {}
         self.counts = {"received": 0, "processed": 0, "acked": 0, "events": 0, "commits": 0}
@@ -221,15 +228,31 @@ class AlertWorker:
         if self._stopping.is_set():
             return  # left unacknowledged: the broker redelivers it to the next run
         self.counts["received"] += 1
-        decoded = decode_message(message.topic, bytes(message.payload), self.catalog, round(time.time() * 1000), self._limits)
-        self._queue.put(_Message(feed, feed.current_generation(), message.mid, message.qos, list(decoded.records)))
+        records = self._decoder.decode(message.topic, message.payload, round(time.time() * 1000))
+        self._queue.put(_Message(feed, feed.current_generation(), message.mid, message.qos, records))
 
     # -- processing thread -------------------------------------------------------------------------
 
+    def _next_item(self, batch: _Batch) -> Any:
+        """The next queued item, or None when an open batch's linger ran out (time to commit it)."""
+        if batch.linger_until is None:
+            return self._queue.get()
+        wait_s = batch.linger_until - time.monotonic()
+        try:
+            return self._queue.get(timeout=wait_s) if wait_s > 0 else self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
     def _process_loop(self) -> None:
         batch = _Batch()
+        last_commit = 0.0
         while True:
-            item = self._queue.get()
+            item = self._next_item(batch)
+            if item is None:
+                if not self._commit_until_done(batch):
+                    return
+                batch, last_commit = _Batch(), time.monotonic()
+                continue
             if isinstance(item, _Ownership):
                 # between commits: the new engine starts from exactly what is committed
                 if not self._commit_until_done(batch):
@@ -238,11 +261,14 @@ class AlertWorker:
                 self._own(item.plants)
                 continue
             if item is not _STOP:
+                if type(item) is _Message and batch.linger_until is None and time.monotonic() - last_commit < COMMIT_LINGER_S:
+                    batch.linger_until = time.monotonic() + COMMIT_LINGER_S
                 self._process(item, batch)
-            if item is _STOP or self._queue.empty() or batch.messages >= COMMIT_MAX_MESSAGES:
+            done = item is _STOP or batch.messages >= COMMIT_MAX_MESSAGES
+            if done or (self._queue.empty() and batch.linger_until is None):
                 if not self._commit_until_done(batch):
                     return
-                batch = _Batch()
+                batch, last_commit = _Batch(), time.monotonic()
             if item is _STOP:
                 return
 
@@ -302,8 +328,9 @@ class AlertWorker:
                 plants = self._filter_without(lost)
                 changes.extend(self.lifecycle.escalate_due(batch.escalate_at_ms, plants))
                 changes.extend(self.lifecycle.settle_due(batch.escalate_at_ms, plants))
-            AlertStore(self.db).save_states([item for item in dirty if item[1] not in lost], self.engine.last_ms or 0)
-        self.engine.clear_dirty()
+            saved = [item for item in dirty if item[1] not in lost]
+            AlertStore(self.db).save_states(saved, self.engine.last_ms or 0)
+        self.engine.clear_dirty(saved)
         return changes, lost
 
     def _filter_without(self, lost: Collection[str]) -> frozenset[str] | None:

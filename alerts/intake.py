@@ -1,0 +1,78 @@
+"""Decoding the alert worker's messages: a fast path for the usual one (one reading on a sensor topic),
+the ingest's decoder (`ingest.decode.decode_message`) for everything else.
+
+The fast path gives exactly the records the decoder would, or gives up: any payload it does not
+recognise as plainly valid (a string timestamp, an unknown key, a value out of range, a bad status)
+goes to the decoder, which also says why a message is refused. Topics are looked up once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from ingest.decode import DecodeLimits, decode_message
+from wastewatch.plant import PlantCatalog, SensorSpec
+from wastewatch.records import SAMPLE_STATUSES, Record, Reading
+from wastewatch.topics import parse_topic
+
+_KEYS = frozenset(("ts", "value", "status"))
+MAX_TOPICS = 100_000  # a bound on the topic memo; only topics of catalogue sensors are memoised
+
+
+class MessageDecoder:
+    """`decode(topic, payload, now_ms)`: the records of one message (rejected parts are left out)."""
+
+    def __init__(self, catalog: PlantCatalog, limits: DecodeLimits) -> None:
+        self.catalog, self.limits = catalog, limits
+        self._sensors: dict[str, tuple[str, str, SensorSpec]] = {}  # topic -> (plant, sensor, spec)
+
+    def decode(self, topic: str, payload: bytes | bytearray, now_ms: int) -> list[Record]:
+        reading = self._one_reading(topic, payload, now_ms)
+        if reading is not None:
+            return [reading]
+        return decode_message(topic, bytes(payload), self.catalog, now_ms, self.limits).records
+
+    def _sensor(self, topic: str) -> tuple[str, str, SensorSpec] | None:
+        found = self._sensors.get(topic)
+        if found is not None:
+            return found
+        parsed = parse_topic(topic)
+        if parsed is None or parsed.kind != "sensor" or parsed.name is None:
+            return None
+        plant = self.catalog.get(parsed.plant)
+        spec = plant.sensor(parsed.name) if plant is not None else None
+        if plant is None or spec is None:
+            return None
+        found = (plant.id, parsed.name, spec)
+        if len(self._sensors) < MAX_TOPICS:
+            self._sensors[topic] = found
+        return found
+
+    def _one_reading(self, topic: str, payload: bytes | bytearray, now_ms: int) -> Reading | None:
+        """The reading of a plainly valid one-reading message, or None (the decoder decides)."""
+        if len(payload) > self.limits.max_payload_bytes:
+            return None
+        sensor = self._sensor(topic)
+        if sensor is None:
+            return None
+        try:
+            body = json.loads(payload)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        if type(body) is not dict or not body.keys() <= _KEYS:
+            return None
+        ts, raw, status = body.get("ts"), body.get("value"), body.get("status", "valid")
+        # exact types: bool is an int, and the decoder refuses it as a number and as a timestamp
+        if type(ts) is not int or not (type(raw) is int or type(raw) is float) or status not in SAMPLE_STATUSES:
+            return None
+        if not now_ms - self.limits.max_age_ms <= ts <= now_ms + self.limits.max_future_ms:
+            return None
+        try:
+            value = float(raw)
+        except OverflowError:
+            return None
+        plant, sensor_id, spec = sensor
+        if not math.isfinite(value) or not spec.min <= value <= spec.max:
+            return None
+        return Reading(plant, sensor_id, ts, value, status)
