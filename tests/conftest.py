@@ -34,6 +34,22 @@ def influx() -> Iterator[InfluxServer]:
 
 
 @pytest.fixture
+def own_influx() -> Iterator[InfluxServer]:
+    """An InfluxDB of the test's own, for tests that stop, kill or restart it."""
+    server = InfluxServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[MosquittoServer]:
+    """A Mosquitto of the test's own, for tests that restart it."""
+    server = MosquittoServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
 def influx_store(influx: InfluxServer) -> Iterator[InfluxStore]:
     store = InfluxStore(influx.url, f"test_{next(_db_numbers)}")
     store.ensure_database()

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -33,30 +34,54 @@ def stored_readings(path: Path) -> int:
     return int(rows[0].value or 0) if rows else 0
 
 
+class DemoProcess:
+    """`wastewatch demo` as a process with nothing configured but a data directory (and `env`)."""
+
+    def __init__(self, tmp_path: Path, args: list[str], **env: str) -> None:
+        self.data_dir = tmp_path / "data"
+        self.out_path, self.err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+        # Nothing configured: no broker URL, no InfluxDB, so the demo must start its own broker and use SQLite.
+        base = {key: value for key, value in os.environ.items() if not key.startswith("WASTEWATCH_")}
+        self._env = {**base, "WASTEWATCH_DATA_DIR": str(self.data_dir), **env}
+        self._args, self._cwd = args, tmp_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> DemoProcess:
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "wastewatch.cli", "demo", *self._args], env=self._env, cwd=self._cwd, stdout=out, stderr=err
+            )
+        return self
+
+    def output(self) -> str:
+        return self.out_path.read_text()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+        assert self.proc is not None
+        proc = self.proc
+        wait_until(lambda: proc.poll() is not None or predicate(), timeout_s=timeout_s, what=what)
+        assert proc.poll() is None, f"the demo exited early:\n{self.err_path.read_text()}"
+
+    def interrupt(self, timeout_s: float = 30) -> int:
+        """Ctrl-C, and the exit status; fails the test with the demo's output unless it is 0."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        returncode = self.proc.wait(timeout=timeout_s)
+        assert returncode == 0, f"exit {returncode}\nstdout:\n{self.output()}\nstderr:\n{self.err_path.read_text()}"
+        return returncode
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def test_demo_runs_on_embedded_defaults_and_stops_cleanly_on_ctrl_c(tmp_path: Path, catalog: PlantCatalog) -> None:
-    data_dir = tmp_path / "data"
-    # Nothing configured: no broker URL, no InfluxDB, so the demo must start its own broker and use SQLite.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WASTEWATCH_")}
-    env["WASTEWATCH_DATA_DIR"] = str(data_dir)
-    out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        with subprocess.Popen(
-            [sys.executable, "-m", "wastewatch.cli", "demo", "--speed", "600"], env=env, cwd=tmp_path, stdout=out, stderr=err
-        ) as proc:
-            try:
-                db = data_dir / "timeseries.sqlite3"
-                wait_until(
-                    lambda: proc.poll() is not None or stored_readings(db) > 0, timeout_s=20, what="the demo to store readings"
-                )
-                assert proc.poll() is None, f"the demo exited early:\n{err_path.read_text()}"
-                proc.send_signal(signal.SIGINT)
-                returncode = proc.wait(timeout=20)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-    output = out_path.read_text()
-    assert returncode == 0, f"exit {returncode}\nstdout:\n{output}\nstderr:\n{err_path.read_text()}"
+    with DemoProcess(tmp_path, ["--speed", "600"]) as demo:
+        db = demo.data_dir / "timeseries.sqlite3"
+        demo.wait_for(lambda: stored_readings(db) > 0, timeout_s=20, what="the demo to store readings")
+        demo.interrupt()
+    output = demo.output()
     plant = next(iter(catalog))
     assert "MQTT broker:  mqtt://127.0.0.1:" in output and "embedded amqtt, MQTT 3.1.1" in output
     assert f"SQLite {db.resolve()}" in output
@@ -70,39 +95,21 @@ def test_demo_runs_on_embedded_defaults_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
 
 
 def test_demo_with_backfill_serves_history_through_the_api_with_its_demo_key(tmp_path: Path, catalog: PlantCatalog) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WASTEWATCH_")}
-    env.update(WASTEWATCH_DATA_DIR=str(tmp_path / "data"), WASTEWATCH_API_PORT=str(free_port()))
-    out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     plant = next(iter(catalog))
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        with subprocess.Popen(
-            [sys.executable, "-m", "wastewatch.cli", "demo", "--speed", "600", "--backfill", "1d"],
-            env=env, cwd=tmp_path, stdout=out, stderr=err,
-        ) as proc:
-            try:
-                wait_until(
-                    lambda: proc.poll() is not None or "running; Ctrl-C stops" in out_path.read_text(),
-                    timeout_s=120, what="the demo to fill its history and start",
-                )
-                assert proc.poll() is None, f"the demo exited early:\n{err_path.read_text()}"
-                output = out_path.read_text()
-                url = re.search(r"^API: +(\S+)/docs", output, re.M).group(1)  # type: ignore[union-attr]
-                key = re.search(r"^demo key: +(\S+)", output, re.M).group(1)  # type: ignore[union-attr]
-                auth = {"Authorization": f"Bearer {key}"}
-                assert httpx.get(f"{url}/ready", timeout=10).status_code == 200
-                assert httpx.get(f"{url}/api/v1/plants/{plant.id}/tonnage?start=-3d&by=day", timeout=10).status_code == 401
-                tonnage = httpx.get(f"{url}/api/v1/plants/{plant.id}/tonnage?start=-3d&by=day", headers=auth, timeout=30)
-                assert tonnage.status_code == 200, tonnage.text
-                assert tonnage.json()["batches"] > 0 and tonnage.json()["mass_kg"] > 0  # a simulated day of history was fed batches
-                history_month = re.search(r"reports/(\d{4}-\d{2})\?", output).group(1)  # type: ignore[union-attr]
-                report = httpx.get(f"{url}/api/v1/plants/{plant.id}/reports/{history_month}?format=json", headers=auth, timeout=60)
-                assert report.status_code == 200, report.text
-                proc.send_signal(signal.SIGINT)
-                returncode = proc.wait(timeout=30)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-    output = out_path.read_text()
-    assert returncode == 0, f"exit {returncode}\nstdout:\n{output}\nstderr:\n{err_path.read_text()}"
-    assert "history ready in" in output
+    with DemoProcess(tmp_path, ["--speed", "600", "--backfill", "1d"], WASTEWATCH_API_PORT=str(free_port())) as demo:
+        demo.wait_for(lambda: "running; Ctrl-C stops" in demo.output(), timeout_s=120, what="the demo to fill its history and start")
+        output = demo.output()
+        url = re.search(r"^API: +(\S+)/docs", output, re.M).group(1)  # type: ignore[union-attr]
+        key = re.search(r"^demo key: +(\S+)", output, re.M).group(1)  # type: ignore[union-attr]
+        auth = {"Authorization": f"Bearer {key}"}
+        assert httpx.get(f"{url}/ready", timeout=10).status_code == 200
+        tonnage_url = f"{url}/api/v1/plants/{plant.id}/tonnage?start=-3d&by=day"
+        assert httpx.get(tonnage_url, timeout=10).status_code == 401
+        tonnage = httpx.get(tonnage_url, headers=auth, timeout=30)
+        assert tonnage.status_code == 200, tonnage.text
+        assert tonnage.json()["batches"] > 0 and tonnage.json()["mass_kg"] > 0  # a simulated day of history was fed batches
+        history_month = re.search(r"reports/(\d{4}-\d{2})\?", output).group(1)  # type: ignore[union-attr]
+        report = httpx.get(f"{url}/api/v1/plants/{plant.id}/reports/{history_month}?format=json", headers=auth, timeout=60)
+        assert report.status_code == 200, report.text
+        demo.interrupt()
+    assert "history ready in" in demo.output()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 
@@ -13,6 +14,11 @@ from wastewatch.store.influx import InfluxStore
 
 T0 = 1_795_000_000_000
 STEP_MS = 100
+
+
+def recent_ms() -> int:
+    """A start three hours back: 100,000 readings 100 ms apart still end before now (none in the future)."""
+    return int(time.time() * 1000) - 3 * 3_600_000
 
 
 def reading_messages(n: int, sensor: str = "t_primary", start_ms: int = T0) -> list[tuple[str, bytes]]:

@@ -7,38 +7,17 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
-from tests.test_ingest import STEP_MS, reading_messages, stored_count
-from wastewatch.servers import InfluxServer, MosquittoServer
+from tests.test_ingest import STEP_MS, reading_messages, recent_ms, stored_count
 from wastewatch.settings import Settings
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault
-
-
-@pytest.fixture
-def own_influx() -> Iterator[InfluxServer]:
-    server = InfluxServer().start()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture
-def own_broker() -> Iterator[MosquittoServer]:
-    server = MosquittoServer().start()
-    yield server
-    server.cleanup()
-
-
-def recent_ms() -> int:
-    return int(time.time() * 1000) - 3_600_000
 
 
 def test_influx_stopped_mid_stream_spools_then_drains_exactly(tmp_path, mosquitto, own_influx, catalog):

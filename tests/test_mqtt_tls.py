@@ -14,8 +14,7 @@ import pytest
 from ingest.worker import IngestWorker
 from tests.certificates import TlsFiles, make_tls_files
 from tests.helpers import publish_all, wait_until
-from tests.test_ingest import reading_messages, stored_count
-from tests.test_scale_out_faults import recent_ms
+from tests.test_ingest import reading_messages, recent_ms, stored_count
 from wastewatch.mqtt import make_client
 from wastewatch.servers import MosquittoServer
 from wastewatch.settings import Settings, parse_mqtt_url

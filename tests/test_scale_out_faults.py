@@ -11,8 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,23 +18,11 @@ import httpx
 import pytest
 
 from tests.helpers import publish_all, wait_until
-from tests.test_ingest import reading_messages, stored_count
+from tests.test_ingest import reading_messages, recent_ms, stored_count
 from wastewatch.servers import MosquittoServer, free_port
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault
-
-
-@pytest.fixture
-def own_broker() -> Iterator[MosquittoServer]:
-    server = MosquittoServer().start()
-    yield server
-    server.cleanup()
-
-
-def recent_ms() -> int:
-    """A start three hours back: 100,000 readings 100 ms apart still end before now (none in the future)."""
-    return int(time.time() * 1000) - 3 * 3_600_000
 
 
 @dataclass

@@ -12,20 +12,11 @@ import pytest
 
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
-from tests.test_ingest import reading_messages, stored_count
-from tests.test_scale_out_faults import recent_ms
-from wastewatch.servers import InfluxServer
+from tests.test_ingest import reading_messages, recent_ms, stored_count
 from wastewatch.settings import Settings
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault
-
-
-@pytest.fixture
-def own_influx() -> Iterator[InfluxServer]:
-    server = InfluxServer().start()
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture
