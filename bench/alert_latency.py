@@ -21,9 +21,15 @@ the defaults (operators=mqtt,log; agency=webhook); alert events go to InfluxDB a
 Medians of --runs runs (default 3), each on a fresh broker, InfluxDB and alert database.
 
     python bench/alert_latency.py --runs 3 [--alerts 1000] [--interval-ms 20] [--readings 100000]
-                                  [--streams 15] [--publishers 4] [--with-ingest]
+                                  [--streams 15] [--publishers 4] [--with-ingest] [--plants 1] [--workers 1]
+                                  [--profile out.pstats]
 
 With --with-ingest, `wastewatch ingest` runs on the same feed during the throughput phase.
+Partitioned (`--plants 4 --workers 2`): the plant catalogue holds Kotim and copies of it (kotim2, …),
+each with the same 200 rules; the readings are spread evenly over every plant's streams and each of
+the N workers owns its share of the plants (WASTEWATCH_ALERTS_PLANTS, one alert database). The rate
+is all readings over the time until every plant's last reading is committed; CPU is summed over
+the workers. Latency is measured on Kotim only.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
+from wastewatch.plant import bundled_plant_path
 from wastewatch.servers import InfluxServer, MosquittoServer, free_port
 
 PLANT = "kotim"
@@ -113,9 +120,9 @@ def sensor_rules(sensor: str, base: float, step: float) -> list[dict[str, Any]]:
     return ordered
 
 
-def write_rules(path: Path, streams: int) -> list[str]:
-    """The 200-rule file: the latency rule, then 199 spread round-robin over the first `streams`
-    streams. Returns the state key of one rule per stream that reads every reading (progress)."""
+def write_rules(path: Path, streams: int, plant: str = PLANT) -> list[str]:
+    """The 200-rule file of `plant`: the latency rule, then 199 spread round-robin over the first
+    `streams` streams. Returns the state key of one rule per stream that reads every reading (progress)."""
     per_sensor = [sensor_rules(*stream) for stream in STREAMS[:streams]]
     generated = [rules[i] for i in range(max(map(len, per_sensor))) for rules in per_sensor if i < len(rules)]
     rules = [
@@ -125,8 +132,32 @@ def write_rules(path: Path, streams: int) -> list[str]:
     ]
     if len(rules) < RULES_TOTAL:
         raise ValueError(f"{streams} streams give only {len(rules)} rules; use at least 8")
-    path.write_text(yaml.safe_dump({"plant": PLANT, "rules": rules}, sort_keys=False))
-    return [f"{PLANT}/{sensor}_high_0/{sensor}" for sensor, _, _ in STREAMS[:streams]]
+    path.write_text(yaml.safe_dump({"plant": plant, "rules": rules}, sort_keys=False))
+    return [f"{plant}/{sensor}_high_0/{sensor}" for sensor, _, _ in STREAMS[:streams]]
+
+
+def plant_ids(count: int) -> list[str]:
+    """Kotim, then copies of it under other ids (kotim2, kotim3, …)."""
+    return [PLANT] + [f"{PLANT}{i}" for i in range(2, count + 1)]
+
+
+def write_plants(work: Path, plants: list[str], streams: int) -> tuple[Path, Path, list[str]]:
+    """A plant folder (Kotim and its copies, as the partition tests make them) and a rule folder (the
+    200 rules for each plant); the progress keys of every plant."""
+    plant_dir, rule_dir = work / "plants", work / "rules"
+    plant_dir.mkdir()
+    rule_dir.mkdir()
+    kotim = bundled_plant_path().read_text()
+    keys = []
+    for plant in plants:
+        (plant_dir / f"{plant}.yaml").write_text(kotim.replace(f"\nid: {PLANT}\n", f"\nid: {plant}\n"))
+        keys += write_rules(rule_dir / f"{plant}.yaml", streams, plant)
+    return plant_dir, rule_dir, keys
+
+
+def partition(plants: list[str], workers: int) -> list[list[str]]:
+    """The plants of each worker, round-robin (Kotim, which gets the latency readings, to the first)."""
+    return [plants[w::workers] for w in range(workers)]
 
 
 # -- the webhook receiver ------------------------------------------------------------------------------
@@ -202,6 +233,12 @@ class WebhookSink:
 # -- processes -----------------------------------------------------------------------------------------
 
 
+def rss_mb(pid: int) -> float:
+    """Current RSS of a running process in MB, from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")) / 1024
+
+
 def proc_stats(pid: int) -> tuple[float, float]:
     """(peak RSS in MB, CPU seconds) of a running process, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -231,22 +268,21 @@ def tail(path: Path, lines: int = 15) -> str:
 
 
 class Publisher:
-    """One paho client publishing QoS 1 readings on the latency sensor's topic, with rising ts."""
+    """One paho client publishing QoS 1 readings on a plant's latency sensor topic, with rising ts."""
 
     def __init__(self, port: int) -> None:
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-alert-latency",
                                    protocol=mqtt.MQTTv311)
         self._client.connect("127.0.0.1", port)
         self._client.loop_start()
-        self._topic = f"plants/{PLANT}/sensors/{LATENCY_SENSOR}"
         self._last_ts = 0
 
-    def publish(self, value: float) -> float:
+    def publish(self, value: float, plant: str = PLANT) -> float:
         """Publish one reading; the perf_counter time just before handing it to paho."""
         self._last_ts = max(int(time.time() * 1000), self._last_ts + 1)
         payload = json.dumps({"ts": self._last_ts, "value": value})
         sent = time.perf_counter()
-        self._client.publish(self._topic, payload, qos=1)
+        self._client.publish(f"plants/{plant}/sensors/{LATENCY_SENSOR}", payload, qos=1)
         return sent
 
     def close(self) -> None:
@@ -258,15 +294,16 @@ def value_key(value: float) -> int:
     return round(value * 1000)
 
 
-def warm_up(pub: Publisher, sink: WebhookSink, worker: subprocess.Popen[bytes], log: Path) -> None:
-    """Raise and clear the latency alert once: the worker is up, subscribed and delivering."""
-    for value, kind in ((RAISE_BASE - 1, "raised"), (CLEAR_BASE - 1, "cleared")):
-        deadline = time.monotonic() + 60
-        while not any(b.get("kind") == kind for _, b in sink.received):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"alert worker not delivering (exit {worker.poll()}):\n{tail(log)}")
-            pub.publish(value)  # before the worker subscribed this is lost; after, a repeat only updates
-            sink.wait_for(len(sink.received) + 1, 0.5)
+def warm_up(pub: Publisher, sink: WebhookSink, workers: list[subprocess.Popen[bytes]], log: Path, plants: list[str]) -> None:
+    """Raise and clear each plant's latency alert once: every worker is up, subscribed and delivering."""
+    for plant in plants:
+        for value, kind in ((RAISE_BASE - 1, "raised"), (CLEAR_BASE - 1, "cleared")):
+            deadline = time.monotonic() + 60
+            while not any(b.get("kind") == kind and b.get("plant") == plant for _, b in sink.received):
+                if any(w.poll() is not None for w in workers) or time.monotonic() > deadline:
+                    raise RuntimeError(f"alert worker not delivering (exits {[w.poll() for w in workers]}):\n{tail(log)}")
+                pub.publish(value, plant)  # before the worker subscribed this is lost; after, a repeat only updates
+                sink.wait_for(len(sink.received) + 1, 0.5)
     time.sleep(0.5)
     sink.reset()
 
@@ -301,21 +338,24 @@ def latency_phase(pub: Publisher, sink: WebhookSink, alerts: int, interval_s: fl
 # -- phase 2: throughput -------------------------------------------------------------------------------
 
 
-def write_streams(work: Path, readings: int, publishers: int, streams: int) -> tuple[list[str], dict[str, int]]:
-    """Shell commands (one per publisher, each running mosquitto_pub per chunk file, one sensor per
-    chunk) and the ts of each stream's last reading."""
-    per_stream = readings // streams
+def write_streams(
+    work: Path, readings: int, publishers: int, streams: int, plants: list[str]
+) -> tuple[list[str], dict[str, int]]:
+    """Shell commands (one per publisher, each running mosquitto_pub per chunk file, one plant's sensor
+    per chunk) and the ts of each (plant, sensor) stream's last reading, keyed "plant/sensor"."""
+    per_stream = readings // (streams * len(plants))
     start_ms = int(time.time() * 1000) - 3_600_000
     chunks: list[tuple[str, Path]] = []
     last_ts: dict[str, int] = {}
-    for sensor, base, step in STREAMS[:streams]:
-        for c in range(0, per_stream, CHUNK_LINES):
-            path = work / f"{sensor}-{c}.jsonl"
-            with open(path, "w") as f:
-                for i in range(c, min(per_stream, c + CHUNK_LINES)):
-                    f.write(json.dumps({"ts": start_ms + i * TS_STEP_MS, "value": round(base + step * (i % 97), 4)}) + "\n")
-            chunks.append((sensor, path))
-        last_ts[sensor] = start_ms + (per_stream - 1) * TS_STEP_MS
+    for c in range(0, per_stream, CHUNK_LINES):  # chunk by chunk, so every stream is published from the start
+        for plant in plants:
+            for sensor, base, step in STREAMS[:streams]:
+                path = work / f"{plant}-{sensor}-{c}.jsonl"
+                with open(path, "w") as f:
+                    for i in range(c, min(per_stream, c + CHUNK_LINES)):
+                        f.write(json.dumps({"ts": start_ms + i * TS_STEP_MS, "value": round(base + step * (i % 97), 4)}) + "\n")
+                chunks.append((f"plants/{plant}/sensors/{sensor}", path))
+                last_ts[f"{plant}/{sensor}"] = start_ms + (per_stream - 1) * TS_STEP_MS
     return chunks_to_commands(chunks, publishers), last_ts
 
 
@@ -324,9 +364,8 @@ def chunks_to_commands(chunks: list[tuple[str, Path]], publishers: int) -> list[
     for p in range(publishers):
         mine = chunks[p::publishers]
         commands.append(" && ".join(
-            f"mosquitto_pub -h 127.0.0.1 -p {{port}} -q 1 -M 1000 -l -t plants/{PLANT}/sensors/{sensor} "
-            f"-i bench-alert-pub-{p} < {path}"
-            for sensor, path in mine
+            f"mosquitto_pub -h 127.0.0.1 -p {{port}} -q 1 -M 1000 -l -t {topic} -i bench-alert-pub-{p} < {path}"
+            for topic, path in mine
         ))
     return [c for c in commands if c]
 
@@ -343,12 +382,14 @@ def committed_ts(db: sqlite3.Connection, keys: list[str]) -> dict[str, int]:
 
 
 def throughput_phase(
-    broker: MosquittoServer, worker: subprocess.Popen[bytes], db_path: Path, progress_keys: list[str],
+    broker: MosquittoServer, workers: list[subprocess.Popen[bytes]], db_path: Path, progress_keys: list[str],
     commands: list[str], last_ts: dict[str, int], total: int,
 ) -> dict[str, float]:
     db = sqlite3.connect(str(db_path), timeout=30)
-    want = {key: last_ts[key.split("/")[-1]] for key in progress_keys}
-    _, cpu_before = proc_stats(worker.pid)
+    # key "plant/rule/subject" -> the ts of its stream's last reading
+    want = {key: last_ts[f"{key.split('/')[0]}/{key.split('/')[-1]}"] for key in progress_keys}
+    rss_before = max(rss_mb(w.pid) for w in workers)
+    cpu_before = sum(proc_stats(w.pid)[1] for w in workers)
     broker_cpu_before = proc_stats(broker.proc.pid)[1] if broker.proc else 0.0
     started = time.perf_counter()
     pubs = [subprocess.Popen(["sh", "-c", cmd.format(port=broker.port)]) for cmd in commands]
@@ -361,8 +402,8 @@ def throughput_phase(
             done = committed_ts(db, progress_keys)
             if all(done.get(k, -1) >= ts for k, ts in want.items()):
                 break
-            if worker.poll() is not None or time.monotonic() > give_up:
-                raise RuntimeError(f"worker processed only up to {done} of {want} (exit {worker.poll()})")
+            if any(w.poll() is not None for w in workers) or time.monotonic() > give_up:
+                raise RuntimeError(f"workers processed only up to {done} of {want} (exits {[w.poll() for w in workers]})")
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
         (raised,) = db.execute("SELECT COUNT(*) FROM alerts WHERE rule_id != ?", (LATENCY_RULE,)).fetchone()
@@ -372,15 +413,36 @@ def throughput_phase(
         db.close()
     if any(p.returncode for p in pubs):
         raise RuntimeError(f"mosquitto_pub failed: {[p.returncode for p in pubs]}")
-    rss_mb, cpu_after = proc_stats(worker.pid)
+    after = [proc_stats(w.pid) for w in workers]
     broker_cpu = (proc_stats(broker.proc.pid)[1] if broker.proc else 0.0) - broker_cpu_before
     return {
         "rate": total / elapsed, "elapsed_s": elapsed, "published_s": published_s or elapsed,
-        "cpu_s": cpu_after - cpu_before, "rss_mb": rss_mb, "broker_cpu_s": broker_cpu, "raised": raised,
+        "cpu_s": sum(cpu for _, cpu in after) - cpu_before, "rss_mb": max(peak for peak, _ in after),
+        "rss_before_mb": rss_before, "broker_cpu_s": broker_cpu, "raised": raised,
     }
 
 
 # -- one run -------------------------------------------------------------------------------------------
+
+
+# the worker under yappi (every thread, CPU clock), its stats saved as pstats when it stops
+PROFILED_WORKER = """
+import sys, yappi
+from wastewatch.cli import main
+yappi.set_clock_type("cpu")
+yappi.start()
+try:
+    main(["alerts", "run"])
+finally:
+    yappi.stop()
+    yappi.get_func_stats().save(sys.argv[1], type="pstat")
+"""
+
+
+def worker_command(profile: str | None) -> list[str]:
+    if profile is None:
+        return [sys.executable, "-m", "wastewatch.cli", "alerts", "run"]
+    return [sys.executable, "-c", PROFILED_WORKER, profile]
 
 
 def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -388,27 +450,32 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
     work = Path(tempfile.mkdtemp(prefix="ww-bench-alerts-"))
     secret = secrets.token_hex(16)
     sink = WebhookSink(secret.encode()).start()
-    rules_path = work / "rules.yaml"
-    progress_keys = write_rules(rules_path, args.streams)
+    plants = plant_ids(args.plants)
+    plant_dir, rule_dir, progress_keys = write_plants(work, plants, args.streams)
     env = {
         **os.environ,
         "WASTEWATCH_MQTT_URL": broker.url, "WASTEWATCH_INFLUX_URL": influx.url, "WASTEWATCH_INFLUX_DATABASE": "bench",
         "WASTEWATCH_DATA_DIR": str(work / "data"), "WASTEWATCH_LOG_LEVEL": "WARNING",
-        "WASTEWATCH_ALERTS_RULES_FILE": str(rules_path), "WASTEWATCH_ALERTS_CLIENT_ID": "bench-alerts",
+        "WASTEWATCH_PLANT_CONFIG": str(plant_dir), "WASTEWATCH_ALERTS_RULES_FILE": str(rule_dir),
+        "WASTEWATCH_ALERTS_CLIENT_ID": "bench-alerts",
         "WASTEWATCH_ALERTS_WEBHOOK_URL": sink.url, "WASTEWATCH_ALERTS_WEBHOOK_SECRET": secret,
         **FLOOD_CONTROL_OFF,
     }
     log = work / "alerts.log"
     procs: list[subprocess.Popen[bytes]] = []
+    workers: list[subprocess.Popen[bytes]] = []
     pub = None
     ok = False
     try:
-        with open(log, "ab") as out:
-            worker = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "alerts", "run"], env=env,
-                                      stdout=out, stderr=out)
-        procs.append(worker)
+        for w, owned in enumerate(partition(plants, args.workers)):
+            # partitioned: each worker owns its plants outright (one alert database, shared)
+            worker_env = {**env, "WASTEWATCH_ALERTS_PLANTS": ",".join(owned)} if args.workers > 1 else env
+            with open(log, "ab") as out:
+                workers.append(subprocess.Popen(worker_command(args.profile if w == 0 else None), env=worker_env,
+                                                stdout=out, stderr=out))
+        procs += workers
         pub = Publisher(broker.port)
-        warm_up(pub, sink, worker, log)
+        warm_up(pub, sink, workers, log, plants)
         lat = latency_phase(pub, sink, args.alerts, args.interval_ms / 1000)
         print(
             f"run {run} latency: {args.alerts} webhooks ({lat['raised']:.0f} raised, {lat['cleared']:.0f} cleared), "
@@ -416,8 +483,8 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
             f"max {lat['max']:.1f} ms; signatures verified {args.alerts}/{args.alerts}, refused {sink.refused}",
             flush=True,
         )
-        commands, last_ts = write_streams(work, args.readings, args.publishers, args.streams)
-        total = args.streams * (args.readings // args.streams)
+        commands, last_ts = write_streams(work, args.readings, args.publishers, args.streams, plants)
+        total = len(last_ts) * (args.readings // len(last_ts))
         ingest = None
         if args.with_ingest:
             ingest_env = {**env, "WASTEWATCH_INGEST_CLIENT_ID": "bench-ingest", "WASTEWATCH_DATA_DIR": str(work / "ingest")}
@@ -426,14 +493,16 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
                                           stdout=out, stderr=out)
             procs.append(ingest)
             time.sleep(2.0)  # let it subscribe; it is not measured, only competes for the CPUs
-        tp = throughput_phase(broker, worker, work / "data" / "alerts.sqlite3", progress_keys, commands, last_ts, total)
+        tp = throughput_phase(broker, workers, work / "data" / "alerts.sqlite3", progress_keys, commands, last_ts, total)
         ingest_note = f", ingest CPU {proc_stats(ingest.pid)[1]:.1f} s" if ingest is not None else ""
         print(
-            f"run {run} throughput: {total} readings on {args.streams} sensors, {RULES_TOTAL} rules, {args.publishers} publishers: "
+            f"run {run} throughput: {total} readings on {args.streams} sensors of {len(plants)} plant(s), {RULES_TOTAL} rules per plant, "
+            f"{args.workers} worker(s), {args.publishers} publishers: "
             f"processed in {tp['elapsed_s']:.2f} s = {tp['rate']:,.0f} readings/s (publishers done at "
-            f"{tp['published_s']:.2f} s); worker CPU {tp['cpu_s']:.1f} s, peak RSS {tp['rss_mb']:.1f} MB; "
+            f"{tp['published_s']:.2f} s); worker CPU {tp['cpu_s']:.1f} s{' (all workers)' if args.workers > 1 else ''}, "
+            f"{tp['cpu_s'] / total * 1e6:.0f} µs per reading, peak RSS {tp['rss_mb']:.1f} MB ({tp['rss_before_mb']:.1f} MB before the phase); "
             f"mosquitto CPU {tp['broker_cpu_s']:.1f} s{ingest_note}; alerts raised {tp['raised']:.0f} "
-            f"(expected {args.streams}, the always-true rules)",
+            f"(expected {args.streams * len(plants)}, the always-true rules)",
             flush=True,
         )
         ok = True
@@ -462,7 +531,15 @@ def main() -> None:
                         help="sensors streamed; the 199 rules are spread over them (8: 25 rules per reading)")
     parser.add_argument("--publishers", type=int, default=4, help="mosquitto_pub processes in parallel")
     parser.add_argument("--with-ingest", action="store_true", help="run `wastewatch ingest` on the same feed")
+    parser.add_argument("--plants", type=int, default=1, help="plants (Kotim and copies, 200 rules each); the readings "
+                        "are spread over them")
+    parser.add_argument("--workers", type=int, default=1, help="alert worker processes, each owning a share of the plants "
+                        "(WASTEWATCH_ALERTS_PLANTS); at most --plants")
+    parser.add_argument("--profile", metavar="PSTATS", help="run the worker under yappi (pip install yappi) and save "
+                        "its profile here (python -m pstats reads it); the speed measured is then not the worker's")
     args = parser.parse_args()
+    if not 1 <= args.workers <= args.plants:
+        parser.error("--workers must be between 1 and --plants")
     results = [one_run(args, r + 1) for r in range(args.runs)]
     lats, tps = [r[0] for r in results], [r[1] for r in results]
     print(
@@ -470,11 +547,15 @@ def main() -> None:
         f"p50 {statistics.median(r['p50'] for r in lats):.1f} ms, p99 {statistics.median(r['p99'] for r in lats):.1f} ms "
         f"(target p99 < 200 ms)"
     )
+    streams = args.streams * args.plants
+    total = streams * (args.readings // streams)
+    cpu_us = statistics.median(r["cpu_s"] for r in tps) / total * 1e6
     print(
-        f"median of {args.runs} throughput ({RULES_TOTAL} rules, {args.streams * (args.readings // args.streams)} readings"
-        f"{', ingest running' if args.with_ingest else ''}): {statistics.median(r['rate'] for r in tps):,.0f} readings/s "
-        f"(target >= 20,000), worker CPU {statistics.median(r['cpu_s'] for r in tps):.1f} s, "
-        f"peak RSS {statistics.median(r['rss_mb'] for r in tps):.1f} MB"
+        f"median of {args.runs} throughput ({RULES_TOTAL} rules per plant, {args.plants} plant(s), {args.workers} worker(s), "
+        f"{total} readings{', ingest running' if args.with_ingest else ''}): "
+        f"{statistics.median(r['rate'] for r in tps):,.0f} readings/s (target >= 20,000), "
+        f"worker CPU {statistics.median(r['cpu_s'] for r in tps):.1f} s = {cpu_us:.0f} µs per reading, "
+        f"peak RSS {statistics.median(r['rss_mb'] for r in tps):.1f} MB per worker"
     )
 
 
