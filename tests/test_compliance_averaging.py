@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from wastewatch.compliance.averaging import (
 )
 from wastewatch.compliance.profiles import Averaging, AvgPeriod
 from wastewatch.compliance.quality import QualityCode as Q
-from wastewatch.compliance.samples import Sample
+from wastewatch.compliance.samples import Sample, unique_by_time
 from wastewatch.compliance.timeline import Interval, OperatingTimeline
 from wastewatch.compliance.windows import window_start_ms
 
@@ -159,6 +160,32 @@ def test_recomputing_after_late_data_equals_computing_from_scratch(first: list[S
     incremental = compute_range(first, DAY_START, DAY_END, ctx(period))
     incremental.update(compute_windows(first + late, affected_windows(late, period, JKT), ctx(period)))
     assert incremental == compute_range(late + first, DAY_START, DAY_END, ctx(period))
+
+
+state_changes = st.lists(
+    st.tuples(st.integers(DAY_START, DAY_END).map(lambda t: t - t % MIN), st.sampled_from(list(S))), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(samples=samples_strategy, changes=state_changes, period=periods)
+def test_a_window_counts_exactly_the_samples_taken_in_effective_operation(
+    samples: list[Sample], changes: list[tuple[int, S]], period: AvgPeriod
+) -> None:
+    # states changing anywhere, also inside windows: each window's counts and mean are those of its
+    # samples whose own instant is in burning or burnout (the windows effective throughout skip that lookup)
+    timeline = OperatingTimeline(tuple(changes))
+    c = ctx(period, timeline=timeline)
+    for start, avg in compute_range(samples, DAY_START, DAY_END, c).items():
+        inside = [
+            s for s in unique_by_time(samples)
+            if start <= s.time_ms < avg.end_ms and timeline.state_at(s.time_ms) in c.rules.effective_states
+        ]
+        valid = [s.value for s in inside if s.status == "valid"]
+        if avg.n_expected:  # a window without effective time counts nothing
+            assert (avg.n_valid, avg.n_flagged) == (len(valid), len(inside) - len(valid))
+        if avg.value is not None:
+            assert avg.value == math.fsum(valid) / len(valid)
 
 
 def test_duplicate_instants_resolve_the_same_whatever_the_order() -> None:
