@@ -1,11 +1,15 @@
-"""What operators do to an alert (the CLI now, the HTTP API later): acknowledge, comment, assign.
+"""What operators do to an alert (the CLI and the HTTP API): acknowledge, comment, assign.
 
-Each action is one transaction: the alert row and its audit-trail entry, with who and when.
+Each action is one transaction: the alert row and its audit-trail entry, with who and when. An
+acknowledgement is also an `alert_event` point (kind `acknowledged`, `ack_s` from raise to
+acknowledgement), written to the time-series store through the outbox like the other alert events.
 """
 
 from __future__ import annotations
 
 from alerts.database import Database
+from alerts.lifecycle import annotate_alert_event
+from alerts.outbox import Outbox
 from alerts.store import AlertChange, AlertNotFound, AlertRecord, AlertStateError, AlertStore
 
 
@@ -26,7 +30,11 @@ def acknowledge(db: Database, alert_id: int, by: str, now_ms: int, comment: str 
             raise AlertStateError(f"alert {alert_id} was acknowledged by {alert.ack_by} already")
         store.acknowledge(alert_id, by, now_ms, comment)
         tid = store.add_transition(alert_id, now_ms, "acknowledged", by, comment=comment)
-        return AlertChange("acknowledged", _get(store, alert_id), tid)
+        acknowledged = _get(store, alert_id)
+        message = f"acknowledged by {by}" + (f": {comment}" if comment else "")
+        ack_s = max(0.0, (now_ms - alert.raised_at_ms) / 1000)  # a clock behind the worker's does not go negative
+        annotate_alert_event(Outbox(db), acknowledged, "acknowledged", tid, now_ms, message, {"ack_s": ack_s, "ack_by": by})
+        return AlertChange("acknowledged", acknowledged, tid)
 
 
 def comment(db: Database, alert_id: int, by: str, text: str, now_ms: int) -> AlertChange:

@@ -178,14 +178,20 @@ class Lifecycle:
     def _annotate_alert(self, alert: AlertRecord, event: AlertEvent, tid: int) -> None:
         if not self.annotate:
             return
-        fields: dict[str, Any] = {"alert_id": alert.id, "message": event.message, "title": alert.title or alert.rule_id}
-        if event.value is not None:
-            fields["value"] = float(event.value)
-        point = {
-            "measurement": ALERT_EVENT,
-            "tags": {"plant": alert.plant, "rule": alert.rule_id, "subject": alert.subject,
-                     "severity": alert.severity, "kind": event.kind},
-            "fields": fields, "time_ms": event.at_ms,
-        }
-        self.outbox.add(plant=alert.plant, alert_id=alert.id, transition_id=tid, kind=ALERT_EVENT, audience="store", chain=ANNOTATION_CHAIN,
-                        level=0, key=idempotency_key(f"t{tid}", "annotation"), payload=point, now_ms=event.at_ms)
+        extra = {} if event.value is None else {"value": float(event.value)}
+        annotate_alert_event(self.outbox, alert, event.kind, tid, event.at_ms, event.message, extra)
+
+
+def annotate_alert_event(
+    outbox: Outbox, alert: AlertRecord, kind: str, tid: int, at_ms: int, message: str, extra: Mapping[str, Any],
+) -> None:
+    """An `alert_event` point for the time-series store (Grafana's annotations and the evaluator's
+    counts), as an outbox row of the annotation channel in the caller's transaction."""
+    fields: dict[str, Any] = {"alert_id": alert.id, "message": message, "title": alert.title or alert.rule_id, **extra}
+    point = {
+        "measurement": ALERT_EVENT,
+        "tags": {"plant": alert.plant, "rule": alert.rule_id, "subject": alert.subject, "severity": alert.severity, "kind": kind},
+        "fields": fields, "time_ms": at_ms,
+    }
+    outbox.add(plant=alert.plant, alert_id=alert.id, transition_id=tid, kind=ALERT_EVENT, audience="store", chain=ANNOTATION_CHAIN,
+               level=0, key=idempotency_key(f"t{tid}", "annotation"), payload=point, now_ms=at_ms)

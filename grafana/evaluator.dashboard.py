@@ -44,12 +44,11 @@ ACK_TIMES = (
     f"SELECT mean(\"ack_s\") AS \"mean\", max(\"ack_s\") AS \"max\" FROM \"alert_event\" WHERE {PLANT} "
     "AND \"kind\" = 'acknowledged' AND $timeFilter GROUP BY \"severity\""
 )
-ACK_MISSING = """\
-**What is missing.** `alert_event` records *raised*, *updated* and *cleared* only. Acknowledgements
-(who, when) live in the alert database (`alert_transition`, kind `acknowledged`) and are not written
-to InfluxDB, so the panel beside this one stays empty until `alerts.actions.acknowledge` also writes an
-`alert_event` point with `kind=acknowledged` and a field `ack_s` (seconds from raise to acknowledgement).
-Until then: `wastewatch alerts list` and the API's alert history show acknowledgement times."""
+ACK_NOTE = """\
+**Acknowledgement times.** Each acknowledgement (`wastewatch alerts ack`, or the API) writes an
+`alert_event` point with `kind=acknowledged`, a field `ack_s` (seconds from the alert's raise to its
+acknowledgement) and `ack_by`. The panel beside this one shows their mean and maximum per severity
+over the range; alerts never acknowledged are not counted (see `wastewatch alerts list`)."""
 
 
 def exceedances() -> list[tuple[str, str]]:
@@ -102,8 +101,8 @@ panels = [
           steps((None, "green"), (1, "orange")), w=16, h=6),
     stat("Acknowledgement time", [target(ACK_TIMES, alias="$col $tag_severity")], "s",
          steps((None, "green"), (900, "orange"), (3600, "red")), w=8, h=6, reduce="mean",
-         description="Needs alert_event points with kind=acknowledged (see the note)"),
-    text("Acknowledgement times: what is missing", ACK_MISSING, w=16, h=6),
+         description="alert_event points with kind=acknowledged: ack_s, seconds from raise to acknowledgement"),
+    text("Acknowledgement times", ACK_NOTE, w=16, h=6),
 ]
 
 dashboard = make_dashboard(

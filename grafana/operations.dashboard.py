@@ -41,7 +41,7 @@ def chamber_steps(minimum: float) -> list[dict[str, object]]:
 
 OPEN_ALERTS = (
     "SELECT last(\"alert_id\") AS \"alert_id\", \"kind\", \"severity\", \"title\", \"message\" FROM \"alert_event\" "
-    f"WHERE {PLANT} AND time > now() - 30d GROUP BY \"rule\", \"subject\""
+    f"WHERE {PLANT} AND \"kind\" != 'acknowledged' AND time > now() - 30d GROUP BY \"rule\", \"subject\""
 )
 
 panels = [
