@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from alerts.conditions import AllOf, AnyOf, Condition, FeedInterlock, NoData, Repeating, Threshold
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated, ClearReason
-from alerts.leaves import Fold, LeafContext, fold_for, new_leaf_state, observe
+from alerts.leaves import Fold, LeafContext, ReadingFold, fold_for, new_leaf_state, observe, reading_fold_for
 from alerts.messages import render
 from alerts.observations import Observation, Tick
 from alerts.plant_state import OperatingState, PlantState
@@ -103,6 +103,8 @@ class OneLeaf:
     state_type: type[LeafState]
     fold: Fold
     states: frozenset[OperatingState] | None  # the rule's plant states (None: all)
+    reading_fold: ReadingFold | None  # for a reading, when the leaf's kind has one
+    sensor: str | None  # the sensor the leaf reads (its own, or the bound one)
 
 
 def compile_one_leaf(rule: Rule, subject: str) -> OneLeaf | None:
@@ -112,7 +114,9 @@ def compile_one_leaf(rule: Rule, subject: str) -> OneLeaf | None:
     path, leaf = rule.leaves[0]
     state_type, fold = fold_for(leaf)
     states = None if rule.states is None else frozenset(rule.states)
-    return OneLeaf(path, leaf, rule.bound_sensor(subject), state_type, fold, states)
+    bound = rule.bound_sensor(subject)
+    sensor = leaf.sensor if not isinstance(leaf, FeedInterlock) and leaf.sensor else bound
+    return OneLeaf(path, leaf, bound, state_type, fold, states, reading_fold_for(leaf), sensor)
 
 
 def advance_one_leaf(rule: Rule, one: OneLeaf, st: RuleState, observation: Reading | Batch | DeviceStatus, now_ms: int) -> list[AlertEvent]:
@@ -125,8 +129,11 @@ def advance_one_leaf(rule: Rule, one: OneLeaf, st: RuleState, observation: Readi
     elif type(leaf_state) is not one.state_type:
         raise TypeError(f"state {leaf_state.kind!r} does not belong to a {one.leaf.kind!r} condition")
     plant_state = st.plant_state
-    occurred = one.fold(one.leaf, leaf_state, observation, LeafContext(now_ms, st.active, one.bound_sensor, plant_state,
-                                                                         st.emission_limit_exceeded))
+    if one.reading_fold is not None and type(observation) is Reading:
+        occurred = one.reading_fold(one.leaf, leaf_state, observation, one.sensor, st.active)
+    else:
+        occurred = one.fold(one.leaf, leaf_state, observation, LeafContext(now_ms, st.active, one.bound_sensor, plant_state,
+                                                                             st.emission_limit_exceeded))
     bad = leaf_state.truth
     applicable = one.states is None or plant_state in one.states
     if applicable and not (bad or st.active or st.condition_since_ms is not None):

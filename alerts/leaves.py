@@ -79,14 +79,20 @@ def _fresh(obs: Observation, sensor: str | None, last_time_ms: int | None) -> Re
 
 
 def _threshold(leaf: Threshold, st: ThresholdState, obs: Observation, ctx: LeafContext) -> bool:
-    sensor = leaf.sensor or ctx.bound_sensor
-    reading = _fresh(obs, sensor, st.time_ms)
-    if reading is not None:
-        value = reading.value
-        st.value, st.time_ms = value, reading.time_ms
-        st.firing = firing = compare(value, leaf.op, leaf.value)
-        st.truth = truth = leaf.bad(value, True) if ctx.active and leaf.recovery_value is not None else firing
-        st.detail = f"{sensor} {value:g} {leaf.op} {leaf.value:g}" if truth else ""
+    if type(obs) is Reading:
+        _threshold_reading(leaf, st, obs, leaf.sensor or ctx.bound_sensor, ctx.active)
+    return False
+
+
+def _threshold_reading(leaf: Threshold, st: ThresholdState, reading: Reading, sensor: str | None, active: bool) -> bool:
+    # `_fresh`, inlined: this runs for most rules a reading concerns
+    if reading.sensor != sensor or reading.status != "valid" or (st.time_ms is not None and reading.time_ms <= st.time_ms):
+        return False
+    value = reading.value
+    st.value, st.time_ms = value, reading.time_ms
+    st.firing = firing = compare(value, leaf.op, leaf.value)
+    st.truth = truth = leaf.bad(value, True) if active and leaf.recovery_value is not None else firing
+    st.detail = f"{sensor} {value:g} {leaf.op} {leaf.value:g}" if truth else ""
     return False
 
 
@@ -111,7 +117,10 @@ def _no_data(leaf: NoData, st: NoDataState, obs: Observation, ctx: LeafContext) 
 
 
 def _flatline(leaf: Flatline, st: FlatlineState, obs: Observation, ctx: LeafContext) -> bool:
-    sensor = leaf.sensor or ctx.bound_sensor
+    return type(obs) is Reading and _flatline_reading(leaf, st, obs, leaf.sensor or ctx.bound_sensor, ctx.active)
+
+
+def _flatline_reading(leaf: Flatline, st: FlatlineState, obs: Reading, sensor: str | None, active: bool) -> bool:
     reading = _fresh(obs, sensor, st.samples[-1][0] if st.samples else None)
     if reading is None:
         return False
@@ -151,7 +160,10 @@ def _spread_at_most(samples: list[tuple[int, float]], limit: float) -> bool:
 
 
 def _rate(leaf: RateOfChange, st: RateState, obs: Observation, ctx: LeafContext) -> bool:
-    sensor = leaf.sensor or ctx.bound_sensor
+    return type(obs) is Reading and _rate_reading(leaf, st, obs, leaf.sensor or ctx.bound_sensor, ctx.active)
+
+
+def _rate_reading(leaf: RateOfChange, st: RateState, obs: Reading, sensor: str | None, active: bool) -> bool:
     reading = _fresh(obs, sensor, st.time_ms)
     if reading is None:
         return False
@@ -250,6 +262,21 @@ _FOLDS: dict[type[Leaf], tuple[type[LeafState], Fold]] = {
     Repeating: (RepeatingState, _repeating),
     FeedInterlock: (InterlockState, _interlock),
 }
+
+# the folds of the kinds that read nothing of a reading's context but its sensor and whether the alert
+# is active: (leaf, state, reading, the leaf's sensor, active) -> occurred, no `LeafContext` to build
+ReadingFold = Callable[[Any, Any, Reading, "str | None", bool], bool]
+_READING_FOLDS: dict[type[Leaf], ReadingFold] = {
+    Threshold: _threshold_reading,
+    Flatline: _flatline_reading,
+    RateOfChange: _rate_reading,
+}
+
+
+def reading_fold_for(leaf: Leaf) -> ReadingFold | None:
+    """The reading fold of `leaf`'s kind, if it has one: for a reading, the same as `observe` with a
+    context whose bound sensor gives the same sensor."""
+    return _READING_FOLDS.get(type(leaf))
 
 
 def fold_for(leaf: Leaf) -> tuple[type[LeafState], Fold]:
