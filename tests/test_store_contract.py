@@ -80,3 +80,29 @@ def test_influx_rejects_a_field_type_conflict_as_bad_data(influx_store: InfluxSt
 def test_line_protocol_escapes_tags_measurement_and_strings():
     point = Point("m x,y", {"a b": "c,d=e"}, {"s": 'q"\\', "i": 3, "f": 1.5, "b": True}, 7)
     assert encode_point(point) == 'm\\ x\\,y,a\\ b=c\\,d\\=e s="q\\"\\\\",i=3i,f=1.5,b=true 7'
+
+
+def test_select_column_gives_one_column_per_series_with_a_tag_among_values(store):
+    store.write(
+        [reading("co", T0 + i * 1000, float(i)) for i in range(4)]
+        + [reading("co", T0 + 4000, 99.0, "maintenance"), reading("o2", T0 + 1000, 11.5), reading("nox", T0, 150.0)]
+        + [reading("co", T0, 1.0, plant="other"), reading("o2", T0 + 10_000, 12.0)]  # another plant; outside the range
+        + [Point("reading", {"plant": "kotim", "sensor": "co", "status": "valid"}, {"note": "no value"}, T0 + 5000)]
+    )
+    columns = store.select_column(
+        "reading", "value", where={"plant": "kotim"}, any_of=("sensor", ["co", "o2"]), start_ms=T0, end_ms=T0 + 10_000
+    )
+    got = [(dict(c.tags), c.times, c.values) for c in columns]
+    assert got == [
+        ({"plant": "kotim", "sensor": "co", "status": "maintenance"}, [T0 + 4000], [99.0]),
+        ({"plant": "kotim", "sensor": "co", "status": "valid"}, [T0 + i * 1000 for i in range(4)], [0.0, 1.0, 2.0, 3.0]),
+        ({"plant": "kotim", "sensor": "o2", "status": "valid"}, [T0 + 1000], [11.5]),
+    ]
+    assert store.select_column("reading", "value", any_of=("sensor", [])) == []
+
+
+def test_select_column_keeps_field_types(store):
+    store.write([Point("flags", {"unit": "a"}, {"on": True, "n": 3, "s": "x"}, T0), Point("flags", {"unit": "a"}, {"on": False}, T0 + 1)])
+    assert [c.values for c in store.select_column("flags", "on")] == [[True, False]]
+    assert [(c.times, c.values) for c in store.select_column("flags", "n")] == [([T0], [3])]
+    assert [c.values for c in store.select_column("flags", "s", where={"unit": "a"})] == [["x"]]

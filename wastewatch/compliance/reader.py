@@ -11,9 +11,7 @@ from wastewatch.compliance.samples import Sample, SampleStatus
 from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.operating_state import OperatingState
 from wastewatch.records import BATCH, READING
-from wastewatch.store.base import Store, StoreRejected
-from wastewatch.store.influx import InfluxStore
-from wastewatch.store.influxql import ident, literal
+from wastewatch.store.base import Store
 
 PLANT_STATE = "plant_state"
 """Written by the alert worker (`alerts.lifecycle.record_plant_state`): tags plant; fields state,
@@ -43,45 +41,24 @@ def read_samples(store: Store, plant_id: str, sensor_id: str, start_ms: int, end
 def read_channels(store: Store, plant_id: str, sensor_ids: Sequence[str], start_ms: int, end_ms: int) -> dict[str, list[Sample]]:
     """Several sensors' readings in [start_ms, end_ms) by sensor id, each list in time order.
 
-    On InfluxDB one query for all of them, its JSON columns turned straight into samples (no `Point`
-    objects): a year's recomputation spent over a quarter of its time in per-channel `select`s.
-    Other stores read channel by channel.
+    One query for all of them (`Store.select_column`), its columns turned straight into samples (no
+    `Point` objects): a year's recomputation spent over a quarter of its time in per-channel `select`s.
     """
-    if not isinstance(store, InfluxStore) or not sensor_ids:
-        return {sid: read_samples(store, plant_id, sid, start_ms, end_ms) for sid in sensor_ids}
     found: dict[str, list[Sample]] = {sid: [] for sid in sensor_ids}
-    _query_channels(store, plant_id, sensor_ids, start_ms, end_ms, found)
+    columns = store.select_column(
+        READING, "value", where={"plant": plant_id}, any_of=("sensor", list(sensor_ids)), start_ms=start_ms, end_ms=end_ms
+    )
+    for column in columns:
+        samples = found.get(column.tags.get("sensor", ""))
+        if samples is None:
+            continue
+        status = _STATUS_OF.get(column.tags.get("status") or "valid", "suspect")
+        samples += [
+            Sample(t, float(v), status) for t, v in zip(column.times, column.values) if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
     for samples in found.values():
         samples.sort(key=_time_of)
     return found
-
-
-def _query_channels(
-    store: InfluxStore, plant_id: str, sensor_ids: Sequence[str], start_ms: int, end_ms: int, found: dict[str, list[Sample]]
-) -> None:
-    """One query; a result the server cut short (its max-row-limit per series) is read again in halves."""
-    sensors = " OR ".join(f"{ident('sensor')} = {literal(sid)}" for sid in sensor_ids)
-    query = (
-        f"SELECT {ident('value')} FROM {ident(READING)} WHERE {ident('plant')} = {literal(plant_id)} AND ({sensors}) "
-        f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms GROUP BY {ident('sensor')}, {ident('status')}"
-    )
-    result = store.query(query)
-    if any(series.get("partial") for series in result):
-        if end_ms - start_ms <= 1:
-            raise StoreRejected(f"InfluxDB cut short the readings of {plant_id} at {start_ms} ms (max-row-limit)")
-        middle = (start_ms + end_ms) // 2
-        _query_channels(store, plant_id, sensor_ids, start_ms, middle, found)
-        _query_channels(store, plant_id, sensor_ids, middle, end_ms, found)
-        return
-    for series in result:
-        tags = series.get("tags", {})
-        samples = found.get(tags.get("sensor", ""))
-        if samples is None:
-            continue
-        status = _STATUS_OF.get(tags.get("status") or "valid", "suspect")
-        samples += [
-            Sample(int(t), float(v), status) for t, v in series["values"] if isinstance(v, (int, float)) and not isinstance(v, bool)
-        ]
 
 
 def _time_of(sample: Sample) -> int:

@@ -46,6 +46,15 @@ class AggregateRow:
     value: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesColumn:
+    """One field of one series (tag set): its times (epoch ms) and values, in time order."""
+
+    tags: Mapping[str, str]
+    times: list[int]
+    values: list[FieldValue]
+
+
 class StoreError(Exception):
     """Any failure of the time-series store."""
 
@@ -87,6 +96,20 @@ class Store(Protocol):
         limit: int | None = None,
     ) -> list[Point]:
         """Points of one measurement whose tags equal `where`, in time order."""
+        ...
+
+    def select_column(
+        self,
+        measurement: str,
+        field_name: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        any_of: tuple[str, Sequence[str]] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> list[SeriesColumn]:
+        """One field of the points whose tags equal `where` and, with `any_of=(tag, values)`, whose tag
+        is one of the values: one column per series, in one query. Points without the field are left out."""
         ...
 
     def aggregate(

@@ -15,6 +15,7 @@ from wastewatch.store.base import (
     FieldCondition,
     FieldValue,
     Point,
+    SeriesColumn,
     StoreRejected,
     StoreUnavailable,
 )
@@ -143,6 +144,49 @@ class InfluxStore:
                 points.append(Point(measurement, tags, fields, int(row[0])))
         points.sort(key=lambda p: p.time_ms)
         return points[:limit] if limit is not None else points
+
+    def select_column(
+        self,
+        measurement: str,
+        field_name: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        any_of: tuple[str, Sequence[str]] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> list[SeriesColumn]:
+        if any_of is not None and not any_of[1]:
+            return []
+        columns: dict[tuple[tuple[str, str], ...], SeriesColumn] = {}
+        self._select_column(measurement, field_name, where, any_of, start_ms, end_ms, columns)
+        return [columns[k] for k in sorted(columns)]
+
+    def _select_column(
+        self, measurement: str, field_name: str, where: Mapping[str, str] | None, any_of: tuple[str, Sequence[str]] | None,
+        start_ms: int | None, end_ms: int | None, columns: dict[tuple[tuple[str, str], ...], SeriesColumn],
+    ) -> None:
+        """One query; a result the server cut short (its max-row-limit per series) is read again in halves."""
+        clause = where_clause(where, start_ms, end_ms)
+        if any_of is not None:
+            tag, values = any_of
+            among = " OR ".join(f"{ident(tag)} = {literal(v)}" for v in values)
+            clause += f"{' AND' if clause else ' WHERE'} ({among})"
+        q = f"SELECT {ident(field_name)} FROM {ident(measurement)}{clause}"
+        result = self.query(q + " GROUP BY *")
+        if any(series.get("partial") for series in result):
+            if start_ms is None or end_ms is None or end_ms - start_ms <= 1:
+                raise StoreRejected(f"InfluxDB cut short {measurement} (max-row-limit) in {q!r}")
+            middle = (start_ms + end_ms) // 2
+            self._select_column(measurement, field_name, where, any_of, start_ms, middle, columns)
+            self._select_column(measurement, field_name, where, any_of, middle, end_ms, columns)
+            return
+        for series in result:
+            tags = {k: v for k, v in series.get("tags", {}).items() if v != ""}
+            column = columns.setdefault(tuple(sorted(tags.items())), SeriesColumn(tags, [], []))
+            for time_ms, value in series["values"]:
+                if value is not None:
+                    column.times.append(int(time_ms))
+                    column.values.append(value)
 
     def aggregate(
         self,

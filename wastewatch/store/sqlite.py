@@ -8,7 +8,16 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from wastewatch.store.base import AggregateFn, AggregateRow, FieldCondition, Point, StoreRejected, StoreUnavailable
+from wastewatch.store.base import (
+    AggregateFn,
+    AggregateRow,
+    FieldCondition,
+    FieldValue,
+    Point,
+    SeriesColumn,
+    StoreRejected,
+    StoreUnavailable,
+)
 from wastewatch.sqlite import open_sqlite
 
 _SCHEMA = """
@@ -32,6 +41,12 @@ def _path(key: str) -> str:
 
 def _series_key(tags: Mapping[str, str]) -> str:
     return ",".join(f"{k}={tags[k]}" for k in sorted(tags) if tags[k])
+
+
+def _field_value(value: object, kind: object) -> FieldValue:
+    if kind in ("true", "false"):
+        return kind == "true"
+    return value  # type: ignore[return-value]  # json_extract gives int, float or str for the other types
 
 
 class SqliteStore:
@@ -110,6 +125,39 @@ class SqliteStore:
         return [
             Point(measurement, json.loads(str(t)), json.loads(str(f)), int(str(ts))) for t, f, ts in self._fetch(sql, args)
         ]
+
+    def select_column(
+        self,
+        measurement: str,
+        field_name: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        any_of: tuple[str, Sequence[str]] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> list[SeriesColumn]:
+        flt, args = self._filter(measurement, where, start_ms, end_ms)
+        if any_of is not None:
+            tag, values = any_of
+            if not values:
+                return []
+            flt += f" AND json_extract(tags, ?) IN ({', '.join('?' for _ in values)})"
+            args += [_path(tag), *values]
+        # the field's JSON type tells a boolean from the 1/0 json_extract gives for it
+        sql = (
+            f"SELECT series, tags, time_ms, json_extract(fields, ?), json_type(fields, ?) FROM points{flt} "
+            "AND json_type(fields, ?) IS NOT NULL ORDER BY series, time_ms"
+        )
+        path = _path(field_name)
+        columns: list[SeriesColumn] = []
+        series_key: object = None
+        for key, tags, time_ms, value, kind in self._fetch(sql, [path, path, *args, path]):
+            if key != series_key:
+                series_key = key
+                columns.append(SeriesColumn(json.loads(str(tags)), [], []))
+            columns[-1].times.append(int(str(time_ms)))
+            columns[-1].values.append(_field_value(value, kind))
+        return sorted(columns, key=lambda c: sorted(c.tags.items()))
 
     def aggregate(
         self,
