@@ -142,10 +142,14 @@ class ComplianceJobs:
         day_start = day_bounds_ms(local_day(window_end_ms - 1, plant.zone), plant.zone)[0]
         lookback_h = max([CO_WINDOW_H] + [p.abnormal_operation.max_event_h + 1 for p in profiles if p.abnormal_operation])
         start = min(day_start, window_end_ms - round(lookback_h * 3_600_000))
-        stored = list(read_averages(self.store, plant.id, start, window_end_ms).values())
-        closing = [
-            r for r in stored if r.start_ms + period_ms(r.period) == window_end_ms  # type: ignore[arg-type]
-        ]
+        # Only what the judgments read: the windows closing now (an hour back covers every period),
+        # the half-hours (CO rule, V4, abnormal clock) and CO's 10-minute averages; the hourly and
+        # other 10-minute averages were two fifths of a day's stored results.
+        recent = read_averages(self.store, plant.id, window_end_ms - period_ms("1h"), window_end_ms)
+        closing = [r for r in recent.values() if r.start_ms + period_ms(r.period) == window_end_ms]  # type: ignore[arg-type]
+        stored = list(read_averages(self.store, plant.id, start, window_end_ms, period="30min").values())
+        stored += read_averages(self.store, plant.id, window_end_ms - round(CO_WINDOW_H * 3_600_000), window_end_ms,
+                                pollutant="co", period="10min").values()
         findings: list[Finding] = []
         for profile in profiles:
             mine = [r for r in stored if r.profile == profile.id]
