@@ -57,7 +57,7 @@ class MessageDecoder:
         if sensor is None:
             return None
         try:
-            body = json.loads(payload)
+            body = json.loads(payload.decode())  # as text: json.loads would first sniff the bytes' encoding
         except (UnicodeDecodeError, ValueError, RecursionError):
             return None
         if type(body) is not dict or not body.keys() <= _KEYS:

@@ -237,9 +237,17 @@ class AlertWorker:
         """The next queued item, or None when an open batch's linger ran out (time to commit it)."""
         if batch.linger_until is None:
             return self._queue.get()
-        wait_s = batch.linger_until - time.monotonic()
         try:
-            return self._queue.get(timeout=wait_s) if wait_s > 0 else self._queue.get_nowait()
+            return self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        # sleep out the linger rather than wake for every message: the network threads fill the queue
+        # meanwhile without handing the GIL back and forth (a stop is seen when the sleep ends)
+        wait_s = batch.linger_until - time.monotonic()
+        if wait_s > 0:
+            time.sleep(wait_s)
+        try:
+            return self._queue.get_nowait()
         except queue.Empty:
             return None
 
