@@ -42,7 +42,6 @@ import os
 import secrets
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -58,7 +57,9 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
+from alerts.database import Database, connect_url
 from wastewatch.plant import bundled_plant_path
+from wastewatch.postgres import PostgresServer
 from wastewatch.servers import InfluxServer, MosquittoServer, free_port
 
 PLANT = "kotim"
@@ -370,22 +371,22 @@ def chunks_to_commands(chunks: list[tuple[str, Path]], publishers: int) -> list[
     return [c for c in commands if c]
 
 
-def committed_ts(db: sqlite3.Connection, keys: list[str]) -> dict[str, int]:
+def committed_ts(db: Database, keys: list[str]) -> dict[str, int]:
     """The data time of the newest reading each progress rule has committed."""
     marks = ",".join("?" * len(keys))
     out = {}
-    for key, state in db.execute(f"SELECT state_key, state FROM rule_states WHERE state_key IN ({marks})", keys):
-        leaf = json.loads(state).get("leaves", {}).get("c", {})
+    for row in db.query(f"SELECT state_key, state FROM rule_states WHERE state_key IN ({marks})", keys):
+        key, leaf = row["state_key"], json.loads(row["state"]).get("leaves", {}).get("c", {})
         if leaf.get("time_ms") is not None:
             out[key] = int(leaf["time_ms"])
     return out
 
 
 def throughput_phase(
-    broker: MosquittoServer, workers: list[subprocess.Popen[bytes]], db_path: Path, progress_keys: list[str],
+    broker: MosquittoServer, workers: list[subprocess.Popen[bytes]], db_url: str, progress_keys: list[str],
     commands: list[str], last_ts: dict[str, int], total: int,
 ) -> dict[str, float]:
-    db = sqlite3.connect(str(db_path), timeout=30)
+    db = connect_url(db_url)
     # key "plant/rule/subject" -> the ts of its stream's last reading
     want = {key: last_ts[f"{key.split('/')[0]}/{key.split('/')[-1]}"] for key in progress_keys}
     rss_before = max(rss_mb(w.pid) for w in workers)
@@ -406,7 +407,8 @@ def throughput_phase(
                 raise RuntimeError(f"workers processed only up to {done} of {want} (exits {[w.poll() for w in workers]})")
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
-        (raised,) = db.execute("SELECT COUNT(*) FROM alerts WHERE rule_id != ?", (LATENCY_RULE,)).fetchone()
+        counted = db.query_one("SELECT COUNT(*) AS n FROM alerts WHERE rule_id != ?", (LATENCY_RULE,))
+        raised = int(counted["n"]) if counted else 0
     finally:
         for p in pubs:
             p.wait(timeout=60)
@@ -452,12 +454,14 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
     sink = WebhookSink(secret.encode()).start()
     plants = plant_ids(args.plants)
     plant_dir, rule_dir, progress_keys = write_plants(work, plants, args.streams)
+    postgres = PostgresServer().start() if args.db == "postgresql" else None
+    db_url = postgres.create_database("bench_alerts") if postgres is not None else f"sqlite:///{work}/data/alerts.sqlite3"
     env = {
         **os.environ,
         "WASTEWATCH_MQTT_URL": broker.url, "WASTEWATCH_INFLUX_URL": influx.url, "WASTEWATCH_INFLUX_DATABASE": "bench",
         "WASTEWATCH_DATA_DIR": str(work / "data"), "WASTEWATCH_LOG_LEVEL": "WARNING",
         "WASTEWATCH_PLANT_CONFIG": str(plant_dir), "WASTEWATCH_ALERTS_RULES_FILE": str(rule_dir),
-        "WASTEWATCH_ALERTS_CLIENT_ID": "bench-alerts",
+        "WASTEWATCH_ALERTS_CLIENT_ID": "bench-alerts", "WASTEWATCH_ALERTS_DB_URL": db_url,
         "WASTEWATCH_ALERTS_WEBHOOK_URL": sink.url, "WASTEWATCH_ALERTS_WEBHOOK_SECRET": secret,
         **FLOOD_CONTROL_OFF,
     }
@@ -493,7 +497,7 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
                                           stdout=out, stderr=out)
             procs.append(ingest)
             time.sleep(2.0)  # let it subscribe; it is not measured, only competes for the CPUs
-        tp = throughput_phase(broker, workers, work / "data" / "alerts.sqlite3", progress_keys, commands, last_ts, total)
+        tp = throughput_phase(broker, workers, db_url, progress_keys, commands, last_ts, total)
         ingest_note = f", ingest CPU {proc_stats(ingest.pid)[1]:.1f} s" if ingest is not None else ""
         print(
             f"run {run} throughput: {total} readings on {args.streams} sensors of {len(plants)} plant(s), {RULES_TOTAL} rules per plant, "
@@ -515,6 +519,8 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
         sink.stop()
         broker.cleanup()
         influx.cleanup()
+        if postgres is not None:
+            postgres.cleanup()
         if ok:
             shutil.rmtree(work, ignore_errors=True)
         else:
@@ -531,6 +537,8 @@ def main() -> None:
                         help="sensors streamed; the 199 rules are spread over them (8: 25 rules per reading)")
     parser.add_argument("--publishers", type=int, default=4, help="mosquitto_pub processes in parallel")
     parser.add_argument("--with-ingest", action="store_true", help="run `wastewatch ingest` on the same feed")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite",
+                        help="the alert database: SQLite in the run's directory, or a PostgreSQL server of its own")
     parser.add_argument("--plants", type=int, default=1, help="plants (Kotim and copies, 200 rules each); the readings "
                         "are spread over them")
     parser.add_argument("--workers", type=int, default=1, help="alert worker processes, each owning a share of the plants "
@@ -552,6 +560,7 @@ def main() -> None:
     cpu_us = statistics.median(r["cpu_s"] for r in tps) / total * 1e6
     print(
         f"median of {args.runs} throughput ({RULES_TOTAL} rules per plant, {args.plants} plant(s), {args.workers} worker(s), "
+        f"{args.db}, "
         f"{total} readings{', ingest running' if args.with_ingest else ''}): "
         f"{statistics.median(r['rate'] for r in tps):,.0f} readings/s (target >= 20,000), "
         f"worker CPU {statistics.median(r['cpu_s'] for r in tps):.1f} s = {cpu_us:.0f} µs per reading, "
