@@ -1,15 +1,21 @@
 """Scenario days with known outcomes (simulators/days.py) through the real path: the simulator
-back-fills a local day over the real Mosquitto, the ingest worker writes it to the real InfluxDB, the
-plant states are derived from the stored signals as the alert worker derives them, then every
-half-hour job and the day job run, and their regulatory findings are checked against the scenario.
+back-fills each scenario's local day over the real Mosquitto, one ingest worker writes all three to the
+real InfluxDB, the plant states are derived from the stored signals as the alert worker derives them,
+then the day job and the half-hour jobs whose findings the scenario decides run, and their
+regulatory findings are checked against the scenario.
+
+The three days are back-filled once for the module, on consecutive past days; what one day concludes
+never looks into another's: the CO rule's 24 h before the overcharge day's 08:00 hold no data, the
+abnormal-operation clock and V4 look back hours, not days.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -28,13 +34,26 @@ from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.records import BATCH, READING, Batch, Reading
+from wastewatch.servers import InfluxServer, MosquittoServer
+from wastewatch.settings import Settings
 from wastewatch.store.base import Point, Store
 from wastewatch.store.influx import InfluxStore
 
-pytestmark = pytest.mark.fault  # each back-fills a whole simulated day: several seconds
+pytestmark = pytest.mark.fault  # back-fills three simulated days through the broker and the ingest
 HALF = 1_800_000
 HOUR = 3_600_000
 EU = "eu-ied-annex-vi"
+JUDGED_AT_H: dict[str, tuple[float, ...]] = {
+    # in day order: the overcharge day first, so nothing before its 08:00 is in its CO rule's 24 h
+    "overcharge_day": (8, 24),
+    "calibration_heavy": (11.5, 12, 15),
+    "scrubber_failure": (10.5, 11.5, 12.5, 13, 13.5, 14, 24),
+}
+"""The half-hour jobs each scenario's findings are checked at (local hour of the window end); the day
+job has stored every window before, so each of them judges what the scheduled job would have seen."""
+STATE_SENSORS = ("t_primary", "t_secondary", "burner_primary", "burner_secondary", "id_fan")
+"""The readings the operating-state machine looks at (`alerts.plant_state.observe_signal`); the other
+sensors report on the same 10-s instants, so leaving them out moves no transition."""
 
 
 @dataclass
@@ -59,15 +78,20 @@ class DayRun:
 
 def record_plant_states(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> None:
     """The alert worker's state machine over the stored readings and batches, written as it writes them."""
+    config, signals = PlantStateConfig(), PlantSignals()
+    assert STATE_SENSORS == (
+        config.t_primary_sensor, config.t_secondary_sensor, config.burner_primary_sensor, config.burner_secondary_sensor,
+        config.id_fan_sensor,
+    )
     records: list[Reading | Batch] = [
         Reading(plant.id, p.tags["sensor"], p.time_ms, float(p.fields["value"]), p.tags.get("status", "valid"))  # type: ignore[arg-type]
-        for p in store.select(READING, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
+        for sensor in STATE_SENSORS
+        for p in store.select(READING, where={"plant": plant.id, "sensor": sensor}, start_ms=start_ms, end_ms=end_ms)
     ]
     records += [
         Batch(plant.id, str(p.tags.get("batch_id", "")), p.time_ms, float(p.fields["mass_kg"]), p.tags.get("source", ""))  # type: ignore[arg-type]
         for p in store.select(BATCH, where={"plant": plant.id}, start_ms=start_ms, end_ms=end_ms)
     ]
-    config, signals = PlantStateConfig(), PlantSignals()
     state = PlantState(plant=plant.id, operating=OperatingState.COLD, since_ms=start_ms)
     points = [Point(PLANT_STATE, {"plant": plant.id}, {"state": "cold", "from_state": "cold", "reason": "start"}, start_ms)]
     for record in sorted(records, key=lambda r: r.time_ms):
@@ -80,37 +104,60 @@ def record_plant_states(store: Store, plant: PlantConfig, start_ms: int, end_ms:
     store.write(points)
 
 
-@pytest.fixture
-def run_day(settings_for: Callable[..., object], influx_store: InfluxStore, catalog: PlantCatalog) -> Callable[[str], DayRun]:
-    def run(name: str) -> DayRun:
-        plant = catalog.get("kotim")
-        assert plant is not None
-        day = date.fromtimestamp(time.time()) - timedelta(days=3)  # a past day, within the ingest's max age
-        start_ms, end_ms = day_bounds_ms(day, plant.zone)
-        settings = settings_for(influx_store, ingest_client_id=f"scenario-ingest-{name}")  # type: ignore[operator]
-        worker = IngestWorker(settings, catalog, influx_store)
-        worker.start()
-        try:
-            wait_until(worker.connected.is_set, what="ingest connected")
+@pytest.fixture(scope="module")
+def scenario_store(influx: InfluxServer) -> Iterator[InfluxStore]:
+    store = InfluxStore(influx.url, "test_scenario_days", timeout_s=60)
+    store.ensure_database()
+    yield store
+    if influx.proc is not None and influx.proc.poll() is None:
+        store.drop_database()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def runs(
+    mosquitto: MosquittoServer, scenario_store: InfluxStore, catalog: PlantCatalog, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, DayRun]:
+    """Every scenario day back-filled (telemetry frames, as a PLC gateway sends them) through one
+    ingest worker, then judged."""
+    plant = catalog.get("kotim")
+    assert plant is not None
+    first = date.fromtimestamp(time.time()) - timedelta(days=2 + len(JUDGED_AT_H))  # past days, within the ingest's max age
+    days = {name: first + timedelta(days=i) for i, name in enumerate(JUDGED_AT_H)}
+    data_dir: Path = tmp_path_factory.mktemp("scenario-days")
+    settings = Settings(
+        mqtt_url=mosquitto.url, data_dir=data_dir, ingest_client_id="scenario-ingest",
+        influx_url=scenario_store.url, influx_database=scenario_store.database,
+    )
+    worker = IngestWorker(settings, catalog, scenario_store)
+    worker.start()
+    try:
+        wait_until(worker.connected.is_set, what="ingest connected")
+        published = 0
+        for name, day in days.items():
             summary = run_simulator(
-                settings.broker, plant, seed=7, start_ms=start_ms, mode="backfill", duration_s=86_400.0,
-                faults=scenario_day(name).faults(day, plant.zone), client_id=f"scenario-sim-{name}",
+                settings.broker, plant, seed=7, start_ms=day_bounds_ms(day, plant.zone)[0], mode="backfill", duration_s=86_400.0,
+                faults=scenario_day(name).faults(day, plant.zone), client_id=f"scenario-sim-{name}", telemetry=True,
             )
             assert summary.rejected == 0 and not summary.stopped
-            wait_until(lambda: worker.counts().received >= summary.published, timeout_s=120, what="every message received")
-            wait_until(lambda: worker.counts().acked == worker.counts().received, timeout_s=60, what="every message written")
-        finally:
-            worker.stop()
-        record_plant_states(influx_store, plant, start_ms, end_ms)
-        jobs = ComplianceJobs(influx_store, load_bundled_profiles(), clock_ms=lambda: end_ms + HOUR)
-        half_hours = {end: jobs.run_half_hour(plant, end) for end in range(start_ms + HALF, end_ms + 1, HALF)}
-        return DayRun(plant, day, start_ms, end_ms, half_hours, jobs.run_day(plant, day), influx_store)
+            published += summary.published
+        wait_until(lambda: worker.counts().received >= published, timeout_s=120, what="every message received")
+        wait_until(lambda: worker.counts().acked == worker.counts().received, timeout_s=60, what="every message written")
+    finally:
+        worker.stop()
+    found: dict[str, DayRun] = {}
+    for name, day in days.items():
+        start_ms, end_ms = day_bounds_ms(day, plant.zone)
+        record_plant_states(scenario_store, plant, start_ms, end_ms)
+        jobs = ComplianceJobs(scenario_store, load_bundled_profiles(), clock_ms=lambda end=end_ms: end + HOUR)
+        day_report = jobs.run_day(plant, day)
+        half_hours = {end: jobs.run_half_hour(plant, end) for end in (start_ms + round(h * HOUR) for h in JUDGED_AT_H[name])}
+        found[name] = DayRun(plant, day, start_ms, end_ms, half_hours, day_report, scenario_store)
+    return found
 
-    return run
 
-
-def test_a_calibration_heavy_day_breaks_v4(run_day: Callable[[str], DayRun]) -> None:
-    run = run_day("calibration_heavy")
+def test_a_calibration_heavy_day_breaks_v4(runs: dict[str, DayRun]) -> None:
+    run = runs["calibration_heavy"]
     days = read_days(run.store, "kotim", run.plant.zone, run.start_ms, run.end_ms, profile=EU)
     # three 60-min calibrations starting on :00 → 3 × 2 = 6 half-hours with no valid sample: 6 > 5
     co = days[(EU, "co", run.start_ms)]
@@ -124,8 +171,8 @@ def test_a_calibration_heavy_day_breaks_v4(run_day: Callable[[str], DayRun]) -> 
     assert v4[run.at(15)].value == 6.0 and v4[run.at(15)].holding
 
 
-def test_a_scrubber_failure_starts_the_abnormal_operation_clock(run_day: Callable[[str], DayRun]) -> None:
-    run = run_day("scrubber_failure")
+def test_a_scrubber_failure_starts_the_abnormal_operation_clock(runs: dict[str, DayRun]) -> None:
+    run = runs["scrubber_failure"]
     # HCl at 85-145 mg/Nm3 (CI 4 off, column A 60) from 10:00: every half-hour of the failure is over A,
     # so the event runs from 10:00. Past 3 h first at the job ending 13:30 (3.5 h; 13:00 is exactly 3.0 h).
     three = run.findings("abnormal_3h", "abnormal_operation")
@@ -139,8 +186,8 @@ def test_a_scrubber_failure_starts_the_abnormal_operation_clock(run_day: Callabl
     assert three[run.end_ms].holding is False and four[run.end_ms].holding is False
 
 
-def test_an_overcharge_day_breaches_the_co_10_minute_rule(run_day: Callable[[str], DayRun]) -> None:
-    run = run_day("overcharge_day")
+def test_an_overcharge_day_breaches_the_co_10_minute_rule(runs: dict[str, DayRun]) -> None:
+    run = runs["overcharge_day"]
     co = run.findings("co_10min_rule", "co")
     # Each oversized batch adds ≥ 250 mg/Nm3 CO for ≥ 2 min plus ramps (60 s up, 90 s down): at least
     # 250 × (120 + 30 + 45) / 600 = 81 over a 10-min average, typically 575 × (360 + 75) / 600 = 417.
