@@ -56,7 +56,10 @@ class Channels:
 
     @property
     def sensor_ids(self) -> list[str]:
-        extra = [s.id for s in (self.o2, self.h2o) if s is not None]
+        """The channels to read: every concentration, O2, and H2O only when some channel is measured wet
+        (dry channels never look at it, and it was an eighth of a recomputation's reading)."""
+        wet = any(s.basis == "wet" for s in (*self.concentrations.values(), self.o2) if s is not None)
+        extra = [s.id for s in (self.o2, self.h2o if wet else None) if s is not None]
         return sorted(self.concentrations) + extra
 
 

@@ -19,6 +19,8 @@ from_state, reason; time = the transition."""
 
 _STATUSES: frozenset[str] = frozenset(get_args(SampleStatus))
 _STATUS_OF: dict[str, SampleStatus] = {status: status for status in get_args(SampleStatus)}
+_NUMBERS: frozenset[type] = frozenset({int, float})
+"""A value's exact type, so a boolean field (a subclass of int) is not taken for a number."""
 _STATE_NAMES: frozenset[str] = frozenset(s.value for s in OperatingState)
 _DAY_MS = 86_400_000
 STATE_LOOKBACK_DAYS: tuple[int, ...] = (1, 7, 31, 366)
@@ -54,7 +56,7 @@ def read_channels(store: Store, plant_id: str, sensor_ids: Sequence[str], start_
             continue
         status = _STATUS_OF.get(column.tags.get("status") or "valid", "suspect")
         samples += [
-            Sample(t, float(v), status) for t, v in zip(column.times, column.values) if isinstance(v, (int, float)) and not isinstance(v, bool)
+            Sample(t, float(v), status) for t, v in zip(column.times, column.values) if type(v) in _NUMBERS
         ]
     for samples in found.values():
         samples.sort(key=_time_of)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import islice
+from operator import lt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,7 +46,8 @@ def unique_by_time(samples: Iterable[Sample]) -> list[Sample]:
     """
     ordered = samples if isinstance(samples, list) else list(samples)
     # The store hands samples over in time order, one per instant: then there is nothing to decide.
-    if all(a.time_ms < b.time_ms for a, b in zip(ordered, islice(ordered, 1, None))):
+    times = [s.time_ms for s in ordered]
+    if all(map(lt, times, islice(times, 1, None))):
         return list(ordered)
     by_time: dict[int, Sample] = {}
     for sample in ordered:

@@ -183,10 +183,9 @@ class InfluxStore:
         for series in result:
             tags = {k: v for k, v in series.get("tags", {}).items() if v != ""}
             column = columns.setdefault(tuple(sorted(tags.items())), SeriesColumn(tags, [], []))
-            for time_ms, value in series["values"]:
-                if value is not None:
-                    column.times.append(int(time_ms))
-                    column.values.append(value)
+            rows = [row for row in series["values"] if row[1] is not None]
+            column.times.extend(int(row[0]) for row in rows)
+            column.values.extend(row[1] for row in rows)
 
     def aggregate(
         self,
