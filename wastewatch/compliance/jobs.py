@@ -252,7 +252,7 @@ class ComplianceJobs:
             samples = read_channels(self.store, plant.id, Channels.of(plant).sensor_ids, start - pad, end + pad)
             timeline = read_timeline(self.store, plant.id, start, end)
             stored = read_averages(self.store, plant.id, start, end)
-        corrections: Corrections = {}
+        corrections = Corrections()
         records = [
             average_record(plant.id, c)
             for s, starts in planned

@@ -69,17 +69,46 @@ def correct_series(
     A flagged concentration keeps its status; a missing or flagged O2 (or H2O, when a channel is
     wet) passes its status on (a missing partner gives invalid_o2 / invalid_h2o).
     """
+    paired = pair_channels(concentration, o2, h2o, pair_tolerance_ms=pair_tolerance_ms, with_h2o="wet" in (bases.concentration, bases.o2))
+    return correct_paired(paired, reference=reference, bases=bases)
+
+
+@dataclass(frozen=True, slots=True)
+class PairedChannel:
+    """A concentration channel's samples (one per instant, in time order), each with the index of its
+    O2 and H2O partner (-1: none within the tolerance); one pairing serves every reference O2."""
+
+    samples: list[Sample]
+    o2: list[Sample]
+    o2_at: list[int]
+    h2o: list[Sample]
+    h2o_at: list[int] | None
+    """None when paired without H2O (every channel dry)."""
+
+
+def pair_channels(
+    concentration: Iterable[Sample], o2: Iterable[Sample], h2o: Iterable[Sample] = (), *, pair_tolerance_ms: int, with_h2o: bool
+) -> PairedChannel:
     samples = unique_by_time(concentration)
     times = [s.time_ms for s in samples]
     o2_series = unique_by_time(o2)
     o2_at = nearest_indices(times, [s.time_ms for s in o2_series], pair_tolerance_ms)
-    if "wet" not in (bases.concentration, bases.o2):
-        return _correct_dry(samples, o2_series, o2_at, reference)
+    if not with_h2o:
+        return PairedChannel(samples, o2_series, o2_at, [], None)
     h2o_series = unique_by_time(h2o)
-    h2o_at = nearest_indices(times, [s.time_ms for s in h2o_series], pair_tolerance_ms)
+    return PairedChannel(samples, o2_series, o2_at, h2o_series, nearest_indices(times, [s.time_ms for s in h2o_series], pair_tolerance_ms))
+
+
+def correct_paired(paired: PairedChannel, *, reference: Reference, bases: ChannelBases = ChannelBases()) -> list[Sample]:
+    """`correct_series` of an already paired channel (paired with H2O when a channel is wet)."""
+    if "wet" not in (bases.concentration, bases.o2):
+        return _correct_dry(paired.samples, paired.o2, paired.o2_at, reference)
+    if paired.h2o_at is None:
+        raise ValueError("a wet channel is corrected with H2O: pair it with_h2o")
+    h2o_series, o2_series = paired.h2o, paired.o2
     return [
         _correct_one(s, o2_series[i] if i >= 0 else None, h2o_series[j] if j >= 0 else None, reference, bases)
-        for s, i, j in zip(samples, o2_at, h2o_at)
+        for s, i, j in zip(paired.samples, paired.o2_at, paired.h2o_at)
     ]
 
 

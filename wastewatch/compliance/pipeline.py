@@ -7,13 +7,13 @@ No I/O: `jobs` fetches the samples and the timeline and stores what comes out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.averaging import Average, AveragingContext, compute_windows
 from wastewatch.compliance.confidence import validate_averages
 from wastewatch.compliance.daily import DailyAverage, eu_daily_averages, id_daily_averages
-from wastewatch.compliance.normalise import ChannelBases, correct_series
+from wastewatch.compliance.normalise import ChannelBases, PairedChannel, correct_paired, pair_channels
 from wastewatch.compliance.profiles import AvgPeriod, Profile
 from wastewatch.compliance.samples import Sample, unique_by_time
 from wastewatch.compliance.timeline import OperatingTimeline
@@ -113,9 +113,14 @@ class Computed:
     raw_value: float | None
 
 
-Corrections = dict[tuple[str, str], list[Sample]]
-"""Corrected samples by (sensor id, profile id), shared by a profile's series of one channel over one
-set of samples: the half-hour and 10-minute CO averages are formed from the same corrected values."""
+@dataclass
+class Corrections:
+    """Work shared by the series computed over one set of samples: each channel is paired with its O2
+    (and H2O) once, and corrected once per profile, so CO's 10-minute and half-hour averages, and the
+    EU and Indonesian profiles, start from the same pairing."""
+
+    paired: dict[str, PairedChannel] = field(default_factory=dict)
+    corrected: dict[tuple[str, str], list[Sample]] = field(default_factory=dict)
 
 
 def compute_series(
@@ -128,15 +133,13 @@ def compute_series(
 ) -> list[Computed]:
     """The series' averages of the given windows from every sample of its channels (by sensor id).
 
-    Pass the same `corrections` to the calls over one `samples` mapping to correct each channel once
-    per profile instead of once per averaging period.
+    Pass the same `corrections` to the calls over one `samples` mapping to share their corrections.
     """
+    shared = corrections if corrections is not None else Corrections()
     key = (series.sensor.id, series.profile.id)
-    corrected = corrections.get(key) if corrections is not None else None
+    corrected = shared.corrected.get(key)
     if corrected is None:
-        corrected = correct_channel(series, samples, Channels.of(plant))
-        if corrections is not None:
-            corrections[key] = corrected
+        corrected = shared.corrected[key] = correct_channel(series, samples, Channels.of(plant), shared)
     profile = series.profile
     ctx = AveragingContext(series.period, plant.zone, timeline, profile.averaging, series.sensor.period_s)
     raw = compute_windows(corrected, window_starts, ctx)
@@ -144,19 +147,26 @@ def compute_series(
     return [Computed(series, avg, raw[avg.start_ms].value) for avg in validated]
 
 
-def correct_channel(series: Series, samples: Mapping[str, Sequence[Sample]], channels: Channels) -> list[Sample]:
+def correct_channel(
+    series: Series, samples: Mapping[str, Sequence[Sample]], channels: Channels, corrections: Corrections | None = None
+) -> list[Sample]:
     """The series' concentration samples, dry and at the profile's reference O2 (as measured without one)."""
     concentration = samples.get(series.sensor.id, ())
     reference = series.profile.reference
     if reference is None:
         return unique_by_time(concentration)  # availability only: the values are as measured
-    o2_id = channels.o2.id if channels.o2 else ""
-    h2o_id = channels.h2o.id if channels.h2o else ""
     bases = ChannelBases(series.sensor.basis or "dry", (channels.o2.basis if channels.o2 else None) or "dry")
-    return correct_series(
-        concentration, samples.get(o2_id, ()), samples.get(h2o_id, ()),
-        reference=reference, bases=bases, pair_tolerance_ms=pair_tolerance_ms(series.sensor),
-    )
+    paired = corrections.paired.get(series.sensor.id) if corrections is not None else None
+    if paired is None:
+        o2_id = channels.o2.id if channels.o2 else ""
+        h2o_id = channels.h2o.id if channels.h2o else ""
+        wet = "wet" in (bases.concentration, bases.o2)
+        paired = pair_channels(
+            concentration, samples.get(o2_id, ()), samples.get(h2o_id, ()), pair_tolerance_ms=pair_tolerance_ms(series.sensor), with_h2o=wet
+        )
+        if corrections is not None:
+            corrections.paired[series.sensor.id] = paired
+    return correct_paired(paired, reference=reference, bases=bases)
 
 
 def pair_tolerance_ms(sensor: SensorSpec) -> int:
