@@ -11,17 +11,19 @@ Recomputing a day from all its samples is what makes the result equal to computi
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from wastewatch.compliance.amendments import Amendment, amend_averages, amend_days
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.daily import DailyAverage
+from wastewatch.compliance.dayruns import PendingWrites, Prefetched, day_runs
 from wastewatch.compliance.pipeline import (
     Channels,
     Computed,
@@ -46,9 +48,7 @@ from wastewatch.compliance.regulatory import (
     judge_v4,
     judge_windows,
 )
-from wastewatch.compliance.results import AverageKey, AverageRecord, DayKey, DayRecord, read_averages, read_days
-from wastewatch.compliance.samples import Sample
-from wastewatch.compliance.timeline import OperatingTimeline
+from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, quarter_of, window_start_ms
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Point, Store
@@ -56,9 +56,6 @@ from wastewatch.store.base import Point, Store
 logger = logging.getLogger(__name__)
 
 HALF_HOUR_MS = 1_800_000
-PREFETCH_DAYS = 6
-"""Days a recomputation reads at once: 6 days of 1-minute values are 8,640 rows per channel, under
-InfluxDB's default max-row-limit of 10,000 per series (a longer result is read again in halves)."""
 SCHEDULED = "scheduled"
 DAY_CLOSE = "recomputed at day close (late or corrected data)"
 LATE_DATA = "late data"
@@ -186,11 +183,11 @@ class ComplianceJobs:
         report = JobReport()
         if end_ms <= start_ms:
             return report
-        chunks = _chunks(local_day(start_ms, plant.zone), local_day(min(end_ms, now) - 1, plant.zone))
+        chunks = day_runs(local_day(start_ms, plant.zone), local_day(min(end_ms, now) - 1, plant.zone))
         # The next chunk's query runs in a thread while this one computes, and its results are written
         # in another while the next computes: InfluxDB answers in about the time a chunk takes to
         # compute (httpx and our SQLite connection may be used from several threads).
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="compliance-io") as pool:
+        with _collector_paused(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="compliance-io") as pool:
             ahead = [pool.submit(self._prefetch_days, plant, *c) for c in chunks[:1]]
             writing: Future[None] | None = None
             for i, (first, last) in enumerate(chunks):
@@ -287,57 +284,18 @@ class ComplianceJobs:
             self.store.write(points)
 
 
-class PendingWrites:
-    """What a recomputation writes for a run of days, in one request: InfluxDB takes a few thousand
-    points in about the time it takes a few hundred, so one write per day was a third of the time."""
-
-    def __init__(self) -> None:
-        self._amendments: list[Point] = []
-        self._results: list[Point] = []
-
-    def add(self, amendments: Sequence[Amendment], results: Sequence[AverageRecord | DayRecord]) -> PendingWrites:
-        self._amendments += [a.to_point() for a in amendments]
-        self._results += [r.to_point() for r in results]
-        return self
-
-    def points(self) -> list[Point]:
-        # Amendments come first in the one write: a result is never replaced without its record.
-        return self._amendments + self._results
-
-
-@dataclass
-class Prefetched:
-    """A recomputation's inputs for several consecutive days, sliced per day (one query instead of one per
-    channel and day); the stored results are looked up by key, so a superset serves each day."""
-
-    start_ms: int
-    end_ms: int
-    samples: dict[str, list[Sample]]
-    timeline: OperatingTimeline
-    averages: dict[AverageKey, AverageRecord]
-    days: dict[DayKey, DayRecord]
-    _times: dict[str, list[int]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._times = {sid: [s.time_ms for s in samples] for sid, samples in self.samples.items()}
-
-    def covers(self, start_ms: int, end_ms: int) -> bool:
-        return self.start_ms <= start_ms and end_ms <= self.end_ms
-
-    def samples_in(self, start_ms: int, end_ms: int) -> dict[str, list[Sample]]:
-        return {
-            sid: samples[bisect_left(self._times[sid], start_ms) : bisect_left(self._times[sid], end_ms)]
-            for sid, samples in self.samples.items()
-        }
-
-
-def _chunks(first: date, last: date) -> list[tuple[date, date]]:
-    """[first, last] in runs of at most PREFETCH_DAYS days (empty when last < first)."""
-    chunks: list[tuple[date, date]] = []
-    while first <= last:
-        chunks.append((first, min(last, first + timedelta(days=PREFETCH_DAYS - 1))))
-        first += timedelta(days=PREFETCH_DAYS)
-    return chunks
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a recomputation runs: it allocates millions of samples that
+    form no reference cycles, and the collector walking them was over a third of its CPU time. Whoever
+    turned it off switches it back on (a concurrent recomputation at worst runs with it on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _pad_ms(plant: PlantConfig) -> int:
