@@ -67,3 +67,10 @@ def test_compliance_help_lists_its_settings_and_subcommands():
     assert "WASTEWATCH_COMPLIANCE_SETTLE_S" in result.stdout and "WASTEWATCH_COMPLIANCE_DAY_AT_MIN" in result.stdout
     assert "WASTEWATCH_INFLUX_URL" in result.stdout
     assert all(name in result.stdout for name in ("run-day", "recompute", "show"))
+
+
+def test_building_the_command_line_does_not_load_the_report_renderers() -> None:
+    # Every worker starts through `wastewatch`: matplotlib, fpdf2 and numpy would cost each one tens of MB.
+    probe = "import sys, wastewatch.cli as c; c.build_parser(); print(sorted({'matplotlib', 'fpdf', 'numpy'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
