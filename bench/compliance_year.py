@@ -14,13 +14,16 @@ plant, fields state/from_state/reason).
 
 (b) runs `ComplianceJobs.run_half_hour` on --runs distinct :00 boundaries, each on a fresh window,
 as the scheduler would; then again once the recomputation has stored the results, which is what the
-job's regulatory findings read in operation (the trailing day of averages). (a) runs `ComplianceJobs.recompute` over the first --recompute-days days
-(default: all of them), with the stored results dropped before each run so every run computes and
-writes from scratch; with fewer days than the back-fill the year figure is an extrapolation and is
-printed as one. Targets: (a) under 60 s for a year, (b) under 1 s. Each run also prints the CPU seconds
-of this process and of InfluxDB, and the load average, since the machine is shared; with
---profile N one more recompute runs under cProfile and its N most expensive functions are printed
-(the main thread's: the reads ahead and writes behind run in two I/O threads cProfile does not follow).
+job's regulatory findings read in operation (the trailing day of averages). (a) runs
+`ComplianceJobs.recompute` over the first --recompute-days days (default: all of them), with the
+stored results dropped before each run so every run computes and writes from scratch; with fewer
+days than the back-fill the year figure is an extrapolation and is printed as one. Targets: (a) under
+60 s for a year, (b) under 1 s.
+
+The machine is shared, so each run also prints the load average and the CPU seconds of this process
+and of InfluxDB. With --profile N one more recompute runs under cProfile and its N most expensive
+functions are printed (the main thread's: the reads ahead and writes behind run in two I/O threads
+that cProfile does not follow).
 """
 
 from __future__ import annotations
