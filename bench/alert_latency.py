@@ -22,14 +22,16 @@ Medians of --runs runs (default 3), each on a fresh broker, InfluxDB and alert d
 
     python bench/alert_latency.py --runs 3 [--alerts 1000] [--interval-ms 20] [--readings 100000]
                                   [--streams 15] [--publishers 4] [--with-ingest] [--plants 1] [--workers 1]
-                                  [--profile out.pstats]
+                                  [--db sqlite|postgresql] [--profile out.pstats]
 
 With --with-ingest, `wastewatch ingest` runs on the same feed during the throughput phase.
 Partitioned (`--plants 4 --workers 2`): the plant catalogue holds Kotim and copies of it (kotim2, …),
 each with the same 200 rules; the readings are spread evenly over every plant's streams and each of
 the N workers owns its share of the plants (WASTEWATCH_ALERTS_PLANTS, one alert database). The rate
 is all readings over the time until every plant's last reading is committed; CPU is summed over
-the workers. Latency is measured on Kotim only.
+the workers. Latency is measured on Kotim only. Use `--db postgresql` with several workers: on one
+SQLite file each worker's commit waits for the other's write lock (measured: 5,000 readings/s with
+two workers, against 12,000-14,500 on PostgreSQL).
 """
 
 from __future__ import annotations
