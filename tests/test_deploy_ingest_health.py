@@ -25,7 +25,11 @@ def test_health_point_counts_what_the_worker_did(settings_for, influx_store: Inf
         wait_until(worker.connected.is_set, what="ingest connected")
         good = json.dumps({"ts": int(time.time() * 1000) - 60_000, "value": 1012.5}).encode()
         publish_all(mosquitto.url, [("plants/kotim/sensors/t_secondary", good), ("plants/kotim/sensors/nope", good)])
-        wait_until(lambda: worker.counts().written == 1 and worker.counts().dead_lettered == 1, what="one written, one dead")
+        # Retained status messages left on the session broker by earlier tests may arrive too: count on
+        # what the worker itself reports, not on the two messages alone.
+        wait_until(lambda: worker.counts().written >= 1 and worker.counts().dead_lettered == 1, what="one written, one dead")
+        wait_until(lambda: worker.counts().acked == worker.counts().received, what="all acknowledged")
+        counts = worker.counts()
         health.start()
         rows = wait_until(lambda: influx_store.select(INGEST_HEALTH), what="a health point")
     finally:
@@ -33,9 +37,9 @@ def test_health_point_counts_what_the_worker_did(settings_for, influx_store: Inf
         worker.stop()
     point = rows[-1]
     assert point.tags == {"instance": settings.ingest_client_id}
-    assert point.fields["points_written"] == 1
+    assert point.fields["points_written"] == counts.written
     assert point.fields["dead_letters"] == 1
-    assert point.fields["messages_received"] == 2
+    assert point.fields["messages_received"] == counts.received >= 2
     assert point.fields["spool_batches"] == 0 and point.fields["lag_s"] == 0.0 and point.fields["spool_full"] == 0
 
 
