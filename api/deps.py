@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, HTTPException, Path, Query
 
 from alerts.database import Database
-from api.auth import get_context, require
+from api.auth import authenticate, get_context, require
 from api.context import ApiContext
 from api.keys import ApiKey
 from api.roles import Role
@@ -41,7 +41,7 @@ PlantId = Annotated[str, Path(pattern=ID_PATTERN, description="plant id, e.g. ko
 SensorId = Annotated[str, Path(pattern=ID_PATTERN, description="sensor id from the plant's catalogue, e.g. t_secondary")]
 
 
-def _plant(ctx: Context, plant_id: PlantId) -> PlantConfig:
+def _plant(ctx: Context, plant_id: PlantId, _key: Annotated[ApiKey, Depends(authenticate)]) -> PlantConfig:
     plant = ctx.catalog.get(plant_id)
     if plant is None:
         raise HTTPException(404, f"no plant {plant_id!r}; known: {', '.join(ctx.catalog.ids)}")

@@ -180,3 +180,14 @@ def test_keys_cli_issues_once_lists_and_revokes(tmp_path: Path, capsys: pytest.C
     assert main(["keys", "revoke", "operator-budi"]) == 0
     assert main(["keys", "list"]) == 0
     assert capsys.readouterr().out.strip().endswith("no keys")
+
+
+def test_authentication_comes_before_any_other_answer(api: Api) -> None:
+    """Without a key (or with too low a role) a caller learns nothing from 404s or 422s."""
+    for method, path, _ in operations(api):
+        if (method, path) in OPEN_OPERATIONS or method != "get":
+            continue
+        bad = path.replace("{plant_id}", "no-such-plant").replace("{sensor_id}", "nope").replace("{alert_id}", "999999")
+        url = bad.replace("{period}", "2026-99") + "?start=garbage&period=2026-99&limit=-5"
+        assert api.client.get(url).status_code == 401, (method, url)
+        assert api.client.get(url, headers={"Authorization": "Bearer ww_00000000_" + "x" * 43}).status_code == 401
