@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from abc import ABC, abstractmethod
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,39 @@ class Database(ABC):
     """
 
     dialect: Dialect
+    _begin: str  # the statement that opens a write transaction
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0  # nesting of transaction(): only the outermost begins and commits
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self._run(self._begin, ())
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self._rollback()
+                raise
+            self._depth = 0
+            self._run("COMMIT", ())
 
     @abstractmethod
-    def transaction(self) -> AbstractContextManager[Database]: ...
+    def _run(self, sql: str, params: Params) -> object:
+        """Run one statement on the connection (the caller holds the lock)."""
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
 
     @abstractmethod
     def execute(self, sql: str, params: Params = ()) -> int:
@@ -90,8 +120,10 @@ class SqliteDatabase(Database):
     so two writers queue instead of failing half-way, and a read inside it sees what it changes)."""
 
     dialect = SQLITE
+    _begin = "BEGIN IMMEDIATE"
 
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+        super().__init__()
         self.path = path
         try:
             self._conn = open_sqlite(path, timeout_s=busy_timeout_s)
@@ -99,29 +131,9 @@ class SqliteDatabase(Database):
             self._conn.execute("PRAGMA foreign_keys=ON")
         except (sqlite3.Error, OSError) as exc:
             raise AlertDatabaseError(f"cannot open the alert database {path}: {exc}") from exc
-        self._lock = threading.RLock()
-        self._depth = 0
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self
-                finally:
-                    self._depth -= 1
-                return
-            self._run("BEGIN IMMEDIATE", ())
-            self._depth = 1
-            try:
-                yield self
-            except BaseException:
-                self._depth = 0
-                self._conn.rollback()
-                raise
-            self._depth = 0
-            self._run("COMMIT", ())
+    def _rollback(self) -> None:
+        self._conn.rollback()
 
     def execute(self, sql: str, params: Params = ()) -> int:
         with self._lock:

@@ -9,9 +9,7 @@ statement outside a transaction; inside one, the error ends the transaction like
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -31,12 +29,12 @@ def to_pyformat(sql: str) -> str:
 
 class PostgresDatabase(Database):
     dialect = POSTGRES
+    _begin = "BEGIN"
 
     def __init__(self, url: str, *, connect_timeout_s: int = 10) -> None:
+        super().__init__()
         self.url = url
         self._connect_timeout_s = connect_timeout_s
-        self._lock = threading.RLock()
-        self._depth = 0
         self._sql: dict[str, str] = {}
         self._conn = self._connect()
 
@@ -51,27 +49,6 @@ class PostgresDatabase(Database):
         head, _, tail = self.url.rpartition("@")
         return f"{head.split(':', 2)[0]}:…@{tail}" if head.count(":") >= 2 else self.url
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self
-                finally:
-                    self._depth -= 1
-                return
-            self._run("BEGIN", ())
-            self._depth = 1
-            try:
-                yield self
-            except BaseException:
-                self._depth = 0
-                self._rollback()
-                raise
-            self._depth = 0
-            self._run("COMMIT", ())
-
     def _rollback(self) -> None:
         try:
             self._conn.execute("ROLLBACK")
@@ -84,11 +61,7 @@ class PostgresDatabase(Database):
 
     def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
         with self._lock:
-            if self._depth == 0 and self._conn.closed:
-                self._conn = self._connect()
-            text = self._sql.get(sql)
-            if text is None:
-                text = self._sql[sql] = to_pyformat(sql)
+            text = self._prepare(sql)
             try:
                 with self._conn.cursor() as cursor:
                     cursor.executemany(text, [tuple(row) for row in rows])
@@ -114,12 +87,17 @@ class PostgresDatabase(Database):
         with self._lock:
             self._conn.close()
 
-    def _run(self, sql: str, params: Params) -> psycopg.Cursor[dict[str, Any]]:
+    def _prepare(self, sql: str) -> str:
+        """The statement in psycopg's placeholders, on a live connection (reopened outside a transaction)."""
         if self._depth == 0 and self._conn.closed:
             self._conn = self._connect()
         text = self._sql.get(sql)
         if text is None:
             text = self._sql[sql] = to_pyformat(sql)
+        return text
+
+    def _run(self, sql: str, params: Params) -> psycopg.Cursor[dict[str, Any]]:
+        text = self._prepare(sql)
         try:
             return self._conn.execute(text, tuple(params))
         except psycopg.Error as exc:
