@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up and pass the tests on a fresh Debian/Ubuntu machine (the README's test command).
 # Installs Mosquitto, InfluxDB 1.x and PostgreSQL from the distribution when missing (the tests start their
-# own instances on free loopback ports), installs the package with its test extras, runs pytest.
+# own instances on free loopback ports), installs the package with its test extras into .venv (PEP 668:
+# never into the system Python), runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +19,6 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-python3 -m pip install -q -e '.[test]'
-python3 -m pytest -q "$@"
+source scripts/venv.sh
+wastewatch_venv test
+exec python -m pytest -q "$@"
