@@ -20,6 +20,8 @@ MAX_RANGE_DAYS = 3 * 366
 """The longest range one request may ask for."""
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+"""Every instant a request names, and every bound of a range or period, lies in [EARLIEST, LATEST]:
+arithmetic on it can then never leave the years `datetime` holds (no OverflowError, no 500)."""
 
 
 class RangeError(ValueError):
@@ -53,40 +55,55 @@ def parse_instant(text: str, now: datetime, what: str) -> datetime:
         return now
     match = RELATIVE.match(text)
     if match:
-        return now - timedelta(seconds=int(match.group(1)) * UNIT_S[match.group(2)])
+        back = timedelta(seconds=int(match.group(1)) * UNIT_S[match.group(2)])
+        if back > now - EARLIEST:  # checked before subtracting: -999999w would leave the years datetime holds
+            raise RangeError(f"{what} {text!r} is outside {EARLIEST.year}-{LATEST.year}")
+        return bounded(now - back, what)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise RangeError(f"{what} {text!r} is not RFC 3339 (2026-11-28T10:00:00+07:00), 'now' or relative (-30d, -12h)") from None
     if value.tzinfo is None or "T" not in text.upper():
         raise RangeError(f"{what} {text!r} needs a date, a time and a UTC offset (2026-11-28T10:00:00+07:00)")
+    return bounded(value, what)
+
+
+def bounded(value: datetime, what: str) -> datetime:
+    """`value` when it lies in [EARLIEST, LATEST]; a RangeError naming `what` otherwise."""
+    if not EARLIEST <= value <= LATEST:
+        raise RangeError(f"{what} {value.isoformat()} is outside {EARLIEST.year}-{LATEST.year}")
     return value
+
+
+def epoch_ms(text: str, now: datetime, what: str) -> int:
+    """`parse_instant` in epoch milliseconds (alert filters)."""
+    return _ms(parse_instant(text, now, what))
 
 
 def calendar_period(text: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """A local day, month, quarter or year as [start, end) in the plant's zone."""
     text = text.strip()
+    m = DAY.match(text) or MONTH.match(text) or QUARTER.match(text) or YEAR.match(text)
+    if m is None:
+        raise RangeError(f"period {text!r} is not a day (2026-11-28), month (2026-11), quarter (2026-Q4) or year (2026)")
+    year = int(m[1])
+    if not EARLIEST.year <= year < LATEST.year:  # before any date arithmetic: year 9999 + 1 does not exist
+        raise RangeError(f"period {text!r} is outside the years {EARLIEST.year}-{LATEST.year - 1}")
     try:
-        if m := DAY.match(text):
-            first = date(int(m[1]), int(m[2]), int(m[3]))
+        if m.re is DAY:
+            first = date(year, int(m[2]), int(m[3]))
             after = first + timedelta(days=1)
-        elif m := MONTH.match(text):
-            first = date(int(m[1]), int(m[2]), 1)
+        elif m.re is MONTH:
+            first = date(year, int(m[2]), 1)
             after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        elif m := QUARTER.match(text):
+        elif m.re is QUARTER:
             q = int(m[2])
-            first = date(int(m[1]), 3 * q - 2, 1)
-            after = date(first.year + 1, 1, 1) if q == 4 else date(first.year, 3 * q + 1, 1)
-        elif m := YEAR.match(text):
-            first, after = date(int(m[1]), 1, 1), date(int(m[1]) + 1, 1, 1)
+            first = date(year, 3 * q - 2, 1)
+            after = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
         else:
-            raise RangeError(f"period {text!r} is not a day (2026-11-28), month (2026-11), quarter (2026-Q4) or year (2026)")
+            first, after = date(year, 1, 1), date(year + 1, 1, 1)
     except ValueError as exc:
-        if isinstance(exc, RangeError):
-            raise
         raise RangeError(f"period {text!r}: {exc}") from None
-    if not 1970 <= first.year <= 9998:
-        raise RangeError(f"period {text!r} is outside the years 1970-9998")
     return _local_midnight(first, zone), _local_midnight(after, zone)
 
 
@@ -108,8 +125,7 @@ def resolve_range(
     if after <= first:
         raise RangeError(f"the range is empty: start {first.isoformat()} is not before end {after.isoformat()}")
     for value, what in ((first, "start"), (after, "end")):
-        if not EARLIEST <= value <= LATEST:
-            raise RangeError(f"{what} {value.isoformat()} is outside {EARLIEST.year}-{LATEST.year}")
+        bounded(value, what)
     if after - first > timedelta(days=MAX_RANGE_DAYS):
         raise RangeError(f"the range is longer than {MAX_RANGE_DAYS} days")
     return TimeRange(_ms(first), _ms(after))

@@ -78,3 +78,24 @@ def test_agency_reads_but_cannot_act_and_unknown_alerts_are_404(api: Api) -> Non
     empty = api.client.post("/api/v1/alerts/1/comments", headers=api.auth(Role.OPERATOR), json={"text": ""})
     assert empty.status_code == 422 and "body parameter text" in empty.json()["detail"]
     assert api.client.post("/api/v1/alerts/1/comments", headers=api.auth(Role.OPERATOR), content=b"{").status_code == 422
+
+
+def test_severity_filter_is_the_alerts_own_severities(api: Api) -> None:
+    from typing import get_args
+
+    from alerts.events import Severity
+
+    for severity in get_args(Severity):
+        assert api.get(f"/api/v1/alerts?severity={severity}").status_code == 200, severity
+    assert [a["id"] for a in api.get("/api/v1/alerts?severity=critical").json()["alerts"]] == [1]
+    assert api.get("/api/v1/alerts?severity=major").json()["alerts"] == []
+    refused = api.get("/api/v1/alerts?severity=info")
+    assert refused.status_code == 422 and "query parameter severity" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("param", ["since", "until"])
+@pytest.mark.parametrize("value", ["-999999w", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_extreme_since_and_until_are_a_422_with_a_message(api: Api, param: str, value: str) -> None:
+    response = api.get("/api/v1/alerts", params={param: value})
+    assert response.status_code == 422, response.text
+    assert "outside 1970-2200" in response.json()["detail"]

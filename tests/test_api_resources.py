@@ -98,7 +98,15 @@ BAD_REQUESTS: list[tuple[str, int, str]] = [
     ("/api/v1/plants/kotim/averages?profile=no-such-profile", 404, "applies no profile"),
     ("/api/v1/plants/kotim/tonnage?period=2026-13", 422, "month must be in 1..12"),
     ("/api/v1/plants/kotim/uptime?format=xml", 422, "query parameter format"),
-    ("/api/v1/plants/kotim/reports/2026-99", 422, "bad month"),
+    ("/api/v1/plants/kotim/reports/2026-99", 422, "month must be in 1..12"),
+    ("/api/v1/plants/kotim/sensors/t_primary/readings?start=-999999w", 422, "outside 1970-2200"),
+    ("/api/v1/plants/kotim/sensors/t_primary/readings?end=0001-01-01T00:00:00%2B14:00", 422, "outside 1970-2200"),
+    ("/api/v1/plants/kotim/averages?period=9999-Q4", 422, "outside the years 1970-2199"),
+    ("/api/v1/plants/kotim/reports/0001", 422, "outside the years 1970-2199"),
+    ("/api/v1/plants/kotim/reports/0001-01", 422, "outside the years 1970-2199"),
+    ("/api/v1/plants/kotim/reports/0001-Q1", 422, "outside the years 1970-2199"),
+    ("/api/v1/plants/kotim/reports/9999-12", 422, "outside the years 1970-2199"),
+    ("/api/v1/plants/kotim/reports/2026-11-28", 422, "period must be YYYY-MM, YYYY-Qn or YYYY"),
 ]
 
 

@@ -69,3 +69,74 @@ def test_durations() -> None:
     for bad in ("0m", "5", "m", "-5m", "5y", "1.5h"):
         with pytest.raises(RangeError):
             parse_duration_s(bad)
+
+
+# -- hostile input: every text either reads as a bounded range or is a RangeError, never another error ----
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.timerange import EARLIEST, LATEST, parse_instant
+
+UNITS = st.sampled_from("smhdw")
+HOSTILE_INSTANTS = st.one_of(
+    st.builds(lambda n, u: f"-{n}{u}", st.integers(0, 999_999), UNITS),
+    st.builds(
+        lambda y, mo, d, h, off: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:00:00{off}",
+        st.integers(1, 9999), st.integers(1, 12), st.integers(1, 28), st.integers(0, 23),
+        st.sampled_from(["Z", "+14:00", "-14:00", "+23:59", "-23:59", "+00:00"]),
+    ),
+    st.text(max_size=40),
+)
+HOSTILE_PERIODS = st.one_of(
+    st.builds(lambda y: f"{y:04d}", st.integers(0, 9999)),
+    st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(0, 9999), st.integers(0, 99)),
+    st.builds(lambda y, q: f"{y:04d}-Q{q}", st.integers(0, 9999), st.integers(0, 9)),
+    st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}", st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
+    st.text(max_size=12),
+)
+
+
+@pytest.mark.parametrize("text", ["-999999w", "-999999d", "0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-14:00"])
+def test_extreme_instants_are_range_errors(text: str) -> None:
+    with pytest.raises(RangeError, match="outside 1970-2200"):
+        resolve(start=text)
+    with pytest.raises(RangeError, match="outside 1970-2200"):
+        parse_instant(text, NOW, "since")
+
+
+@pytest.mark.parametrize("text", ["0001", "0001-01", "0001-Q1", "0001-01-01", "9999", "9999-12", "9999-Q4", "9999-12-31"])
+def test_extreme_periods_are_range_errors(text: str) -> None:
+    with pytest.raises(RangeError, match="outside the years 1970-2199"):
+        resolve(period=text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=st.none() | HOSTILE_INSTANTS, end=st.none() | HOSTILE_INSTANTS)
+def test_any_start_and_end_is_a_bounded_range_or_a_range_error(start: str | None, end: str | None) -> None:
+    try:
+        found = resolve(start=start, end=end)
+    except RangeError:
+        return
+    assert EARLIEST.timestamp() * 1000 <= found.start_ms < found.end_ms <= LATEST.timestamp() * 1000
+
+
+@settings(max_examples=300, deadline=None)
+@given(period=HOSTILE_PERIODS)
+def test_any_period_is_a_bounded_range_or_a_range_error(period: str) -> None:
+    try:
+        found = resolve(period=period)
+    except RangeError:
+        return
+    assert EARLIEST.timestamp() * 1000 <= found.start_ms < found.end_ms <= LATEST.timestamp() * 1000
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=HOSTILE_INSTANTS)
+def test_any_single_instant_is_bounded_or_a_range_error(text: str) -> None:
+    try:
+        value = parse_instant(text, NOW, "since")
+    except RangeError:
+        return
+    assert EARLIEST <= value <= LATEST
+    value.timestamp()

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from alerts import actions
+from alerts.events import Severity
 from alerts.store import AlertRecord, AlertStore
 from api.alert_queries import AlertFilter, find_alerts
 from api.deps import AgencyKey, AlertDb, Context, Format, OperatorKey
 from api.schemas import AckIn, AlertDetail, AlertList, AlertOut, AssignIn, CommentIn, TransitionOut, to_time
 from api.tabular import csv_responses, table_response
-from api.timerange import parse_instant
+from api.timerange import epoch_ms
 from wastewatch.topics import ID_PATTERN
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 AlertId = Annotated[int, Path(ge=1, le=2**62, description="alert id")]
-Severity = Literal["info", "warning", "critical"]
 NamePattern = r"^[A-Za-z0-9_.:/-]{1,120}$"
 
 
@@ -57,8 +57,8 @@ def list_alerts(
     if plant is not None and ctx.catalog.get(plant) is None:
         raise HTTPException(404, f"no plant {plant!r}; known: {', '.join(ctx.catalog.ids)}")
     now = datetime.fromtimestamp(ctx.clock(), tz=timezone.utc)
-    since_ms = int(parse_instant(since, now, "since").timestamp() * 1000) if since else None
-    until_ms = int(parse_instant(until, now, "until").timestamp() * 1000) if until else None
+    since_ms = epoch_ms(since, now, "since") if since else None
+    until_ms = epoch_ms(until, now, "until") if until else None
     flt = AlertFilter(plant, active, acknowledged, severity, category, rule_id, assignee, since_ms, until_ms, limit, offset)
     rows = [alert_out(a) for a in find_alerts(db, flt)]
     return table_response(request, format, AlertList(alerts=rows), rows, AlertOut, "alerts")

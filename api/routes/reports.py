@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from api.deps import Context, EvaluatorKey, Plant
 from api.reports import build_report, render_report
+from api.timerange import calendar_period
 from wastewatch.summaries import PeriodError, parse_period
 
 router = APIRouter(prefix="/plants/{plant_id}/reports", tags=["reports"])
@@ -24,6 +25,7 @@ def get_report(
     format: Annotated[ReportFormat, Query()] = "json",
     lang: Annotated[Literal["id", "en"], Query(description="Bahasa Indonesia or English")] = "id",
 ) -> Response:
+    calendar_period(period, plant.zone)  # the API's bounds on every period: a RangeError (422) outside 1970-2199
     try:
         chosen = parse_period(period, plant.zone)
     except (PeriodError, ValueError) as exc:
