@@ -176,9 +176,16 @@ def test_uptime_of_a_constructed_month_equals_hand_computed_values(store: Store,
 # --- compliance summary against the engine ----------------------------------------------------------
 
 def engine_day(store: Store, plant: PlantConfig) -> tuple[ComplianceJobs, list[object]]:
-    """08:00-12:00 burning with 1-minute CEMS readings at 11 % O2; CO above 100 mg/Nm3 from 09:00 to 09:40,
-    dust 40 in the 10:30 half-hour."""
-    day = date(2026, 11, 10)
+    """`write_engine_day`, judged by the day job of 11 November 01:00."""
+    write_engine_day(store)
+    jobs = ComplianceJobs(store, clock_ms=lambda: ms(2026, 11, 11, 1))
+    report = jobs.run_day(plant, date(2026, 11, 10))
+    return jobs, [report]
+
+
+def write_engine_day(store: Store) -> None:
+    """10 November, 08:00-12:00 burning with 1-minute CEMS readings at 11 % O2; CO above 100 mg/Nm3 from
+    09:00 to 09:40, dust 40 in the 10:30 half-hour."""
     points = [state_point(ms(2026, 11, 9, 19), S.COLD), state_point(ms(2026, 11, 10, 8), S.BURNING),
               state_point(ms(2026, 11, 10, 12), S.COLD)]
     base = {"co": 20.0, "dust": 4.0, "nox": 150.0, "so2": 20.0, "hcl": 5.0, "toc": 3.0}
@@ -194,9 +201,6 @@ def engine_day(store: Store, plant: PlantConfig) -> tuple[ComplianceJobs, list[o
             points.append(Reading("kotim", sensor, t, value).to_point())
         t += 60_000
     store.write(points)
-    jobs = ComplianceJobs(store, clock_ms=lambda: ms(2026, 11, 11, 1))
-    report = jobs.run_day(plant, day)
-    return jobs, [report]
 
 
 def test_compliance_summary_matches_the_engines_records(store: Store, kotim: PlantConfig) -> None:

@@ -1,6 +1,7 @@
 """The daily rollups the summaries read: rollup plus raw edges equals the raw sum to the gram across
 local month ends, on InfluxDB and SQLite; late batches are taken in by rolling up again; the compliance
-counts and data availability are the same from the rollup as from the stored results; the CLI rebuild."""
+counts and data availability are the same from the rollup as from the stored results; the CLI rebuild;
+the compliance day job, scheduled or run by hand, keeps them."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import run_cli
-from tests.test_summaries import JKT, engine_day, ms, write_month
+from tests.test_summaries import JKT, engine_day, ms, write_engine_day, write_month
+from wastewatch.compliance.cli import open_jobs
 from wastewatch.compliance.profiles import Profile, load_bundled_profiles
+from wastewatch.compliance.quality import QualityCode as Q
+from wastewatch.compliance.results import AverageRecord
+from wastewatch.compliance.service import ComplianceService
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.records import Batch
 from wastewatch.store.base import Point, Store
 from wastewatch.store.sqlite import SqliteStore
 from wastewatch.summaries import Tonnage, compliance_summary, month_period, parse_period, tonnage, uptime
 from wastewatch.summaries.cells import raw_cells
-from wastewatch.summaries.rollup import COUNT_MONTH, ROLLUP_DAY, ROLLUP_MONTH, TONNAGE_DAY, rollup, rollup_recent_days
+from wastewatch.summaries.rollup import COUNT_DAY, COUNT_MONTH, ROLLUP_DAY, ROLLUP_MONTH, TONNAGE_DAY, rollup, rollup_recent_days
 
 SOURCES = ("rsud-murjani", "puskesmas-baamang", "klinik-perkebunan")
 
@@ -216,14 +221,48 @@ def test_report_rollup_rebuilds_a_range(tmp_path: Path, kotim: PlantConfig) -> N
     assert bad.returncode == 2 and "rollup" in bad.stderr
 
 
-def test_the_day_job_hook_rolls_up_the_last_week(store: Store, kotim: PlantConfig) -> None:
-    jobs, _ = engine_day(store, kotim)  # the day job of 11 November 01:00 has judged the 10th
+def test_the_scheduled_day_job_keeps_the_rollups_the_summaries_are_served_from(store: Store, kotim: PlantConfig) -> None:
+    write_engine_day(store)  # 10 November: CEMS readings, no results yet
     store.write([Batch("kotim", "b", ms(2026, 11, 10, 9), 25.5, "rsud-murjani", "A337-1").to_point()])
-    day = (ms(2026, 11, 10), ms(2026, 11, 11))
-    before = (tonnage(store, kotim, *day), compliance_summary(store, kotim, *day))
+    now = [ms(2026, 11, 11, 0, 15)]
+    service = ComplianceService(open_jobs(store, clock_ms=lambda: now[0]), [kotim])  # as `wastewatch compliance` builds it
 
-    report = rollup_recent_days(jobs.store, kotim, jobs.clock_ms())  # the hook, as the day job calls it
-    assert (report.days, report.months, report.grams) == (7, 0, 25_500)
-    days = store.select(ROLLUP_DAY, where={"plant": "kotim"})
-    assert [p.time_ms for p in days] == [ms(2026, 11, d) for d in range(4, 11)]
-    assert (tonnage(store, kotim, *day), compliance_summary(store, kotim, *day)) == before
+    service.day(kotim)  # what the scheduler fires at 00:15 on 11 November: judges the 10th, then rolls up
+    assert [p.time_ms for p in store.select(ROLLUP_DAY, where={"plant": "kotim"})] == [ms(2026, 11, d) for d in range(4, 11)]
+    assert [p.time_ms for p in store.select(COUNT_DAY, where={"plant": "kotim"})] == [ms(2026, 11, d) for d in range(4, 11)]
+    day = (ms(2026, 11, 10), ms(2026, 11, 11))
+    served = (tonnage(store, kotim, *day), compliance_summary(store, kotim, *day))
+    assert served[0].mass_g == 25_500 and served[1].exceedances >= 1
+
+    # Served from the roll-ups: results and batches stored after the job are not in the summaries
+    # until the next night's job rolls the day up again.
+    late = Batch("kotim", "late", ms(2026, 11, 10, 11), 1.0, "rsud-murjani", "A337-1")
+    over = AverageRecord("kotim", "eu-ied-annex-vi", "co", "30min", ms(2026, 11, 10, 13), Q.VALID, 150.0, 155.0, 5.0, 30, 0, 30, "1")
+    store.write([late.to_point(), over.to_point()])
+    assert (tonnage(store, kotim, *day), compliance_summary(store, kotim, *day)) == served
+
+    now[0] = ms(2026, 11, 12, 0, 15)
+    service.day(kotim)
+    fresh = (tonnage(store, kotim, *day), compliance_summary(store, kotim, *day))
+    assert fresh[0].mass_g == 26_500 and fresh[1].exceedances == served[1].exceedances + 1
+
+
+def test_run_day_keeps_the_rollups(tmp_path: Path, kotim: PlantConfig) -> None:
+    store = SqliteStore(tmp_path / "timeseries.sqlite3")
+    write_engine_day(store)
+    store.write([Batch("kotim", "b", ms(2026, 11, 10, 9), 25.5, "rsud-murjani", "A337-1").to_point()])
+    store.close()
+    result = run_cli("compliance", "run-day", "--plant", "kotim", "--date", "2026-11-10", env={"WASTEWATCH_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "roll-ups kept" in result.stdout
+    store = SqliteStore(tmp_path / "timeseries.sqlite3")
+    try:
+        # an operator's run-day of a day older than a week rolls that day up too (the nightly job would not)
+        assert ms(2026, 11, 10) in {p.time_ms for p in store.select(ROLLUP_DAY, where={"plant": "kotim"})}
+        day = (ms(2026, 11, 10), ms(2026, 11, 11))
+        served = compliance_summary(store, kotim, *day)
+        assert served.exceedances >= 1 and tonnage(store, kotim, *day).mass_g == 25_500
+        store.write([Batch("kotim", "late", ms(2026, 11, 10, 11), 1.0, "rsud-murjani", "A337-1").to_point()])
+        assert tonnage(store, kotim, *day).mass_g == 25_500  # from the roll-up, not the batches
+    finally:
+        store.close()

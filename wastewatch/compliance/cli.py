@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.daily import v4_status
-from wastewatch.compliance.jobs import LATE_DATA, ComplianceJobs, JobReport
+from wastewatch.compliance.jobs import LATE_DATA, ComplianceJobs, JobReport, wall_clock_ms
 from wastewatch.compliance.kpis import PlantKpis, read_kpis
 from wastewatch.compliance.pipeline import Series
 from wastewatch.compliance.profiles import ProfileError
@@ -27,6 +27,7 @@ from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
 from wastewatch.settings import Settings, describe_settings
 from wastewatch.store import Store, StoreError, open_store
+from wastewatch.summaries.rollup import RollupReport, rollup_after_day
 
 SETTINGS = [
     "influx_url", "influx_database", "influx_token", "influx_username", "influx_password", "data_dir", "plant_config",
@@ -119,6 +120,11 @@ def select_plant(catalog: PlantCatalog, plant_id: str | None) -> PlantConfig:
     return plant
 
 
+def open_jobs(store: Store, *, clock_ms: Callable[[], int] = wall_clock_ms) -> ComplianceJobs:
+    """The jobs as `wastewatch compliance` runs them: each day job then keeps the summaries' roll-ups."""
+    return ComplianceJobs(store, clock_ms=clock_ms, after_day=[rollup_after_day])
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from wastewatch.cli import wait_for_signal
     from wastewatch.compliance.service import ComplianceService
@@ -131,7 +137,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     regulatory, alerts_db = open_regulatory_alerts(settings, catalog)
     try:
         service = ComplianceService(
-            ComplianceJobs(store), catalog, settle_s=settings.compliance_settle_s, day_at_min=settings.compliance_day_at_min,
+            open_jobs(store), catalog, settle_s=settings.compliance_settle_s, day_at_min=settings.compliance_day_at_min,
             on_findings=regulatory.apply,
         )
         service.start()
@@ -154,7 +160,7 @@ def cmd_run_day(args: argparse.Namespace, settings: Settings) -> int:
     plant = select_plant(load_catalog(settings.plant_config), args.plant)
     store = open_store(settings)
     try:
-        jobs = ComplianceJobs(store)
+        jobs = open_jobs(store)
         start_ms, end_ms = day_bounds_ms(day, plant.zone)
         now_ms = jobs.clock_ms()
         if start_ms >= now_ms:
@@ -165,6 +171,9 @@ def cmd_run_day(args: argparse.Namespace, settings: Settings) -> int:
             print(f"the day is not over in {plant.timezone}: its closed windows are stored, the day is judged after midnight")
         _print_days(jobs.series(plant), {d.key: d for d in report.days}, report.averages, None)
         _print_amendments(report.amendments, plant.zone)
+        for kept in report.after_day:
+            if isinstance(kept, RollupReport):
+                print(f"roll-ups kept: {kept.days} days and {kept.months} months")
     finally:
         store.close()
     return 0

@@ -6,6 +6,9 @@ averages and days, and record an amendment for every stored result a recomputati
 - `run_day(plant, day)`: every window of a local day again (late data changes them), then its days.
 - `recompute(plant, start_ms, end_ms)`: the whole local days the range touches, for late data.
 
+After a day job its `after_day` hooks run: the composition root (`compliance.cli`) hands in the
+summaries' roll-up, so the jobs do not import what people read.
+
 Recomputing a day from all its samples is what makes the result equal to computing from scratch.
 """
 
@@ -51,7 +54,7 @@ from wastewatch.compliance.regulatory import (
 from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, quarter_of, window_start_ms
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Point, Store
+from wastewatch.store.base import Point, Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +62,11 @@ HALF_HOUR_MS = 1_800_000
 SCHEDULED = "scheduled"
 DAY_CLOSE = "recomputed at day close (late or corrected data)"
 LATE_DATA = "late data"
+
+
+DayHook = Callable[[Store, PlantConfig, date, int], object]
+"""Run after each day job with the store, the plant, the judged day and the job's clock; what it
+returns goes into `JobReport.after_day` (`summaries.rollup.rollup_after_day` is one)."""
 
 
 def wall_clock_ms() -> int:
@@ -75,6 +83,8 @@ class JobReport:
     amendments: list[Amendment] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     """Regulatory findings judged after a scheduled half-hour or day job (`alerts.regulatory` applies them)."""
+    after_day: list[object] = field(default_factory=list)
+    """What each `after_day` hook of a day job returned (a `RollupReport`), in order."""
 
     def extend(self, other: JobReport) -> None:
         self.averages += other.averages
@@ -82,6 +92,7 @@ class JobReport:
         self.written += other.written
         self.amendments += other.amendments
         self.findings += other.findings
+        self.after_day += other.after_day
 
 
 def average_record(plant_id: str, computed: Computed) -> AverageRecord:
@@ -93,14 +104,17 @@ def average_record(plant_id: str, computed: Computed) -> AverageRecord:
 
 
 class ComplianceJobs:
-    """The jobs over one store; `clock_ms` decides which windows and days have closed."""
+    """The jobs over one store; `clock_ms` decides which windows and days have closed; `after_day`
+    runs after every day job (the roll-ups the summaries read)."""
 
     def __init__(
-        self, store: Store, profiles: Mapping[str, Profile] | None = None, *, clock_ms: Callable[[], int] = wall_clock_ms
+        self, store: Store, profiles: Mapping[str, Profile] | None = None, *, clock_ms: Callable[[], int] = wall_clock_ms,
+        after_day: Sequence[DayHook] = (),
     ) -> None:
         self.store = store
         self.profiles = dict(profiles) if profiles is not None else load_bundled_profiles()
         self.clock_ms = clock_ms
+        self.after_day = tuple(after_day)
         self._series: dict[str, list[Series]] = {}
 
     def series(self, plant: PlantConfig) -> list[Series]:
@@ -124,10 +138,20 @@ class ComplianceJobs:
         return report
 
     def run_day(self, plant: PlantConfig, day: date) -> JobReport:
-        """Every window of a local day recomputed, then the day's averages and validity."""
+        """Every window of a local day recomputed, then the day's averages and validity, then the
+        `after_day` hooks."""
         report = self.recompute(plant, *day_bounds_ms(day, plant.zone), reason=DAY_CLOSE)
         if report.days:
             report.findings = self.day_findings(plant, day, report.days)
+        for hook in self.after_day:
+            # The day's results and findings are stored and judged by now: a failing hook (the
+            # roll-up) must not lose them. Summaries read raw results meanwhile, correctly but
+            # slower, and the next night's hook redoes the days it missed.
+            try:
+                report.after_day.append(hook(self.store, plant, day, self.clock_ms()))
+            except StoreError as exc:
+                logger.error("compliance after-day hook failed plant=%s day=%s hook=%s: %s",
+                             plant.id, day, getattr(hook, "__name__", hook), exc)
         return report
 
     def half_hour_findings(self, plant: PlantConfig, window_end_ms: int) -> list[Finding]:

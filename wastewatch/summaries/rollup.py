@@ -14,8 +14,10 @@ rollup only when they exist. A month is summed from its days once it has ended a
 are rolled up.
 
 Rolling a day up again overwrites the same points (idempotent; a count or cell that vanished is
-overwritten with zeros). Late data is taken in by rolling its days up again: the day job's hook
-redoes the last `LOOKBACK_DAYS` days, `wastewatch report rollup --since` any range.
+overwritten with zeros). Late data is taken in by rolling its days up again: the compliance day job
+(`rollup_after_day`, wired into `ComplianceJobs` by `wastewatch compliance`) redoes the last
+`LOOKBACK_DAYS` days, and the day it judged when that is older; `wastewatch report rollup --since`
+any range.
 """
 
 from __future__ import annotations
@@ -67,6 +69,18 @@ def rollup_recent_days(store: Store, plant: PlantConfig, now_ms: int, days: int 
     today = local_day(now_ms, plant.zone)
     start = local_midnight_ms(today - timedelta(days=days), plant.zone)
     return rollup(store, plant, start, local_midnight_ms(today, plant.zone), now_ms=now_ms)
+
+
+def rollup_after_day(store: Store, plant: PlantConfig, day: date, now_ms: int) -> RollupReport:
+    """The compliance day job's hook (`jobs.DayHook`): the last `LOOKBACK_DAYS` days, and `day`
+    itself (with its month) when the job judged an older day, so an operator's `run-day` of a past
+    day does not leave that day's stored counts behind its recomputed results."""
+    recent = rollup_recent_days(store, plant, now_ms)
+    if day >= local_day(now_ms, plant.zone) - timedelta(days=LOOKBACK_DAYS):
+        return recent
+    older = rollup(store, plant, local_midnight_ms(day, plant.zone), local_midnight_ms(day + timedelta(days=1), plant.zone), now_ms=now_ms)
+    return RollupReport(plant.id, recent.days + older.days, recent.months + older.months,
+                        recent.grams + older.grams, recent.batches + older.batches)
 
 
 def rollup(
