@@ -4,6 +4,9 @@ Row status: `pending` → `sent` | `failed` (permanent, no channel left) | `fail
 channel of its chain got a new row) | `suppressed` (held back by the channel's rate limit; a later
 digest row lists it). The idempotency key is unique, so an event reaches a channel through one row.
 Each row names its plant: a sender delivers the rows of the plants its worker owns (None: all).
+
+Severity: the rows of a critical alert come first (`pending`) and are never rate-limited; the rate
+limit is a budget per channel and audience for everything else (`limited_sent_since`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ class OutboxRow:
         )
 
     @property
+    def critical(self) -> bool:
+        """A notification of a critical alert: never rate-limited, never digested, sent first."""
+        return self.alert_id is not None and self.payload.get("severity") == CRITICAL
+
+    @property
     def lane(self) -> tuple[int | str, str]:
         """Rows of one lane are delivered in id order: per alert and channel (other rows stand alone)."""
         return (self.alert_id if self.alert_id is not None else f"row{self.id}", self.channel)
@@ -69,16 +77,20 @@ def idempotency_key(event_ref: str, channel: str) -> str:
 
 
 Plants = Collection[str] | None  # the plants whose rows a sender delivers; None: every row
+CRITICAL = "critical"
+# rows of critical alerts first: a flood of lower-severity rows never delays one
+_PRIORITY = f"CASE WHEN a.severity = '{CRITICAL}' THEN 0 ELSE 1 END"
+_NOT_CRITICAL = f"(a.severity IS NULL OR a.severity <> '{CRITICAL}')"
 
 
-def plant_filter(plants: Plants) -> tuple[str, list[str]]:
+def plant_filter(plants: Plants, column: str = "plant") -> tuple[str, list[str]]:
     """An SQL condition (`AND …`) and its parameters limiting rows to `plants`."""
     if plants is None:
         return "", []
     if not plants:
         return " AND 1 = 0", []
     ordered = sorted(plants)
-    return f" AND plant IN ({', '.join('?' * len(ordered))})", ordered
+    return f" AND {column} IN ({', '.join('?' * len(ordered))})", ordered
 
 
 class Outbox:
@@ -100,15 +112,24 @@ class Outbox:
         )
 
     def pending(self, channel: str | None = None, limit: int = 5000, *, plants: Plants = None) -> list[OutboxRow]:
-        where, params = plant_filter(plants)
-        if channel is None:
-            rows = self.db.query(f"SELECT * FROM outbox WHERE status = 'pending'{where} ORDER BY id LIMIT ?", (*params, limit))
-        else:
-            rows = self.db.query(
-                f"SELECT * FROM outbox WHERE status = 'pending' AND channel = ?{where} ORDER BY id LIMIT ?",
-                (channel, *params, limit),
-            )
+        """Pending rows (of `channel`, or all): those of critical alerts first, then in id order."""
+        where, params = plant_filter(plants, "o.plant")
+        by_channel, channel_params = (" AND o.channel = ?", [channel]) if channel is not None else ("", [])
+        rows = self.db.query(
+            f"SELECT o.* FROM outbox o LEFT JOIN alerts a ON a.id = o.alert_id WHERE o.status = 'pending'{by_channel}{where}"
+            f" ORDER BY {_PRIORITY}, o.id LIMIT ?",
+            (*channel_params, *params, limit),
+        )
         return [OutboxRow.from_row(r) for r in rows]
+
+    def critical_pending_after(self, channel: str, after_id: int, plants: Plants = None) -> bool:
+        """Whether a row of a critical alert newer than `after_id` waits on `channel` (an index read)."""
+        where, params = plant_filter(plants, "o.plant")
+        return self.db.query_one(
+            f"SELECT 1 AS x FROM outbox o JOIN alerts a ON a.id = o.alert_id WHERE o.status = 'pending' AND o.id > ?"
+            f" AND o.channel = ? AND a.severity = '{CRITICAL}'{where} LIMIT 1",
+            (after_id, channel, *params),
+        ) is not None
 
     def get(self, row_id: int) -> OutboxRow | None:
         row = self.db.query_one("SELECT * FROM outbox WHERE id = ?", (row_id,))
@@ -159,6 +180,16 @@ class Outbox:
         )
         return int(row["n"]) if row else 0
 
+    def limited_sent_since(self, channel: str, audience: str, since_ms: int) -> int:
+        """Deliveries to `channel` for `audience` since `since_ms` that count against its rate limit:
+        every successful one but those of critical alerts (digests count)."""
+        row = self.db.query_one(
+            "SELECT COUNT(*) AS n FROM deliveries d JOIN outbox o ON o.id = d.outbox_id LEFT JOIN alerts a ON a.id = o.alert_id"
+            f" WHERE d.channel = ? AND d.ok = 1 AND d.at_ms >= ? AND o.audience = ? AND {_NOT_CRITICAL}",
+            (channel, since_ms, audience),
+        )
+        return int(row["n"]) if row else 0
+
     def has_undigested(self, channel: str, plants: Plants = None) -> bool:
         """Whether the rate limit held back a row of `channel` that no digest names yet (an index read)."""
         where, params = plant_filter(plants)
@@ -166,6 +197,15 @@ class Outbox:
             f"SELECT 1 AS x FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL{where} LIMIT 1",
             (channel, *params),
         ) is not None
+
+    def undigested_audiences(self, channel: str, plants: Plants = None) -> list[str]:
+        """The audiences with rows of `channel` held back by the rate limit that no digest names yet."""
+        where, params = plant_filter(plants)
+        rows = self.db.query(
+            f"SELECT DISTINCT audience FROM outbox WHERE channel = ? AND status = 'suppressed' AND digest_id IS NULL{where}",
+            (channel, *params),
+        )
+        return sorted(str(r["audience"]) for r in rows)
 
     def undigested(self, channel: str, plants: Plants = None) -> list[OutboxRow]:
         where, params = plant_filter(plants)

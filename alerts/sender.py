@@ -1,6 +1,13 @@
 """The outbox sender: delivers pending rows, in order per alert and channel, with capped exponential
-back-off, failover along the route's chain, per-channel rate limits and "N more suppressed" digests.
-Each channel has its own thread, so a dead or slow channel (a webhook timing out) delays no other.
+back-off, failover along the route's chain, rate limits per channel and audience and "N more
+suppressed" digests. Each channel has its own thread, so a dead or slow channel (a webhook timing
+out) delays no other.
+
+Severity: a notification of a critical alert (a feed interlock, a cold secondary chamber) is never
+rate-limited nor digested, and never waits behind lower-severity ones: each pass takes the critical
+rows first, and a pass busy with other rows starts over as soon as a new critical row is pending.
+The rate limit (`rate_limit_count` per `rate_limit_window_s`) is a budget for the other rows, per
+channel and audience; critical deliveries do not use it up.
 
 Every attempt is a `deliveries` row written in the same transaction as the outbox row's new status,
 so after a crash the sender resumes with what is still pending. A crash between a successful send
@@ -102,7 +109,9 @@ class OutboxSender:
         blocked: set[tuple[int | str, str]] = set()
         attempts = 0
         plants = self._plants()
-        for row in self.outbox.pending(channel, plants=plants):
+        rows = self.outbox.pending(channel, plants=plants)
+        newest = max((r.id for r in rows), default=0)
+        for row in rows:
             if self._stop.is_set():
                 break
             if row.lane in blocked:
@@ -119,6 +128,8 @@ class OutboxSender:
             attempts += 1
             if not self._attempt(row):
                 blocked.add(row.lane)
+            if not row.critical and self._critical_waiting(row.channel, newest, plants):
+                break  # a critical row came in meanwhile: a new pass sends it first
         for digest_channel in [channel] if channel is not None else list(self.notifiers):
             self._make_digest(digest_channel, plants)
         return attempts
@@ -127,10 +138,17 @@ class OutboxSender:
         return round(self._wall() * 1000)
 
     def _rate_limited(self, row: OutboxRow, now_ms: int) -> bool:
-        if row.channel in INTERNAL_CHANNELS or row.kind == "digest":
+        if row.channel in INTERNAL_CHANNELS or row.kind == "digest" or row.critical:
             return False
+        return self._budget_spent(row.channel, row.audience, now_ms)
+
+    def _budget_spent(self, channel: str, audience: str, now_ms: int) -> bool:
         window_ms = round(self.policy.rate_limit_window_s * 1000)
-        return self.outbox.sent_since(row.channel, now_ms - window_ms) >= self.policy.rate_limit_count
+        return self.outbox.limited_sent_since(channel, audience, now_ms - window_ms) >= self.policy.rate_limit_count
+
+    def _critical_waiting(self, channel: str, newest: int, plants: Plants) -> bool:
+        """A row of a critical alert for `channel` committed after this pass read its rows."""
+        return channel not in INTERNAL_CHANNELS and self.outbox.critical_pending_after(channel, newest, plants)
 
     def _attempt(self, row: OutboxRow) -> bool:
         notifier = self.notifiers.get(row.channel)
@@ -189,22 +207,26 @@ class OutboxSender:
                            delay_ms, error)
 
     def _make_digest(self, channel: str, plants: Plants) -> None:
-        """When the channel has room again, one digest row listing what its rate limit held back."""
+        """For each audience whose budget on the channel has room again, one digest row listing what
+        the rate limit held back for it."""
         if channel in INTERNAL_CHANNELS or not self.outbox.has_undigested(channel, plants):
             return  # the usual pass: nothing held back, so no count and no write transaction
         now_ms = self._now_ms()
-        window_ms = round(self.policy.rate_limit_window_s * 1000)
-        if self.outbox.sent_since(channel, now_ms - window_ms) >= self.policy.rate_limit_count:
-            return
+        ready = {a for a in self.outbox.undigested_audiences(channel, plants) if not self._budget_spent(channel, a, now_ms)}
+        if not ready:
+            return  # every audience with rows held back is still over its budget
         with self.db.transaction():
-            held = self.outbox.undigested(channel, plants)
-            if not held:
-                return
-            payload = digest_payload(channel, [r.payload for r in held], language=self.policy.language, at_ms=now_ms)
-            digest_id = self.outbox.add(
-                plant=held[0].plant, alert_id=None, transition_id=None, kind="digest", audience=held[0].audience, chain=(channel,),
-                level=0, key=idempotency_key(f"digest{held[0].id}", channel), payload=payload, now_ms=now_ms,
-            )
-            self.outbox.mark_digested([r.id for r in held], digest_id)
+            by_audience: dict[str, list[OutboxRow]] = {}
+            for row in self.outbox.undigested(channel, plants):
+                by_audience.setdefault(row.audience, []).append(row)
+            for audience, held in by_audience.items():
+                if audience not in ready:
+                    continue
+                payload = digest_payload(channel, [r.payload for r in held], language=self.policy.language, at_ms=now_ms)
+                digest_id = self.outbox.add(
+                    plant=held[0].plant, alert_id=None, transition_id=None, kind="digest", audience=audience, chain=(channel,),
+                    level=0, key=idempotency_key(f"digest{held[0].id}", channel), payload=payload, now_ms=now_ms,
+                )
+                self.outbox.mark_digested([r.id for r in held], digest_id)
         if channel in self._wakes:
             self._wakes[channel].set()

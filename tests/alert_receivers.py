@@ -46,7 +46,9 @@ class WebhookReceiver:
     secret: str
     port: int = field(default_factory=free_port)
     status: int = 200
+    hold_first: threading.Event | None = None  # set: the first request is answered only once it is set
     requests: list[Received] = field(default_factory=list)
+    arrivals: list[str] = field(default_factory=list)  # the idempotency key of every request, as it arrives
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,6 +74,11 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    receiver.arrivals.append(self.headers.get("X-Wastewatch-Idempotency-Key", ""))
+                    first = len(receiver.arrivals) == 1
+                if first and receiver.hold_first is not None:
+                    receiver.hold_first.wait(60)
                 ok = receiver_verifies(receiver.secret, self.headers.get("X-Wastewatch-Timestamp", ""), body,
                                        self.headers.get("X-Wastewatch-Signature", ""))
                 status = receiver.status if ok else 401

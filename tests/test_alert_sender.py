@@ -40,14 +40,15 @@ class Setup:
         self.lifecycle = Lifecycle(self.db, parse_routes(routes, "regulatory", available), rules, catalog,
                                    Policy(flap_count=100), annotate=False)
 
-    def alerts(self, n: int, *, clear: bool = True) -> None:
-        """n critical alerts on distinct sensors, raised and (with `clear`) recovered."""
+    def alerts(self, n: int, *, clear: bool = True, severity: str = "critical", category: str = "process") -> None:
+        """n alerts (critical ones by default) on distinct sensors, raised and (with `clear`) recovered."""
         sensors = ["t_secondary", "t_primary", "o2", "co", "nox", "so2", "hcl", "dust", "toc", "flow"]
+        kw = {"severity": severity, "category": category}
         with self.db.transaction():
             for i in range(n):
-                self.lifecycle.apply(raised(T0 + i, subject=sensors[i]))
+                self.lifecycle.apply(raised(T0 + i, subject=sensors[i], **kw))
             for i in range(n if clear else 0):
-                self.lifecycle.apply(cleared(T0 + 5 * MIN + i, T0 + i, subject=sensors[i]))
+                self.lifecycle.apply(cleared(T0 + 5 * MIN + i, T0 + i, subject=sensors[i], **kw))
 
     def sender(self, notifiers: dict[str, Notifier], policy: SenderPolicy = FAST, **kw: object) -> OutboxSender:
         db = connect_url(self.url)
@@ -149,7 +150,7 @@ def test_the_rate_limit_holds_back_the_excess_and_sends_one_digest(setup: Setup)
     sender = setup.sender({"webhook": WebhookNotifier(receiver.url, SECRET), "log": LogNotifier()}, policy,
                           wall=lambda: wall[0])
     try:
-        setup.alerts(8, clear=False)
+        setup.alerts(8, clear=False, severity="major", category="regulatory")  # the agency's, and not critical
         sender.run_once()
         assert len(receiver.accepted) == 3
         wall[0] += 601  # the window has room again: one digest names the five held back
