@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,9 +11,9 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.csvcell import csv_cell
+
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""A text cell starting with one of these is run as a formula by spreadsheets: it gets a leading quote."""
 
 
 def csv_responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
@@ -29,14 +28,6 @@ def wants_csv(request: Request, fmt: str | None) -> bool:
     return "text/csv" in accept and "application/json" not in accept
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: Sequence[BaseModel], model: type[BaseModel]) -> str:
     out = io.StringIO()
     columns = list(model.model_fields)
@@ -44,7 +35,7 @@ def to_csv(rows: Sequence[BaseModel], model: type[BaseModel]) -> str:
     writer.writerow(columns)
     for row in rows:
         data = row.model_dump(mode="json")
-        writer.writerow([_cell(data.get(c)) for c in columns])
+        writer.writerow([csv_cell(data.get(c)) for c in columns])
     return out.getvalue()
 
 

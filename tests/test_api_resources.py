@@ -190,3 +190,18 @@ def test_summaries_are_reused_for_the_cache_time_then_recomputed(api: Api) -> No
     assert api.get(url).json()["batches"] == 8  # within WASTEWATCH_API_SUMMARY_CACHE_S (60 s)
     api.ctx.clock = lambda: NOW_MS / 1000 + 61
     assert api.get(url).json()["batches"] == 9
+
+
+def test_csv_answers_and_the_report_csv_escape_formulas_alike(api: Api) -> None:
+    from wastewatch.records import Batch
+
+    code, source = "=cmd|'/C calc'!A", "@SUM(A1)"
+    api.store.write([Batch("kotim", "evil", at(20), 10.0, source, code).to_point()])
+    batches = rows_of(api.get(f"/api/v1/plants/kotim/batches?{DAY}&format=csv").text)
+    evil = next(r for r in batches if r["batch_id"] == "evil")
+    assert (evil["waste_code"], evil["source"]) == ("'" + code, "'" + source)
+    report = api.get("/api/v1/plants/kotim/reports/2026-11?format=csv")
+    assert report.status_code == 200
+    items = {(r["section"], r["item"]) for r in rows_of(report.text)}
+    assert ("tonnage_waste_code", "'" + code) in items and ("tonnage_facility", "'" + source) in items
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows_of(report.text) for cell in row.values())

@@ -108,3 +108,62 @@ def test_quarterly_and_annual_reports_group_by_week_and_month(store: Store, koti
     assert quarter.alerts is None
     body, _ = render_report(year, "html", "id")
     assert "Basis data peringatan tidak tersedia" in body.decode()
+
+
+# -- CSV formula injection: text from devices (waste codes, facility ids) never starts a formula ------------
+
+import tempfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+STORABLE = st.text(max_size=20).filter(lambda t: t.isprintable() and not t.endswith("\\"))
+"""What a store tag can hold (wastewatch.store.base.check_tag_value)."""
+HOSTILE_TEXT = st.one_of(
+    st.sampled_from(["=cmd|'/C calc'!A", "+SUM(1,2)", "-2+3", "@SUM(A1)", "=HYPERLINK(\"http://x\")"]),
+    st.builds(lambda c, rest: c + rest, st.sampled_from("=+-@"), STORABLE),
+)
+
+
+def is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return cell.strip() == cell and cell.lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity")
+
+
+def assert_no_formula(text_csv: str) -> list[list[str]]:
+    rows = list(csv.reader(io.StringIO(text_csv)))
+    for row in rows:
+        for cell in row:
+            assert is_number(cell) or not cell.startswith(FORMULA_START), (cell, row)
+    return rows
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=HOSTILE_TEXT, source=HOSTILE_TEXT)
+def test_report_csv_never_starts_a_cell_with_a_formula(kotim: PlantConfig, code: str, source: str) -> None:
+    from wastewatch.store.sqlite import SqliteStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(Path(tmp) / "ts.sqlite3")
+        try:
+            store.write([Batch("kotim", "b1", ms(2026, 11, 3, 9), 10.0, source, code).to_point()])
+            body, _ = render_report(build_report(store, kotim, "2026-11"), "csv")
+        finally:
+            store.close()
+    rows = assert_no_formula(body.decode())
+    items = {(r[0], r[1]) for r in rows}
+    assert ("tonnage_waste_code", "'" + code) in items  # escaped with a leading quote, the text otherwise kept
+    assert ("tonnage_facility", "'" + source) in items
+
+
+@given(text=st.builds(lambda c, rest: c + rest, st.sampled_from(FORMULA_START), st.text(max_size=20)))
+def test_the_one_csv_cell_function_escapes_every_formula_start(text: str) -> None:
+    from api.csvcell import csv_cell
+
+    escaped = csv_cell(text)
+    assert is_number(text) or escaped == "'" + text
+    assert csv_cell(12.5) == 12.5 and csv_cell("-12.5") == "-12.5" and csv_cell("A337-1") == "A337-1"

@@ -18,6 +18,7 @@ from fpdf import FPDF
 from matplotlib import get_data_path
 from matplotlib.figure import Figure
 
+from api.csvcell import csv_cell
 from api.reports import charts
 from api.reports.data import JsonDict, csv_rows, report_data
 from api.reports.layout import Section, heading, sections
@@ -62,7 +63,7 @@ def _csv(data: JsonDict) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("section", "item", "metric", "value"))
-    writer.writerows(csv_rows(data))
+    writer.writerows([csv_cell(cell) for cell in row] for row in csv_rows(data))
     return buffer.getvalue().encode()
 
 
