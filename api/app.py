@@ -10,7 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from alerts.database import Database, open_database
-from api.auth import declared_role
+from api.auth import KeyCheck, declared_role
+from api.bodylimit import BodyLimit
 from api.context import ApiContext
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
@@ -70,6 +71,9 @@ def create_app(
     for router in ROUTERS:
         _declare_roles(router)
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    # innermost first: the body is read (up to the limit) only after the key was checked
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(KeyCheck, prefix=API_PREFIX)
     app.add_middleware(SecurityHeaders)
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
     if origins:

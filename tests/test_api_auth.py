@@ -134,15 +134,20 @@ def test_a_failed_authentication_never_logs_the_key(api: Api, caplog: pytest.Log
     assert wrong not in caplog.text and wrong[-20:] not in caplog.text
 
 
-def test_failed_authentications_are_rate_limited_per_client(catalog: PlantCatalog, tmp_path: Path) -> None:
+def test_failed_authentications_are_rate_limited_per_client_but_a_valid_key_always_passes(catalog: PlantCatalog, tmp_path: Path) -> None:
+    """Many callers share one address (NAT, a proxy): one guessing there must not lock the others out."""
     store = SqliteStore(tmp_path / "ts.sqlite3")
     for api in run_api(store, catalog, tmp_path, api_auth_failures_burst=3, api_auth_failures_per_min=1):
         bad = {"Authorization": "Bearer ww_00000000_" + "y" * 43}
         assert [api.client.get("/api/v1/plants", headers=bad).status_code for _ in range(4)] == [401, 401, 401, 429]
-        limited = api.client.get("/api/v1/plants", headers=api.auth(Role.ADMIN))
+        limited = api.client.get("/api/v1/plants", headers=bad)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert api.client.get("/api/v1/plants").status_code == 429  # no key at all counts as a failure too
+        for role in ROLE_ORDER:  # the address is limited, yet every valid key is served
+            assert api.client.get("/api/v1/plants", headers=api.auth(role)).status_code == 200, role
+        assert api.client.get("/api/v1/plants", headers=bad).status_code == 429  # a success does not reset the failures
         api.ctx.clock = lambda: NOW_MS / 1000 + 120  # two minutes later: two failures regained
-        assert api.client.get("/api/v1/plants", headers=api.auth(Role.ADMIN)).status_code == 200
+        assert [api.client.get("/api/v1/plants", headers=bad).status_code for _ in range(3)] == [401, 401, 429]
     store.close()
 
 
@@ -191,3 +196,78 @@ def test_authentication_comes_before_any_other_answer(api: Api) -> None:
         url = bad.replace("{period}", "2026-99") + "?start=garbage&period=2026-99&limit=-5"
         assert api.client.get(url).status_code == 401, (method, url)
         assert api.client.get(url, headers={"Authorization": "Bearer ww_00000000_" + "x" * 43}).status_code == 401
+
+
+# -- hostile bodies: a body limit before parsing, the key checked before the body and the query ------------
+
+import socket
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+def raw_request(api: Api, head: str, body_parts: list[bytes] = [], timeout_s: float = 20) -> tuple[int, bytes]:  # noqa: B006
+    """Send a request by hand (a declared length the body never reaches, chunks), read the status line."""
+    with socket.create_connection(("127.0.0.1", int(str(api.client.base_url).rsplit(":", 1)[1])), timeout=timeout_s) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        for part in body_parts:
+            try:
+                sock.sendall(part)
+            except OSError:  # the server answered and closed: read what it said
+                break
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer
+
+
+def test_a_huge_declared_body_without_a_key_is_refused_before_it_is_read(api: Api) -> None:
+    head = "POST /api/v1/keys HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 200000000\n"
+    status, answer = raw_request(api, head, [b"{" * 65536])  # the server answers without waiting for 200 MB
+    assert status == 401, answer
+
+
+def test_a_huge_declared_body_with_a_key_is_a_413_before_it_is_read(api: Api) -> None:
+    head = (f"POST /api/v1/keys HTTP/1.1\nHost: x\nAuthorization: Bearer {api.keys[Role.ADMIN]}\n"
+            "Content-Type: application/json\nContent-Length: 200000000\n")
+    status, answer = raw_request(api, head, [b"{" * 65536])
+    assert status == 413, answer
+
+
+def test_a_chunked_body_past_the_limit_is_a_413(api: Api) -> None:
+    limit = api.settings.api_max_body_bytes
+    head = (f"POST /api/v1/alerts/1/comments HTTP/1.1\nHost: x\nAuthorization: Bearer {api.keys[Role.ADMIN]}\n"
+            "Content-Type: application/json\nTransfer-Encoding: chunked\n")
+    chunk = b"x" * 8192
+    parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (limit // len(chunk) + 2)  # past the limit, never finished
+    status, answer = raw_request(api, head, parts)
+    assert status == 413, answer
+    # within the limit a chunked body is read as usual
+    ok = api.client.post("/api/v1/alerts/1/comments", headers={**api.auth(Role.OPERATOR), "Content-Type": "application/json"},
+                         content=iter([b'{"text": ', b'"chunked"}']))
+    assert ok.status_code == 201, ok.text
+
+
+def test_a_body_just_over_the_limit_is_a_413_and_one_at_the_limit_is_read(api: Api) -> None:
+    limit = api.settings.api_max_body_bytes
+    url, headers = "/api/v1/alerts/1/comments", {**api.auth(Role.OPERATOR), "Content-Type": "application/json"}
+    over = api.client.post(url, headers=headers, content=b" " * (limit + 1))
+    assert over.status_code == 413 and f"{limit} bytes" in over.json()["detail"]
+    body = b'{"text": "at the limit"}'
+    assert api.client.post(url, headers=headers, content=body + b" " * (limit - len(body))).status_code == 201
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)),
+       query=st.text(max_size=40), method=st.sampled_from(["POST", "PUT"]))
+def test_without_a_key_a_malformed_body_or_query_is_a_401(api: Api, body: bytes, query: str, method: str) -> None:
+    path = "/api/v1/alerts/1/comments" if method == "POST" else "/api/v1/alerts/1/assignee"
+    for headers in ({}, {"Authorization": "Bearer ww_00000000_" + "x" * 43}, {"Authorization": "Basic Zm9vOmJhcg=="}):
+        response = api.client.request(method, path, params={"limit": query, "since": query}, content=body,
+                                      headers={**headers, "Content-Type": "application/json"})
+        assert response.status_code == 401, (headers, body, response.text)
+        assert response.headers["www-authenticate"] == "Bearer"
