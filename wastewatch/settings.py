@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     api_summary_cache_s: float = Field(
         default=60.0, ge=0, description="how long a computed tonnage/uptime/compliance summary is reused; 0 turns it off"
     )
+    api_max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=64 * 1024 * 1024,
+        description="largest request body the API reads (declared or streamed); larger is a 413 before it is parsed",
+    )
 
     # --- plant reports (`wastewatch report`); SMTP server and login: the WASTEWATCH_ALERTS_SMTP_* settings ---
     reports_smtp_to: str | None = Field(default=None, description="recipients of the scheduled report e-mail (comma-separated)")
