@@ -26,8 +26,7 @@ from wastewatch.servers import MosquittoServer
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
 SERVICES = {
     "wastewatch-ingest": "MQTT_INGEST_PASSWORD", "wastewatch-alerts": "MQTT_ALERTS_PASSWORD",
-    "wastewatch-api": "MQTT_API_PASSWORD", "wastewatch-simulator": "MQTT_SIMULATOR_PASSWORD",
-    "wastewatch-healthcheck": "MQTT_HEALTHCHECK_PASSWORD",
+    "wastewatch-simulator": "MQTT_SIMULATOR_PASSWORD", "wastewatch-healthcheck": "MQTT_HEALTHCHECK_PASSWORD",
 }
 
 
@@ -148,17 +147,50 @@ def test_device_cannot_read_alerts_or_other_data(broker: Broker) -> None:
 
 def test_services_can_do_their_work(broker: Broker) -> None:
     alerts, alert_inbox, _ = broker.client("wastewatch-alerts")
-    api, api_inbox, _ = broker.client("wastewatch-api")
+    reader, reader_inbox, _ = broker.client("wastewatch-alerts")
     simulator, _, _ = broker.client("wastewatch-simulator")
     health, health_inbox, _ = broker.client("wastewatch-healthcheck")
-    assert _subscribe(alerts, "plants/#") == 1 and _subscribe(api, "plants/+/state") == 1
+    assert _subscribe(alerts, "plants/#") == 1 and _subscribe(reader, "plants/+/state") == 1
     assert _subscribe(health, "$SYS/broker/uptime") == 1
     simulator.publish("plants/kotim/batches", b"{}", qos=1).wait_for_publish(10)
     assert alert_inbox.get(timeout=10).topic == "plants/kotim/batches"
     alerts.publish("plants/kotim/state", b"burning", qos=1, retain=True).wait_for_publish(10)
-    assert api_inbox.get(timeout=10).payload == b"burning"
+    assert reader_inbox.get(timeout=10).payload == b"burning"
     assert health_inbox.get(timeout=30).topic == "$SYS/broker/uptime"
-    _close(alerts, api, simulator, health)
+    _close(alerts, reader, simulator, health)
+
+
+def test_the_api_has_no_broker_user(broker: Broker) -> None:
+    # the API only opens a TCP connection to the broker (/ready): it has no password to leak
+    assert "wastewatch-api" not in broker.passwords
+    api, _, rc = broker.client("wastewatch-api", "any-password-at-all")
+    assert rc != 0
+    _close(api)
+
+
+def test_the_simulator_publishes_for_its_own_plant_only(broker: Broker) -> None:
+    ingest, inbox, _ = broker.client("wastewatch-ingest")
+    simulator, _, rc = broker.client("wastewatch-simulator")
+    assert rc == 0
+    assert _subscribe(ingest, "plants/+/sensors/+") == 1 and _subscribe(ingest, "plants/+/status/+") == 1
+    for topic in ("plants/other/sensors/o2", "plants/other/status/plc", "plants/other/batches"):
+        simulator.publish(topic, b'{"ts": 1, "value": 1}', qos=1).wait_for_publish(10)
+    simulator.publish("plants/kotim/status/cems", b"online", qos=1).wait_for_publish(10)
+    simulator.publish("plants/kotim/sensors/co", b'{"ts": 1, "value": 2}', qos=1).wait_for_publish(10)  # the sentinel
+    assert [inbox.get(timeout=10).topic for _ in range(2)] == ["plants/kotim/status/cems", "plants/kotim/sensors/co"]
+    assert inbox.empty()
+    _close(ingest, simulator)
+
+
+def test_the_password_file_is_not_world_readable(broker: Broker) -> None:
+    import pwd
+    import stat
+
+    built = broker.server.directory / "passwd"
+    mode = stat.S_IMODE(built.stat().st_mode)
+    assert mode == 0o640, oct(mode)
+    if os.geteuid() == 0:  # run as root, as in the container: the broker's own user owns it
+        assert pwd.getpwuid(built.stat().st_uid).pw_name == "mosquitto"
 
 
 def test_adding_a_device_twice_resets_its_password_and_keeps_one_acl_block(tmp_path: Path, capsys) -> None:
