@@ -130,6 +130,17 @@ def test_v8_clock_for_the_alerts() -> None:
     running = Interval(T0)
     # past 3 h → warning (major alert); past 4 h → over (critical)
     assert [event_clock(running, T0 + int(h * HOUR), rules) for h in (2.9, 3.1, 4.1)] == ["ok", "warning", "over"]
+    # reached the moment the event has lasted them, to the millisecond
+    assert [event_clock(running, T0 + int(h * HOUR) + d, rules) for h, d in ((3, -1), (3, 0), (4, -1), (4, 0))] == [
+        "ok", "warning", "warning", "over",
+    ]
+
+
+def test_v8_an_event_that_lasted_the_cap_broke_it() -> None:
+    rules = EU.abnormal_operation
+    assert rules is not None
+    (year,) = count_abnormal([Interval(T0, T0 + 4 * HOUR), Interval(T0 + 24 * HOUR, T0 + 28 * HOUR - 1)], [], rules, JKT, T0 + 100 * HOUR)
+    assert [e.over_event_cap for e in year.events] == [True, False]
 
 
 def test_v8_event_across_new_year_splits_the_yearly_total() -> None:

@@ -93,3 +93,17 @@ def test_missing_source_is_refused(tmp_path: Path) -> None:
 def test_unknown_profile_selection_names_it() -> None:
     with pytest.raises(ProfileError, match="unknown compliance profile.*id-permit"):
         select_profiles(["eu-ied-annex-vi", "id-permit"], load_bundled_profiles())
+
+
+def test_abnormal_operation_thresholds_carry_their_sources() -> None:
+    rules = load_bundled_profiles()["eu-ied-annex-vi"].abnormal_operation
+    assert rules is not None
+    # the caps per event and per year are the law's (via the NL and AT transpositions); the notice is ours
+    assert (rules.max_event_h, rules.max_year_h, rules.status) == (4, 60, "C-pred") and "46(6)" in rules.source
+    assert (rules.warn_event_h, rules.warn_event_h_status) == (3, "A") and "§8.5" in rules.warn_event_h_source
+
+
+def test_an_abnormal_operation_notice_at_or_past_the_cap_is_refused(tmp_path: Path) -> None:
+    caps = "abnormal_operation: {max_event_h: 4, max_year_h: 60, dust_cap_mg_nm3: 150, warn_event_h: 4, source: s, status: C-pred}\n"
+    with pytest.raises(ProfileError, match="warn_event_h: the notice must come before the event cap"):
+        load_profile(_write(tmp_path, BASE + caps))

@@ -1,10 +1,15 @@
 """V8 abnormal-operation counters: ≤ 4 h per event, ≤ 60 h per year, dust ≤ 150 mg/Nm³ (half-hourly)
-during an event; and the event clock the regulatory alerts read (3 h major, 4 h critical)."""
+during an event; and the event clock the regulatory alerts read (3 h major, 4 h critical).
+
+An event is measured at the resolution of the data: the half-hours over column A say that there is
+one, the validated samples around them say when it began and ended (`measure_events`). A cap is
+reached at start + cap, whatever the half-hour clock says.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -13,6 +18,7 @@ from zoneinfo import ZoneInfo
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.profiles import AbnormalOperation
 from wastewatch.compliance.quality import QualityCode
+from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.timeline import Interval
 
 ClockLevel = Literal["ok", "warning", "over"]
@@ -47,12 +53,70 @@ class AbnormalYear:
         return not self.over_year_cap and not self.dust_over_cap and not any(e.over_event_cap for e in self.events)
 
 
+def reached(duration_ms: int, cap_h: float) -> bool:
+    """A cap counts as reached the moment the event has lasted it (≥, to the millisecond): the plant
+    must stop then, not at the next half-hour."""
+    return duration_ms >= round(cap_h * HOUR_MS)
+
+
 def event_clock(interval: Interval, now_ms: int, rules: AbnormalOperation) -> ClockLevel:
-    """Where a running event's clock stands: past `warn_event_h` a warning, past `max_event_h` over."""
-    hours = interval.overlap_ms(interval.start_ms, now_ms) / HOUR_MS
-    if hours > rules.max_event_h:
+    """Where a running event's clock stands: from `warn_event_h` a warning, from `max_event_h` over."""
+    ran_ms = interval.overlap_ms(interval.start_ms, now_ms)
+    if reached(ran_ms, rules.max_event_h):
         return "over"
-    return "warning" if hours > rules.warn_event_h else "ok"
+    return "warning" if reached(ran_ms, rules.warn_event_h) else "ok"
+
+
+def exceedance_runs(
+    samples: Iterable[Sample], threshold: float, period_ms: int, counts: Callable[[int], bool] | None = None
+) -> list[Interval]:
+    """Runs of one channel's valid samples above `threshold`, each sample standing for its reporting
+    period [t, t + period_ms). A run goes on over one missing or flagged sample (a gap of up to two
+    periods between samples over the threshold) and ends at a valid sample within it. `counts(t)`
+    leaves out samples outside effective operating time."""
+    runs: list[Interval] = []
+    run: tuple[int, int] | None = None  # (first, last) sample time over the threshold
+    for sample in samples:
+        if sample.status != "valid" or (counts is not None and not counts(sample.time_ms)):
+            continue
+        if sample.value <= threshold:
+            if run is not None:
+                runs.append(Interval(run[0], run[1] + period_ms))
+            run = None
+        elif run is None or sample.time_ms - run[1] > 2 * period_ms:
+            if run is not None:
+                runs.append(Interval(run[0], run[1] + period_ms))
+            run = (sample.time_ms, sample.time_ms)
+        else:
+            run = (run[0], sample.time_ms)
+    if run is not None:
+        runs.append(Interval(run[0], run[1] + period_ms))
+    return runs
+
+
+def measure_events(
+    half_hour_runs: Sequence[Interval], sample_runs: Iterable[Interval], now_ms: int | None = None, open_within_ms: int = 0
+) -> list[Interval]:
+    """[A] Each run of half-hours over column A is one event; it lasts from the first to the end of
+    the last sample run (any pollutant) that overlaps it. A run of samples over column A lasting an
+    hour holds a whole half-hour over it, so no event longer than that is missed, and short spikes that
+    push no half-hour over column A are no exceedance of the half-hour limit. Without samples (only
+    stored averages) an event is its half-hours. Events that then overlap are one. An event whose end
+    is within `open_within_ms` of `now_ms` is still running (end None)."""
+    runs = [(r.start_ms, r.end_ms) for r in sample_runs if r.end_ms is not None]
+    spans: list[tuple[int, int]] = []
+    for hh in sorted(half_hour_runs, key=lambda r: r.start_ms):
+        hh_end = hh.end_ms if hh.end_ms is not None else hh.start_ms
+        touching = [(s, e) for s, e in runs if s < hh_end and e > hh.start_ms]
+        start, end = (min(s for s, _ in touching), max(e for _, e in touching)) if touching else (hh.start_ms, hh_end)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (min(spans[-1][0], start), max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    events = [Interval(s, e) for s, e in spans]
+    if now_ms is not None and spans and spans[-1][1] >= now_ms - open_within_ms:
+        events[-1] = Interval(spans[-1][0], None)
+    return events
 
 
 def count_abnormal(
@@ -64,7 +128,7 @@ def count_abnormal(
     for interval in sorted(intervals, key=lambda i: i.start_ms):
         end = now_ms if interval.end_ms is None else interval.end_ms
         duration_h = (end - interval.start_ms) / HOUR_MS
-        event = AbnormalEvent(interval.start_ms, end, interval.end_ms is None, duration_h, duration_h > rules.max_event_h)
+        event = AbnormalEvent(interval.start_ms, end, interval.end_ms is None, duration_h, reached(end - interval.start_ms, rules.max_event_h))
         events[_year(interval.start_ms, zone)].append(event)
         for year, ms in _split_by_year(interval.start_ms, end, zone):
             hours[year] += ms / HOUR_MS

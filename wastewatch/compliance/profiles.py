@@ -119,14 +119,23 @@ class DataAvailability(_Strict):
 
 
 class AbnormalOperation(_Strict):
-    """V8: abnormal-operation caps (IED Art. 46(6) via NL/AT transpositions)."""
+    """V8: abnormal-operation caps (IED Art. 46(6) via NL/AT transpositions: `source`, `status`), and
+    the notice before the event cap, an alerting choice with its own source and status."""
 
     max_event_h: float = Field(gt=0)
     max_year_h: float = Field(gt=0)
     dust_cap_mg_nm3: float = Field(gt=0)
     warn_event_h: float = Field(gt=0)
+    warn_event_h_source: str = Field(default="domain.md §8.5 (alert at 3 h, critical at 4 h)", min_length=1)
+    warn_event_h_status: StatusTag = "A"
     source: str = Field(min_length=1)
     status: StatusTag
+
+    @model_validator(mode="after")
+    def _notice_before_cap(self) -> AbnormalOperation:
+        if self.warn_event_h >= self.max_event_h:
+            raise ValueError("warn_event_h: the notice must come before the event cap (max_event_h)")
+        return self
 
 
 class Averaging(_Strict):
