@@ -233,15 +233,19 @@ def test_kpis_from_batches_and_the_state_timeline(store: Store, catalog: PlantCa
     assert tonnage_by_source(masses)["rsud-murjani"] == pytest.approx(0.1)
 
 
-def test_the_service_schedules_both_jobs_per_plant_and_stops(store: Store, catalog: PlantCatalog) -> None:
+def test_the_service_schedules_its_jobs_per_plant_and_stops(store: Store, catalog: PlantCatalog) -> None:
     service = ComplianceService(ComplianceJobs(store, load_bundled_profiles()), catalog)
     service.start()
     try:
         assert service._scheduler is not None
         ids = sorted(job.id for job in service._scheduler.get_jobs())
-        assert ids == ["compliance-day-kotim", "compliance-half-hour-kotim"]
+        assert ids == ["compliance-clock-kotim", "compliance-day-kotim", "compliance-half-hour-kotim"]
+        zone = catalog.get("kotim").zone  # type: ignore[union-attr]
         fire = service._scheduler.get_job("compliance-half-hour-kotim").next_run_time
-        assert fire.astimezone(catalog.get("kotim").zone).minute in (0, 30)  # type: ignore[union-attr]
+        assert fire.astimezone(zone).minute in (0, 30)
+        # the abnormal-operation clock every minute in between (the half-hour job judges it at :00 and :30)
+        clock = service._scheduler.get_job("compliance-clock-kotim").next_run_time
+        assert clock.astimezone(zone).minute not in (0, 30)
     finally:
         service.stop()
     assert service._scheduler is None

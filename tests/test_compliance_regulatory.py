@@ -16,10 +16,12 @@ from alerts.regulatory import RegulatoryAlerts
 from alerts.routing import parse_routes
 from alerts.store import AlertStore
 from wastewatch.compliance.jobs import ComplianceJobs
+from wastewatch.compliance.abnormal import exceedance_runs, measure_events
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
 from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.regulatory import (
+    Finding,
     abnormal_intervals,
     judge_abnormal_clock,
     judge_co_rule,
@@ -27,6 +29,7 @@ from wastewatch.compliance.regulatory import (
     judge_v4,
 )
 from wastewatch.compliance.results import AverageRecord, DayRecord
+from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.timeline import Interval
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.plant import PlantCatalog, PlantConfig
@@ -83,17 +86,50 @@ def test_v4_at_risk_from_four_discarded_half_hours_today(plant: PlantConfig) -> 
     assert found is not None and (found.holding, found.value) == (False, 3.0)
 
 
-def test_abnormal_clock_runs_from_the_first_half_hour_over_column_a(plant: PlantConfig) -> None:
+def test_abnormal_clock_runs_from_the_first_sample_over_column_a_and_holds_when_a_cap_is_reached(plant: PlantConfig) -> None:
     t0 = at(plant, 8)
-    # HCl column A is 60: 7 consecutive half-hours over it (08:00-11:30), then one within
+    # HCl column A is 60 (CI 4): 7 consecutive half-hours over it (08:00-11:30), then one within
     hcl = [avg(t0 + i * HALF, 70.0, "hcl") for i in range(7)] + [avg(t0 + 7 * HALF, 10.0, "hcl")]
     assert abnormal_intervals(EU, hcl) == [Interval(t0, t0 + 7 * HALF)]
-    # at 11:30 the event has run 3.5 h: past the 3 h warning, not past the 4 h cap
-    three, four = judge_abnormal_clock(EU, "kotim", hcl[:7], t0 + 7 * HALF, plant.zone)
-    assert (three.check, three.holding, three.value, four.holding) == ("abnormal_3h", True, 3.5, False)
-    assert four.severity == "critical" and three.severity == "major"
-    # at 12:00 the last half-hour was within the limit: no event runs, both clear
-    assert [f.holding for f in judge_abnormal_clock(EU, "kotim", hcl, t0 + 8 * HALF, plant.zone)] == [False, False]
+    # the 1-minute samples say the exceedance began at 07:50, in a half-hour whose average stayed within A
+    samples = [Sample(t0 + m * MIN, 90.0 if m >= -10 else 20.0) for m in range(-30, 7 * 30)]
+    runs = exceedance_runs(samples, 64.0, MIN)
+    assert runs == [Interval(t0 - 10 * MIN, t0 + 7 * HALF)]
+
+    def clock(now_ms: int) -> tuple[Finding, ...]:
+        seen = [s for s in samples if s.time_ms < now_ms]
+        closed = [h for h in hcl if h.start_ms + HALF <= now_ms]
+        events = measure_events(abnormal_intervals(EU, closed), exceedance_runs(seen, 64.0, MIN), now_ms, MIN)
+        three, four = judge_abnormal_clock(EU, "kotim", events, now_ms, plant.zone)
+        return three, four
+
+    # 3 h are reached at 10:50, not at the next half-hour (11:00) nor after it (11:30)
+    three, four = clock(t0 + 2 * HOUR + 49 * MIN)
+    assert (three.check, three.holding, four.holding) == ("abnormal_3h", False, False)
+    three, four = clock(t0 + 2 * HOUR + 50 * MIN)
+    assert (three.holding, three.since_ms, three.value, four.holding) == (True, t0 - 10 * MIN, 3.0, False)
+    assert "3 h reached at 10:50 WIB" in three.message and "domain.md §8.5" in three.message and "[A]" in three.message
+    assert four.severity == "critical" and three.severity == "major" and "[C-pred]" in four.message
+    # at 11:30 the samples stop being over A (the 11:30 half-hour is within): the event ended, both clear
+    assert [f.holding for f in clock(t0 + 7 * HALF + 10 * MIN)] == [False, False]
+
+
+def test_exceedance_runs_go_on_over_a_missing_or_flagged_sample_and_end_at_a_valid_one_within() -> None:
+    over, within = 100.0, 10.0
+    samples = [Sample(0, over), Sample(MIN, over, "maintenance"), Sample(2 * MIN, over), Sample(3 * MIN, within),
+               Sample(4 * MIN, over), Sample(8 * MIN, over)]  # 5-7 missing: more than one period, a new run
+    assert exceedance_runs(samples, 64.0, MIN) == [Interval(0, 3 * MIN), Interval(4 * MIN, 5 * MIN), Interval(8 * MIN, 9 * MIN)]
+    # samples outside effective operating time count for nothing
+    assert exceedance_runs(samples, 64.0, MIN, counts=lambda t: t >= 4 * MIN) == [Interval(4 * MIN, 5 * MIN), Interval(8 * MIN, 9 * MIN)]
+
+
+def test_an_event_is_measured_by_its_samples_and_without_them_by_its_half_hours() -> None:
+    halves = [Interval(HALF, 4 * HALF), Interval(6 * HALF, 7 * HALF)]
+    # the first run of half-hours: samples over A from 00:40 to 01:50 (shorter than its half-hours at both ends)
+    runs = [Interval(HALF + 10 * MIN, HALF + 40 * MIN), Interval(HALF + 45 * MIN, 3 * HALF + 20 * MIN)]
+    assert measure_events(halves, runs) == [Interval(HALF + 10 * MIN, 3 * HALF + 20 * MIN), Interval(6 * HALF, 7 * HALF)]
+    # a sample run across the half-hour between two runs joins them into one event
+    assert measure_events(halves, [Interval(2 * HALF, 6 * HALF + 20 * MIN)]) == [Interval(2 * HALF, 6 * HALF + 20 * MIN)]
 
 
 def test_quarter_availability_projected_from_the_best_case(plant: PlantConfig) -> None:

@@ -47,7 +47,7 @@ JUDGED_AT_H: dict[str, tuple[float, ...]] = {
     # in day order: the overcharge day first, so nothing before its 08:00 is in its CO rule's 24 h
     "overcharge_day": (8, 24),
     "calibration_heavy": (11.5, 12, 15),
-    "scrubber_failure": (10.5, 11.5, 12.5, 13, 13.5, 14, 24),
+    "scrubber_failure": (10.5, 11.5, 12.5, 13, 13.5, 14, 14.5, 24),
 }
 """The half-hour jobs each scenario's findings are checked at (local hour of the window end); the day
 job has stored every window before, so each of them judges what the scheduled job would have seen."""
@@ -173,13 +173,21 @@ def test_a_calibration_heavy_day_breaks_v4(runs: dict[str, DayRun]) -> None:
 
 def test_a_scrubber_failure_starts_the_abnormal_operation_clock(runs: dict[str, DayRun]) -> None:
     run = runs["scrubber_failure"]
-    # HCl at 85-145 mg/Nm3 (CI 4 off, column A 60) from 10:00: every half-hour of the failure is over A,
-    # so the event runs from 10:00. Past 3 h first at the job ending 13:30 (3.5 h; 13:00 is exactly 3.0 h).
+    # Caustic dosing fails at 10:00 and HCl climbs to 85-145 mg/Nm3 (CI 4 off, column A 60): every
+    # half-hour of the failure is over A, and the event runs from the first minute over A, minutes after 10:00.
     three = run.findings("abnormal_3h", "abnormal_operation")
+    since = three[run.at(13.5)].since_ms
+    assert run.at(10) < since < run.at(10.25)
     assert [three[run.at(h)].holding for h in (13, 13.5)] == [False, True]
-    assert three[run.at(13.5)].since_ms == run.at(10) and three[run.at(13.5)].value == 3.5
+    assert three[run.at(13.5)].value == round((run.at(13.5) - since) / HOUR, 2)
     four = run.findings("abnormal_4h", "abnormal_operation")
-    assert four[run.at(14)].holding is False  # exactly 4.0 h is not past the cap
+    assert [four[run.at(h)].holding for h in (14, 14.5)] == [False, True]  # 4 h are reached between the two jobs
+    # the clock between half-hours raises the cap the minute it is reached
+    jobs = ComplianceJobs(run.store, load_bundled_profiles(), clock_ms=lambda: run.end_ms + HOUR)
+    cap_ms = since + 4 * HOUR
+    minute = -(-cap_ms // 60_000) * 60_000  # the first whole minute at or after the cap
+    assert [f.holding for f in jobs.clock_findings(run.plant, minute - 60_000) if f.check == "abnormal_4h"] == [False]
+    assert [f.holding for f in jobs.clock_findings(run.plant, minute) if f.check == "abnormal_4h"] == [True]
     hcl_a = run.findings("half_hour_a", "hcl")
     assert all(hcl_a[run.at(h + 0.5)].holding for h in (10, 11, 12, 13))
     # the next morning's first compliant HCl half-hour ends the event: nothing runs at the day's end

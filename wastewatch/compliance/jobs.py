@@ -5,6 +5,7 @@ averages and days, and record an amendment for every stored result a recomputati
   :00 or :30 boundary.
 - `run_day(plant, day)`: every window of a local day again (late data changes them), then its days.
 - `recompute(plant, start_ms, end_ms)`: the whole local days the range touches, for late data.
+- `clock_findings(plant, now_ms)`: the abnormal-operation clock between half-hours (every minute).
 
 After a day job its `after_day` hooks run: the composition root (`compliance.cli`) hands in the
 summaries' roll-up, so the jobs do not import what people read.
@@ -27,6 +28,7 @@ from wastewatch.compliance.amendments import Amendment, amend_averages, amend_da
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.daily import DailyAverage
 from wastewatch.compliance.dayruns import PendingWrites, Prefetched, day_runs
+from wastewatch.compliance.events import read_abnormal_events
 from wastewatch.compliance.pipeline import (
     Channels,
     Computed,
@@ -180,8 +182,28 @@ class ComplianceJobs:
             co = judge_co_rule(profile, plant.id, tens, halves, window_end_ms, plant.zone)
             v4 = judge_v4(profile, plant.id, mine, day_start, window_end_ms, plant.zone) if day_period(profile) == "30min" else None
             findings += [f for f in (co, v4) if f is not None]
-            findings += judge_abnormal_clock(profile, plant.id, [r for r in mine if r.period == "30min"], window_end_ms, plant.zone)
+            findings += self._abnormal_clock(plant, profile, [r for r in mine if r.period == "30min"], window_end_ms)
         return findings
+
+    def clock_findings(self, plant: PlantConfig, now_ms: int) -> list[Finding]:
+        """The abnormal-operation clock at `now_ms`, any minute: the notice and the event cap hold
+        from the moment the running event has lasted them, read from the half-hours closed by then
+        and the samples before `now_ms`."""
+        findings: list[Finding] = []
+        for profile in self._emission_profiles(plant):
+            if profile.abnormal_operation is None:
+                continue
+            start = now_ms - round((profile.abnormal_operation.max_event_h + 1) * 3_600_000)
+            stored = read_averages(self.store, plant.id, start, now_ms, profile=profile.id, period="30min").values()
+            closed = [r for r in stored if r.start_ms + HALF_HOUR_MS <= now_ms]
+            findings += self._abnormal_clock(plant, profile, closed, now_ms)
+        return findings
+
+    def _abnormal_clock(self, plant: PlantConfig, profile: Profile, half_hours: Sequence[AverageRecord], now_ms: int) -> list[Finding]:
+        if profile.abnormal_operation is None:
+            return []
+        events = read_abnormal_events(self.store, plant, profile, half_hours, now_ms=now_ms)
+        return judge_abnormal_clock(profile, plant.id, events, now_ms, plant.zone)
 
     def day_findings(self, plant: PlantConfig, day: date, days: Sequence[DayRecord]) -> list[Finding]:
         """Daily limits of the judged day and the quarter's projected data availability."""

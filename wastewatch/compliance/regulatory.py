@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from wastewatch.compliance.abnormal import reached
 from wastewatch.compliance.profiles import UNCONFIRMED, Limit, PercentileRule, Profile, StatusTag
 from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord
@@ -195,7 +196,8 @@ def judge_v4(
 
 def abnormal_intervals(profile: Profile, half_hours: Iterable[AverageRecord]) -> list[Interval]:
     """[A] Abnormal operation as the stored averages show it: runs of consecutive half-hours in which
-    any pollutant's value is above its column A limit, each run one event [start of the first, end of the last).
+    any pollutant's value is above its column A limit, each run one event [start of the first, end of
+    the last). The samples then say when each began and ended (`events.read_abnormal_events`).
 
     Read from stored values only: the averages are not recoded abnormal_operation by this (that
     would need the operator's declaration of a failure, IED Art. 46(6)), so V6 still counts them.
@@ -216,22 +218,30 @@ def abnormal_intervals(profile: Profile, half_hours: Iterable[AverageRecord]) ->
     return intervals
 
 
-def judge_abnormal_clock(profile: Profile, plant: str, half_hours: Iterable[AverageRecord], end_ms: int, zone: ZoneInfo) -> list[Finding]:
-    """The event running at `end_ms` (its last half-hour ends there) against the warning and the cap;
-    without a running event both findings are not holding (a finished event clears its alerts)."""
+def judge_abnormal_clock(profile: Profile, plant: str, events: Iterable[Interval], now_ms: int, zone: ZoneInfo) -> list[Finding]:
+    """The event running at `now_ms` (end None, see `abnormal.measure_events`) against the notice and
+    the cap, each holding from the moment the event has lasted it; without a running event both are
+    not holding (a finished event clears its alerts)."""
     rules = profile.abnormal_operation
     if rules is None:
         return []
-    caps: tuple[tuple[Check, float], ...] = (("abnormal_3h", rules.warn_event_h), ("abnormal_4h", rules.max_event_h))
-    running = next((i for i in abnormal_intervals(profile, half_hours) if i.end_ms == end_ms), None)
-    hours = 0.0 if running is None else (end_ms - running.start_ms) / HOUR_MS
-    since = end_ms if running is None else running.start_ms
+    caps: tuple[tuple[Check, float, str, StatusTag], ...] = (
+        ("abnormal_3h", rules.warn_event_h, rules.warn_event_h_source, rules.warn_event_h_status),
+        ("abnormal_4h", rules.max_event_h, rules.source, rules.status),
+    )
+    running = next((e for e in events if e.end_ms is None and e.start_ms <= now_ms), None)
+    ran_ms = 0 if running is None else now_ms - running.start_ms
+    since = now_ms if running is None else running.start_ms
     period = "no event running" if running is None else f"event since {_local(since, zone, '%Y-%m-%d %H:%M %Z')}"
-    return [
-        Finding(check, plant, profile.id, "abnormal_operation", hours > cap, since, end_ms, round(hours, 2), cap, "h", period,
-                rules.source, rules.status, f"year cap {_num(rules.max_year_h)} h; dust cap {_num(rules.dust_cap_mg_nm3)} mg/Nm3")
-        for check, cap in caps
-    ]
+    findings: list[Finding] = []
+    for check, cap, source, status in caps:
+        holding = running is not None and reached(ran_ms, cap)
+        at = f"{_num(cap)} h reached at {_local(since + round(cap * HOUR_MS), zone, '%H:%M %Z')}; " if holding else ""
+        findings.append(Finding(
+            check, plant, profile.id, "abnormal_operation", holding, since, now_ms, round(ran_ms / HOUR_MS, 2), cap, "h", period,
+            source, status, f"{at}year cap {_num(rules.max_year_h)} h; dust cap {_num(rules.dust_cap_mg_nm3)} mg/Nm3",
+        ))
+    return findings
 
 
 # -- after a day job ---------------------------------------------------------------------------------

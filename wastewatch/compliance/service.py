@@ -1,5 +1,6 @@
-"""The compliance jobs on the clock: per plant, the half-hour job at local :00 and :30 and the day
-job shortly after local midnight, on APScheduler cron triggers in the plant's time zone."""
+"""The compliance jobs on the clock: per plant, the half-hour job at local :00 and :30, the
+abnormal-operation clock every minute in between, and the day job shortly after local midnight, on
+APScheduler cron triggers in the plant's time zone."""
 
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ class ComplianceService:
                 self.half_hour, CronTrigger(minute="0,30", second=self.settle_s, timezone=plant.zone), args=[plant],
                 id=f"compliance-half-hour-{plant.id}", coalesce=True, max_instances=1, misfire_grace_time=600,
             )
+            # Every other minute: the half-hour job judges the clock itself at :00 and :30, and two
+            # jobs applying the same finding at once would race in the alert database.
+            scheduler.add_job(
+                self.clock, CronTrigger(minute="1-29,31-59", second=self.settle_s, timezone=plant.zone), args=[plant],
+                id=f"compliance-clock-{plant.id}", coalesce=True, max_instances=1, misfire_grace_time=60,
+            )
             scheduler.add_job(
                 self.day, CronTrigger(hour=0, minute=self.day_at_min, timezone=plant.zone), args=[plant],
                 id=f"compliance-day-{plant.id}", coalesce=True, max_instances=1, misfire_grace_time=3600,
@@ -68,6 +75,15 @@ class ComplianceService:
             self._report(self.jobs.run_half_hour(plant, window_end))
         except (StoreError, ProfileError) as exc:
             logger.error("compliance half-hour failed plant=%s window_end_ms=%d: %s", plant.id, window_end, exc)
+
+    def clock(self, plant: PlantConfig) -> None:
+        """The abnormal-operation clock now: the notice at 3 h and the cap at 4 h are raised within a
+        minute (and the settle) of being reached, not at the next half-hour."""
+        now = self.jobs.clock_ms()
+        try:
+            self._report(JobReport(findings=self.jobs.clock_findings(plant, now)))
+        except (StoreError, ProfileError) as exc:
+            logger.error("compliance clock failed plant=%s now_ms=%d: %s", plant.id, now, exc)
 
     def day(self, plant: PlantConfig) -> None:
         """Yesterday on the plant's calendar, every window recomputed and the day judged."""

@@ -14,10 +14,12 @@ from wastewatch.compliance.abnormal import AbnormalYear, count_abnormal
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.checks import V6Result, V7Result, check_v6, check_v7
 from wastewatch.compliance.daily import DailyAverage
+from wastewatch.compliance.events import read_abnormal_events
 from wastewatch.compliance.profiles import AvgPeriod, Profile
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.regulatory import abnormal_intervals
 from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
+from wastewatch.compliance.timeline import Interval
 from wastewatch.compliance.validity import YearValidity, year_validity
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms
 from wastewatch.plant import PlantConfig
@@ -58,9 +60,11 @@ def as_average(record: AverageRecord) -> Average:
 
 def judge_year(
     profile: Profile, plant: str, year: int, days: Iterable[DayRecord], averages: Iterable[AverageRecord], zone: ZoneInfo,
-    now_ms: int, co_window_h: float = 24.0,
+    now_ms: int, co_window_h: float = 24.0, events: Sequence[Interval] | None = None,
 ) -> YearReport:
-    """The year's checks from its stored day and short-average records (other years' are ignored)."""
+    """The year's checks from its stored day and short-average records (other years' are ignored).
+    V8 counts `events` as measured from the samples (`events.read_abnormal_events`); without them,
+    the runs of half-hours over column A."""
     by_pollutant: dict[str, list[DailyAverage]] = defaultdict(list)
     for d in days:
         if d.profile == profile.id and d.day.year == year:
@@ -81,19 +85,20 @@ def judge_year(
     if all(profile.limit("co", rule) for rule in ("D97", "A100", "CO95")) and ("co" in by_pollutant or "co" in halves):
         tens = [as_average(a) for a in windows.get(("co", "10min"), [])]
         v7 = check_v7(by_pollutant.get("co", []), tens, halves.get("co", []), profile, window_h=co_window_h)
-    return YearReport(plant, profile.id, year, v5, v6, v7, _v8(profile, windows, zone, now_ms, year))
+    return YearReport(plant, profile.id, year, v5, v6, v7, _v8(profile, windows, zone, now_ms, year, events))
 
 
 def _v8(
-    profile: Profile, windows: dict[tuple[str, str], list[AverageRecord]], zone: ZoneInfo, now_ms: int, year: int
+    profile: Profile, windows: dict[tuple[str, str], list[AverageRecord]], zone: ZoneInfo, now_ms: int, year: int,
+    events: Sequence[Interval] | None,
 ) -> AbnormalYear | None:
-    """Events from the stored half-hours (`regulatory.abnormal_intervals`); the dust half-hours inside
-    an event are the ones held to the dust cap."""
+    """The events (else the runs of stored half-hours over column A); the dust half-hours inside an
+    event are the ones held to the dust cap."""
     rules = profile.abnormal_operation
     if rules is None:
         return None
     half_hours = [a for (_, period), recs in windows.items() if period == "30min" for a in recs]
-    intervals = abnormal_intervals(profile, half_hours)
+    intervals = list(events) if events is not None else abnormal_intervals(profile, half_hours)
     dust = [as_average(a) for a in windows.get(("dust", "30min"), [])]
     in_event = [
         replace(d, quality=QualityCode.ABNORMAL_OPERATION) if any(i.overlap_ms(d.start_ms, d.end_ms) for i in intervals) else d
@@ -116,5 +121,7 @@ def read_year(store: Store, plant: PlantConfig, profiles: Sequence[Profile], yea
             r for period in ("10min", "30min")
             for r in read_averages(store, plant.id, start_ms, end_ms, profile=profile.id, period=period).values()
         ]
-        reports.append(judge_year(profile, plant.id, year, days, averages, plant.zone, now_ms))
+        halves = [r for r in averages if r.period == "30min"]
+        events = read_abnormal_events(store, plant, profile, halves, now_ms=now_ms) if profile.abnormal_operation else None
+        reports.append(judge_year(profile, plant.id, year, days, averages, plant.zone, now_ms, events=events))
     return reports

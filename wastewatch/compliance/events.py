@@ -1,0 +1,75 @@
+"""Abnormal-operation events read from the store at the resolution of the data: the stored half-hours
+over column A say that there is an event (`regulatory.abnormal_intervals`), the plant's validated
+CEMS samples around them say when it began and ended (`abnormal.measure_events`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from wastewatch.compliance.abnormal import exceedance_runs, measure_events
+from wastewatch.compliance.pipeline import Channels, Series, correct_channel, pair_tolerance_ms, plan_series
+from wastewatch.compliance.profiles import Profile
+from wastewatch.compliance.reader import read_channels, read_timeline
+from wastewatch.compliance.regulatory import abnormal_intervals
+from wastewatch.compliance.results import AverageRecord
+from wastewatch.compliance.timeline import Interval
+from wastewatch.plant import PlantConfig
+from wastewatch.store.base import Store
+
+SAMPLE_PAD_MS = 1_800_000
+"""Samples are read this far around an event's half-hours: an exceedance that began earlier than that
+would have put the half-hour before over column A too."""
+
+
+def read_abnormal_events(
+    store: Store, plant: PlantConfig, profile: Profile, half_hours: Iterable[AverageRecord], *, now_ms: int | None = None
+) -> list[Interval]:
+    """The profile's events from its stored half-hours, each measured from the samples; with `now_ms`,
+    only samples before it are read and an event that reaches it (within a sample period) is running."""
+    runs = abnormal_intervals(profile, half_hours)
+    if not runs:
+        return []
+    series = column_a_series(plant, profile)
+    channels = Channels.of(plant)
+    sensor_ids = sorted({s.sensor.id for s, _ in series} | {c.id for c in (channels.o2, channels.h2o) if c is not None})
+    pair_pad = max((pair_tolerance_ms(s.sensor) for s, _ in series), default=0)
+    period_ms = max((round(s.sensor.period_s * 1000) for s, _ in series), default=0)
+    sample_runs: list[Interval] = []
+    for start_ms, end_ms in _read_spans(runs, now_ms):
+        samples = read_channels(store, plant.id, sensor_ids, start_ms - pair_pad, end_ms + pair_pad)
+        timeline = read_timeline(store, plant.id, start_ms, end_ms)
+        effective = profile.averaging.effective_states
+
+        def counts(time_ms: int, lo: int = start_ms, hi: int = end_ms) -> bool:
+            return lo <= time_ms < hi and timeline.state_at(time_ms) in effective
+
+        for s, limit_value in series:
+            # over column A once validated: measured − CI > A, i.e. measured > A + CI (as the half-hours are judged)
+            threshold = limit_value + profile.ci_value(s.pollutant)
+            corrected = correct_channel(s, samples, channels)
+            sample_runs += exceedance_runs(corrected, threshold, round(s.sensor.period_s * 1000), counts)
+    return measure_events(runs, sample_runs, now_ms, period_ms)
+
+
+def column_a_series(plant: PlantConfig, profile: Profile) -> list[tuple[Series, float]]:
+    """The half-hour series of every pollutant with a column A limit that the plant measures, with that limit."""
+    found: list[tuple[Series, float]] = []
+    for s in plan_series(plant, [profile]):
+        limit = profile.limit(s.pollutant, "A100")
+        if s.period == "30min" and limit is not None:
+            found.append((s, limit.value))
+    return found
+
+
+def _read_spans(runs: Sequence[Interval], now_ms: int | None) -> list[tuple[int, int]]:
+    """The padded spans around the half-hour runs, overlapping ones joined (one read each)."""
+    spans: list[tuple[int, int]] = []
+    for run in runs:
+        start, end = run.start_ms - SAMPLE_PAD_MS, (run.end_ms or run.start_ms) + SAMPLE_PAD_MS
+        if now_ms is not None:
+            end = min(end, now_ms)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
