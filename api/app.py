@@ -13,6 +13,7 @@ from alerts.database import Database, open_database
 from api.auth import KeyCheck, declared_role
 from api.bodylimit import BodyLimit
 from api.context import ApiContext
+from api.docs import install_docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
 from api.keys import KeyStore
@@ -25,9 +26,9 @@ from wastewatch.store import open_store
 from wastewatch.store.base import Store
 
 API_PREFIX = "/api/v1"
-OPEN_PATHS: frozenset[str] = frozenset({"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
-"""Answered without a key: liveness and readiness for orchestrators, and the API's own documentation
-(the schema is in this open-source repository anyway; it holds no data)."""
+OPEN_PATHS: frozenset[str] = frozenset({"/health", "/ready", "/docs", "/docs/assets", "/openapi.json"})
+"""Answered without a key: liveness and readiness for orchestrators (`/ready` without hosts or error texts),
+and the API's own documentation (the schema is in this open-source repository anyway; it holds no data)."""
 
 
 class UndeclaredRole(RuntimeError):
@@ -64,9 +65,12 @@ def create_app(
         description="Plants, readings, validated averages, tonnage, uptime, compliance and alerts. "
         "Send an API key as `Authorization: Bearer <key>`; `/health` and `/ready` are open.",
         lifespan=lifespan,
+        docs_url=None,  # install_docs: Swagger UI from local files, not a CDN
+        redoc_url=None,  # ReDoc would load from a CDN too
     )
     app.state.ctx = ctx
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health.router)
     for router in ROUTERS:
         _declare_roles(router)

@@ -77,7 +77,7 @@ def test_json_csv_and_html_carry_the_figures(store: Store, kotim: PlantConfig, a
         page = html.decode()
         assert media.startswith("text/html")
         assert total in page and availability in page and heading in page
-        assert page.count("<svg") == 2  # tonnage per day and per facility, inline
+        assert page.count("src=\"data:image/svg+xml;base64,") == 2  # tonnage per day and per facility, as images
         assert "RSUD dr. Murjani Sampit" in page
 
 

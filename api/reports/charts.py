@@ -32,7 +32,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, *, hor
 
 
 def svg(fig: Figure) -> str:
-    """The chart as an inline `<svg>` element (the XML prologue dropped)."""
+    """The chart as an `<svg>` document (the XML prologue dropped), for a `data:` image in the HTML page."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")
     text = buffer.getvalue()

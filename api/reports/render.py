@@ -1,7 +1,7 @@
 """Render a built report in one format and language: `render_report(report, fmt, lang) -> (bytes, media type)`.
 
 JSON carries every figure unformatted; CSV one figure per row; HTML is a printable page with inline
-SVG charts; PDF lays out the same sections with the charts as PNG images.
+SVG charts as images (it renders under `style.REPORT_CSP`); PDF lays out the same sections with the charts as PNG images.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from api.reports.data import JsonDict, csv_rows, report_data
 from api.reports.layout import Section, heading, sections
 from api.reports.messages import Language, text
 from api.reports.report import PlantReport
+from api.reports.style import REPORT_CSS, svg_image_url
 
 Format = Literal["json", "csv", "html", "pdf"]
 FORMATS: dict[str, str] = {
@@ -86,9 +87,9 @@ def _environment() -> jinja2.Environment:
 
 def render_html(data: JsonDict, lang: Language) -> str:
     title, subtitle = heading(data, lang)
-    svgs = {name: charts.svg(fig) for name, fig in _figures(data, lang).items()}
+    images = {name: svg_image_url(charts.svg(fig)) for name, fig in _figures(data, lang).items()}
     return _environment().get_template("report.html.j2").render(
-        lang=lang, title=title, subtitle=subtitle, sections=sections(data, lang), charts=svgs,
+        lang=lang, title=title, subtitle=subtitle, sections=sections(data, lang), charts=images, css=REPORT_CSS,
     )
 
 

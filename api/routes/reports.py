@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from api.deps import Context, EvaluatorKey, Plant
 from api.reports import build_report, render_report
+from api.reports.style import REPORT_CSP
 from api.timerange import calendar_period
 from wastewatch.summaries import PeriodError, parse_period
 
@@ -33,4 +34,7 @@ def get_report(
     report = build_report(ctx.store, plant, chosen, alert_db=ctx.alert_db, now_ms=ctx.now_ms())
     body, media_type = render_report(report, format, lang)
     filename = f"{plant.id}-{chosen.label}.{format}"
-    return Response(body, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
+    if format == "html":
+        headers["Content-Security-Policy"] = REPORT_CSP  # its stylesheet by hash, its charts as data: images
+    return Response(body, media_type=media_type, headers=headers)
