@@ -23,7 +23,7 @@ from alerts.notifiers.annotation import AnnotationNotifier
 from alerts.notifiers.email import EmailNotifier
 from alerts.notifiers.log import LogNotifier
 from alerts.notifiers.mqtt import MqttNotifier
-from alerts.notifiers.webhook import WebhookNotifier
+from alerts.notifiers.webhook import WebhookNotifier, check_secret, check_url
 from alerts.routing import Routes, parse_routes
 from alerts.rules import RuleConfigError, RuleSet, bundled_rules_path, load_rules
 from alerts.sender import OutboxSender, SenderPolicy
@@ -54,17 +54,33 @@ def load_rulesets(settings: Settings, catalog: PlantCatalog) -> list[RuleSet]:
     return found
 
 
+def check_webhook_settings(settings: Settings) -> None:
+    """Refuse, with one line naming the setting, a webhook URL that is not https:// (plain http:// only
+    to this machine or with WASTEWATCH_ALERTS_WEBHOOK_ALLOW_HTTP) and a missing or short secret."""
+    if not settings.alerts_webhook_url:
+        return
+    try:
+        check_url(settings.alerts_webhook_url, allow_http=settings.alerts_webhook_allow_http)
+    except ValueError as exc:
+        raise SettingsError(f"bad setting WASTEWATCH_ALERTS_WEBHOOK_URL: {exc}") from None
+    if settings.alerts_webhook_secret is None or not settings.alerts_webhook_secret.get_secret_value():
+        raise SettingsError("bad setting WASTEWATCH_ALERTS_WEBHOOK_SECRET: required with WASTEWATCH_ALERTS_WEBHOOK_URL")
+    try:
+        check_secret(settings.alerts_webhook_secret.get_secret_value())
+    except ValueError as exc:
+        raise SettingsError(f"bad setting WASTEWATCH_ALERTS_WEBHOOK_SECRET: {exc}") from None
+
+
 def build_notifiers(settings: Settings, store: Store | None) -> dict[str, Notifier]:
-    """Every channel the settings configure; a webhook without a secret is refused."""
+    """Every channel the settings configure; a webhook with a bad URL or secret is refused."""
+    check_webhook_settings(settings)
     notifiers: dict[str, Notifier] = {"log": LogNotifier()}
     if store is not None:
         notifiers["annotation"] = AnnotationNotifier(store)
-    if settings.alerts_webhook_url:
-        if settings.alerts_webhook_secret is None or not settings.alerts_webhook_secret.get_secret_value():
-            raise SettingsError("bad setting WASTEWATCH_ALERTS_WEBHOOK_SECRET: required with WASTEWATCH_ALERTS_WEBHOOK_URL")
+    if settings.alerts_webhook_url and settings.alerts_webhook_secret is not None:
         notifiers["webhook"] = WebhookNotifier(
             settings.alerts_webhook_url, settings.alerts_webhook_secret.get_secret_value(),
-            timeout_s=settings.alerts_webhook_timeout_s,
+            timeout_s=settings.alerts_webhook_timeout_s, allow_http=settings.alerts_webhook_allow_http,
         )
     if settings.alerts_smtp_host and settings.alerts_smtp_to:
         notifiers["email"] = EmailNotifier(
@@ -123,6 +139,8 @@ class AlertsComponent:
         scheduler: bool = True,
     ) -> None:
         self.settings = settings
+        if notifiers is None:
+            check_webhook_settings(settings)  # before anything is opened
         self.catalog = catalog or load_catalog(settings.plant_config)
         self.rulesets = load_rulesets(settings, self.catalog)
         self._own_store = store is None

@@ -2,7 +2,7 @@
 (aiosmtpd), and an MQTT subscriber collecting alert messages.
 
 The webhook receiver does what the README tells a receiver to do: check the timestamp and the
-signature over the raw body, then drop a repeated idempotency key and answer 200 either way.
+signature over the timestamp, the idempotency key and the raw body, then drop a repeated idempotency key and answer 200 either way.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from wastewatch.servers import free_port
 
 
-def receiver_verifies(secret: str, timestamp: str, body: bytes, signature: str, max_age_s: int = 300) -> bool:
-    """The README's receiver check, written with the standard library only (not with our own helper)."""
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > max_age_s:
+def receiver_verifies(secret: str, timestamp: str, key: str, body: bytes, signature: str, max_age_s: int = 300) -> bool:
+    """The README's receiver check, written with the standard library only (not with our own helper):
+    the signature covers `timestamp.idempotency_key.raw body`."""
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > max_age_s:
         return False
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    signed = timestamp.encode() + b"." + key.encode() + b"." + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
 
 
@@ -79,7 +81,8 @@ class WebhookReceiver:
                     first = len(receiver.arrivals) == 1
                 if first and receiver.hold_first is not None:
                     receiver.hold_first.wait(60)
-                ok = receiver_verifies(receiver.secret, self.headers.get("X-Wastewatch-Timestamp", ""), body,
+                ok = receiver_verifies(receiver.secret, self.headers.get("X-Wastewatch-Timestamp", ""),
+                                       self.headers.get("X-Wastewatch-Idempotency-Key", ""), body,
                                        self.headers.get("X-Wastewatch-Signature", ""))
                 status = receiver.status if ok else 401
                 if status == 200:

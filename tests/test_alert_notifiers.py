@@ -20,7 +20,7 @@ from tests.helpers import wait_until
 from wastewatch.servers import MosquittoServer, free_port
 from wastewatch.settings import parse_mqtt_url
 
-SECRET = "s3cret-shared-with-the-agency"
+SECRET = "s3cret-shared-with-the-agency-32-bytes+"
 
 
 def notification(key: str = "ww-t1-webhook", kind: str = "raised") -> Notification:
@@ -53,14 +53,15 @@ def test_a_receiver_verifies_the_webhook_as_the_readme_describes(receiver: Webho
 def test_verify_signature_refuses_a_changed_body_a_wrong_secret_and_an_old_timestamp() -> None:
     body = notification().body_json()
     now = int(time.time())
-    good = sign(SECRET.encode(), str(now), body)
-    assert verify_signature(SECRET, str(now), body, good)
-    assert receiver_verifies(SECRET, str(now), body, good)  # our helper and the README's stdlib recipe agree
-    assert not verify_signature(SECRET, str(now), body.replace(b"950", b"1050"), good)
-    assert not verify_signature("another secret", str(now), body, good)
+    key = "ww-t1-webhook"
+    good = sign(SECRET.encode(), str(now), key, body)
+    assert verify_signature(SECRET, str(now), key, body, good)
+    assert receiver_verifies(SECRET, str(now), key, body, good)  # our helper and the README's stdlib recipe agree
+    assert not verify_signature(SECRET, str(now), key, body.replace(b"950", b"1050"), good)
+    assert not verify_signature("another secret of thirty-two bytes..", str(now), key, body, good)
     old = str(now - 3600)
-    assert not verify_signature(SECRET, old, body, sign(SECRET.encode(), old, body), max_age_s=300)
-    assert not verify_signature(SECRET, "not-a-number", body, good)
+    assert not verify_signature(SECRET, old, key, body, sign(SECRET.encode(), old, key, body), max_age_s=300)
+    assert not verify_signature(SECRET, "not-a-number", key, body, good)
 
 
 def test_a_4xx_is_permanent_and_a_5xx_or_refused_connection_is_retried(receiver: WebhookReceiver) -> None:
@@ -77,7 +78,7 @@ def test_a_4xx_is_permanent_and_a_5xx_or_refused_connection_is_retried(receiver:
     assert refused.value.retryable
     # signed with the wrong secret: the receiver answers 401, which is permanent
     with pytest.raises(NotifierError) as unauthorized:
-        WebhookNotifier(receiver.url, "wrong").send(notification())
+        WebhookNotifier(receiver.url, "a wrong secret, though 32 bytes long").send(notification())
     assert not unauthorized.value.retryable
     notifier.close()
 

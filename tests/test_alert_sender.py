@@ -26,7 +26,7 @@ from tests.helpers import wait_until
 from tests.test_alert_lifecycle import MIN, T0, alert_db_url, cleared, raised  # noqa: F401  (a fixture)
 from wastewatch.plant import PlantCatalog
 
-SECRET = "test-secret"
+SECRET = "sender-test-secret-of-32-bytes-or-more"
 FAST = SenderPolicy(retry_base_s=0.02, retry_max_s=0.1, failover_after_attempts=3, rate_limit_count=100)
 
 

@@ -28,7 +28,7 @@ from tests.helpers import publish_all, wait_until
 from wastewatch.plant import PlantCatalog
 from wastewatch.store.influx import InfluxStore
 
-SECRET = "worker-test-secret"
+SECRET = "worker-test-secret-of-32-bytes-or-more"
 HOUR_MS = 3_600_000
 
 

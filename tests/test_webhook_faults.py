@@ -49,7 +49,8 @@ class ScriptedReceiver:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 assert receiver_verifies(
-                    SECRET, self.headers.get("X-Wastewatch-Timestamp", ""), body, self.headers.get("X-Wastewatch-Signature", "")
+                    SECRET, self.headers.get("X-Wastewatch-Timestamp", ""), self.headers.get("X-Wastewatch-Idempotency-Key", ""),
+                    body, self.headers.get("X-Wastewatch-Signature", ""),
                 )
                 with receiver._lock:
                     receiver.seen += 1

@@ -121,8 +121,15 @@ class Settings(BaseSettings):
     alerts_agency_categories: str = Field(
         default="regulatory", description="categories the agency gets besides every critical alert (comma-separated)"
     )
-    alerts_webhook_url: str | None = Field(default=None, description="webhook receiving signed JSON notifications")
-    alerts_webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the webhook signature")
+    alerts_webhook_url: str | None = Field(
+        default=None, description="webhook receiving signed JSON notifications; https:// (http:// only to localhost)"
+    )
+    alerts_webhook_allow_http: bool = Field(
+        default=False, description="accept a plain http:// webhook URL to another host (unencrypted: a trusted network only)"
+    )
+    alerts_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the webhook signature, at least 32 bytes"
+    )
     alerts_webhook_timeout_s: float = Field(default=5.0, gt=0, description="webhook HTTP timeout")
     alerts_smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications")
     alerts_smtp_port: int = Field(default=587, ge=1, le=65_535, description="SMTP port")
