@@ -3,6 +3,10 @@
 The session belongs to the plant, not to the process: when the plant's lease passes to a standby,
 the standby connects with the same client id and the broker hands it what the dead owner left
 unacknowledged or never received. Subscriptions are the plant's data topics only.
+
+Every callback paho runs is guarded: an exception in one is logged and costs that call only, never
+the network loop (paho would re-raise it and the loop thread would die: no more messages, no
+reconnects, and the worker none the wiser).
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 
@@ -20,6 +25,21 @@ from wastewatch.settings import BrokerAddress, Settings
 from wastewatch.topics import state_topic
 
 logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def guarded(callback: F) -> F:
+    """`callback`, but an exception it raises is logged instead of reaching paho's network loop."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            callback(*args, **kwargs)
+        except Exception:
+            logger.exception("MQTT callback failed, the feed goes on callback=%s", getattr(callback, "__name__", callback))
+
+    return run  # type: ignore[return-value]
 
 
 def plant_subscriptions(plant: str) -> list[str]:
@@ -47,10 +67,10 @@ class PlantFeed:
         self._stopping = False
         self._client = make_client(broker, self.client_id, protocol=settings.mqtt_protocol, ca_file=settings.mqtt_ca_file,
                                    manual_ack=True, persistent=True)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = lambda client, userdata, message: self._deliver(self, message)
+        self._client.on_connect = guarded(self._on_connect)
+        self._client.on_disconnect = guarded(self._on_disconnect)
+        self._client.on_subscribe = guarded(self._on_subscribe)
+        self._client.on_message = guarded(self._on_message)
 
     def start(self) -> PlantFeed:
         connect(self._client, self._broker, persistent=True)
@@ -78,6 +98,9 @@ class PlantFeed:
 
     def publish_state(self, document: dict[str, Any]) -> None:
         self._client.publish(state_topic(self.plant), json.dumps(document, sort_keys=True), qos=1, retain=True)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._deliver(self, message)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:

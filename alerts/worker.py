@@ -12,11 +12,19 @@ sender. A crash before the commit leaves the messages unacknowledged: the broker
 Plants: `alerts_plants` (default: every plant with rules) are owned outright, or, with a lease
 length, claimed one lease each; a commit checks the leases of the plants it writes for inside
 its transaction and drops a plant whose lease was lost instead of writing for it.
+
+Hostile input costs at most itself: a message that cannot be decoded (or whose decoding fails
+unexpectedly) is acknowledged with no records; text from a message (a batch id) is made valid
+UTF-8 before it can reach an alert text or the database; an item whose processing fails is logged
+and skipped; a batch that fails to commit for any reason but the database's (its data cannot be
+stored) is dropped and acknowledged, the engine restored from what is committed, so one bad
+message can never stop the processing thread or be redelivered for ever.
 """
 
 from __future__ import annotations
 
 import logging
+import dataclasses
 import queue
 import threading
 import time
@@ -75,6 +83,27 @@ class _Batch:
     escalate_at_ms: int | None = None
     messages: int = 0
     linger_until: float | None = None  # monotonic; set when the batch opens under load
+
+
+def valid_text(text: str) -> str:
+    """`text` as valid UTF-8: a lone surrogate (which JSON can carry, and no database stores) becomes
+    its escape, e.g. "\\ud800"."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def storable(record: Record) -> Record:
+    """The record with its free text (a batch's id, source, waste code and manifest) made valid UTF-8."""
+    if type(record) is not Batch:
+        return record
+    texts = {name: getattr(record, name) for name in ("batch_id", "source", "waste_code", "manifest_no")}
+    clean = {name: valid_text(value) for name, value in texts.items() if value is not None}
+    if all(clean[name] is texts[name] for name in clean):
+        return record
+    return dataclasses.replace(record, **clean)
 
 
 def configured_plants(settings: Settings, rulesets: Sequence[RuleSet]) -> list[str]:
@@ -228,7 +257,12 @@ class AlertWorker:
         if self._stopping.is_set():
             return  # left unacknowledged: the broker redelivers it to the next run
         self.counts["received"] += 1
-        records = self._decoder.decode(message.topic, message.payload, round(time.time() * 1000))
+        try:
+            records = [storable(r) for r in self._decoder.decode(message.topic, message.payload, round(time.time() * 1000))]
+        except Exception:  # a decoder bug: this message is skipped (and acknowledged), the feed goes on
+            logger.exception("alert feed message could not be decoded, skipped plant=%s bytes=%s", feed.plant,
+                             len(message.payload))
+            records = []
         self._queue.put(_Message(feed, feed.current_generation(), message.mid, message.qos, records))
 
     # -- processing thread -------------------------------------------------------------------------
@@ -271,7 +305,7 @@ class AlertWorker:
             if item is not _STOP:
                 if type(item) is _Message and batch.linger_until is None and time.monotonic() - last_commit < COMMIT_LINGER_S:
                     batch.linger_until = time.monotonic() + COMMIT_LINGER_S
-                self._process(item, batch)
+                self._process_guarded(item, batch)
             done = item is _STOP or batch.messages >= COMMIT_MAX_MESSAGES
             if done or (self._queue.empty() and batch.linger_until is None):
                 if not self._commit_until_done(batch):
@@ -279,6 +313,16 @@ class AlertWorker:
                 batch, last_commit = _Batch(), time.monotonic()
             if item is _STOP:
                 return
+
+    def _process_guarded(self, item: Any, batch: _Batch) -> None:
+        """`_process`, and a failure of it skips the item (a message is still acknowledged)."""
+        try:
+            self._process(item, batch)
+        except Exception:
+            logger.exception("alert worker could not process an item, skipped item=%s", type(item).__name__)
+            if type(item) is _Message and item.qos > 0 and (item.feed, item.generation, item.mid) not in batch.acks:
+                batch.messages += 1
+                batch.acks.append((item.feed, item.generation, item.mid))
 
     def _process(self, item: Any, batch: _Batch) -> None:
         if item is _TICK:
@@ -312,6 +356,13 @@ class AlertWorker:
                 logger.exception("alert commit failed, retrying events=%s", len(batch.step.events))
                 if self._stopping.wait(1.0):
                     return False
+            except Exception:  # the batch's data cannot be stored: retrying would fail for ever
+                logger.exception("alert commit failed on the batch's data, batch dropped messages=%s events=%s",
+                                 batch.messages, len(batch.step.events))
+                dropped = _Batch(acks=batch.acks, messages=batch.messages)
+                self._after_commit(dropped, [], frozenset())  # acknowledged: a redelivery would fail the same way
+                self._own(self.owned)  # a new engine, as committed, without the dropped batch
+                return True
         self._after_commit(batch, changes, lost)
         if lost:
             self._own(self.owned - lost)
