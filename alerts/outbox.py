@@ -174,12 +174,6 @@ class Outbox:
             for r in self.db.query(sql, params)
         ]
 
-    def sent_since(self, channel: str, since_ms: int) -> int:
-        row = self.db.query_one(
-            "SELECT COUNT(*) AS n FROM deliveries WHERE channel = ? AND ok = 1 AND at_ms >= ?", (channel, since_ms)
-        )
-        return int(row["n"]) if row else 0
-
     def limited_sent_since(self, channel: str, audience: str, since_ms: int) -> int:
         """Deliveries to `channel` for `audience` since `since_ms` that count against its rate limit:
         every successful one but those of critical alerts (digests count)."""

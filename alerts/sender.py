@@ -129,7 +129,9 @@ class OutboxSender:
             if not self._attempt(row):
                 blocked.add(row.lane)
             if not row.critical and self._critical_waiting(row.channel, newest, plants):
-                break  # a critical row came in meanwhile: a new pass sends it first
+                if row.channel in self._wakes:
+                    self._wakes[row.channel].set()  # the new pass starts at once, the critical row first
+                break
         for digest_channel in [channel] if channel is not None else list(self.notifiers):
             self._make_digest(digest_channel, plants)
         return attempts
