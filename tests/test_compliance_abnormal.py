@@ -1,6 +1,6 @@
 """The abnormal-operation clock measured at the resolution of the data, through the engine: 1-minute
-CEMS readings in the real store, the day job, the year's V8 events and counter, the half-hour job and
-the clock between half-hours. Exceedances start and end mid-half-hour, so whole half-hours would get
+CEMS readings in the real store, the day job, the year's V8 events and counter, the half-hour job,
+the clock between half-hours, and the stored events the compliance summary counts. Exceedances start and end mid-half-hour, so whole half-hours would get
 them wrong both ways."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
+from wastewatch.compliance.events import read_stored_events
 from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.reader import PLANT_STATE
@@ -17,6 +18,7 @@ from wastewatch.compliance.year import read_year
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.records import Reading
 from wastewatch.store.base import Point, Store
+from wastewatch.summaries import compliance_summary
 
 PROFILES = load_bundled_profiles()
 EU = PROFILES["eu-ied-annex-vi"]
@@ -113,3 +115,20 @@ def test_the_half_hour_job_counts_the_event_from_its_first_minute(jobs: Complian
     at_1930 = clock(jobs.run_half_hour(plant, at(plant, 19, 0)).findings)
     assert (at_1930["abnormal_3h"].holding, at_1930["abnormal_4h"].holding) == (True, False)
     assert not any(f.holding for f in clock(jobs.clock_findings(plant, at(plant, 19, 26))).values() if f.check == "abnormal_4h")
+
+
+def test_the_jobs_keep_the_measured_events_and_the_summary_counts_their_hours(jobs: ComplianceJobs, plant: PlantConfig) -> None:
+    day = (at(plant, 0), at(plant, 0) + 24 * HOUR)
+    events = read_stored_events(jobs.store, "kotim", EU.id, *day)
+    assert [(e.start_ms, e.end_ms, e.running) for e in events] == [
+        (at(plant, 8, 25), at(plant, 12, 35), False), (at(plant, 15, 28), at(plant, 19, 27), False),
+    ]
+    assert compliance_summary(jobs.store, plant, *day).abnormal_h == pytest.approx(8 + 9 / 60)
+    assert compliance_summary(jobs.store, plant, at(plant, 12), at(plant, 16)).abnormal_h == pytest.approx((35 + 32) / 60)
+
+    # late correction: the afternoon's HCl was an analyser artefact, rewritten as 5; the recomputation
+    # no longer finds that event and voids it
+    jobs.store.write([Reading("kotim", "hcl", t, 5.0).to_point() for t in range(at(plant, 15), at(plant, 20), MIN)])
+    jobs.recompute(plant, *day)
+    assert [e.start_ms for e in read_stored_events(jobs.store, "kotim", EU.id, *day)] == [at(plant, 8, 25)]
+    assert compliance_summary(jobs.store, plant, *day).abnormal_h == pytest.approx(4 + 10 / 60)

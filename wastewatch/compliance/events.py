@@ -1,22 +1,36 @@
 """Abnormal-operation events read from the store at the resolution of the data: the stored half-hours
 over column A say that there is an event (`regulatory.abnormal_intervals`), the plant's validated
-CEMS samples around them say when it began and ended (`abnormal.measure_events`)."""
+CEMS samples around them say when it began and ended (`abnormal.measure_events`).
+
+The jobs keep the events they measure as a measurement, so summaries count hours without samples:
+
+    abnormal_event   tags plant, profile; time = the event's start
+                     fields end_ms (as far as measured), duration_ms, running, void
+
+A recomputation that no longer finds an event starting at a stored time overwrites it as void.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from wastewatch.compliance.abnormal import exceedance_runs, measure_events
 from wastewatch.compliance.pipeline import Channels, Series, correct_channel, pair_tolerance_ms, plan_series
 from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.reader import read_channels, read_timeline
 from wastewatch.compliance.regulatory import abnormal_intervals
-from wastewatch.compliance.results import AverageRecord
+from wastewatch.compliance.results import AverageRecord, read_averages
 from wastewatch.compliance.timeline import Interval
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
+from wastewatch.store.base import FieldValue, Point, Store
 
-SAMPLE_PAD_MS = 1_800_000
+ABNORMAL_EVENT = "abnormal_event"
+EVENT_LOOKBACK_MS = 86_400_000
+"""An event measured for a range may have begun this long before it (its start is kept exactly)."""
+
+HALF_HOUR_MS = 1_800_000
+SAMPLE_PAD_MS = HALF_HOUR_MS
 """Samples are read this far around an event's half-hours: an exceedance that began earlier than that
 would have put the half-hour before over column A too."""
 
@@ -73,3 +87,57 @@ def _read_spans(runs: Sequence[Interval], now_ms: int | None) -> list[tuple[int,
         else:
             spans.append((start, end))
     return spans
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One stored event: [start_ms, end_ms), measured as far as `end_ms` while it runs."""
+
+    plant: str
+    profile: str
+    start_ms: int
+    end_ms: int
+    running: bool
+
+    def overlap_ms(self, start_ms: int, end_ms: int) -> int:
+        return max(0, min(self.end_ms, end_ms) - max(self.start_ms, start_ms))
+
+
+def store_events(store: Store, plant: PlantConfig, profile: Profile, start_ms: int, end_ms: int, now_ms: int) -> list[StoredEvent]:
+    """Measure the profile's events of [start_ms, end_ms) (from up to `EVENT_LOOKBACK_MS` before) and
+    store them; stored events starting in the range that are no longer found become void."""
+    if profile.abnormal_operation is None:
+        return []
+    first = start_ms - EVENT_LOOKBACK_MS
+    horizon = min(end_ms, now_ms)
+    halves = read_averages(store, plant.id, first, horizon, profile=profile.id, period="30min").values()
+    closed = [r for r in halves if r.start_ms + HALF_HOUR_MS <= horizon]
+    events = [
+        StoredEvent(plant.id, profile.id, e.start_ms, now_ms if e.end_ms is None else e.end_ms, e.end_ms is None)
+        for e in read_abnormal_events(store, plant, profile, closed, now_ms=now_ms)
+    ]
+    starts = {e.start_ms for e in events}
+    stale = [e for e in read_stored_events(store, plant.id, profile.id, start_ms, end_ms) if e.start_ms not in starts]
+    points = [_event_point(e, void=False) for e in events] + [_event_point(e, void=True) for e in stale]
+    if points:
+        store.write(points)
+    return events
+
+
+def read_stored_events(store: Store, plant_id: str, profile_id: str, start_ms: int, end_ms: int) -> list[StoredEvent]:
+    """The stored events (void ones left out) that start in [start_ms, end_ms), in time order."""
+    found: list[StoredEvent] = []
+    for p in store.select(ABNORMAL_EVENT, where={"plant": plant_id, "profile": profile_id}, start_ms=start_ms, end_ms=end_ms):
+        end = p.fields.get("end_ms")
+        if p.fields.get("void") is True or isinstance(end, bool) or not isinstance(end, (int, float)):
+            continue
+        found.append(StoredEvent(plant_id, profile_id, p.time_ms, int(end), p.fields.get("running") is True))
+    return sorted(found, key=lambda e: e.start_ms)
+
+
+def _event_point(event: StoredEvent, *, void: bool) -> Point:
+    fields: dict[str, FieldValue] = {
+        "end_ms": int(event.end_ms), "duration_ms": 0 if void else int(event.end_ms - event.start_ms),
+        "running": event.running and not void, "void": void,
+    }
+    return Point(ABNORMAL_EVENT, {"plant": event.plant, "profile": event.profile}, fields, event.start_ms)

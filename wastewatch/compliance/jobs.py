@@ -28,7 +28,7 @@ from wastewatch.compliance.amendments import Amendment, amend_averages, amend_da
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.daily import DailyAverage
 from wastewatch.compliance.dayruns import PendingWrites, Prefetched, day_runs
-from wastewatch.compliance.events import read_abnormal_events
+from wastewatch.compliance.events import read_abnormal_events, store_events
 from wastewatch.compliance.pipeline import (
     Channels,
     Computed,
@@ -132,6 +132,7 @@ class ComplianceJobs:
         start = window_end_ms - HALF_HOUR_MS
         planned = [(s, closed_window_starts(s, start, window_end_ms, plant.zone)) for s in self.series(plant)]
         report = self._windows(plant, [(s, w) for s, w in planned if w], SCHEDULED)
+        self._store_events(plant, start, window_end_ms)
         report.findings = self.half_hour_findings(plant, window_end_ms)
         logger.info(
             "compliance half-hour done plant=%s window_end_ms=%d written=%d amendments=%d",
@@ -219,6 +220,11 @@ class ComplianceJobs:
                 findings += [found] if found is not None else []
         return findings
 
+    def _store_events(self, plant: PlantConfig, start_ms: int, end_ms: int) -> None:
+        """The abnormal-operation events of the range, measured from the samples, kept for the summaries."""
+        for profile in self._emission_profiles(plant):
+            store_events(self.store, plant, profile, start_ms, end_ms, self.clock_ms())
+
     def _emission_profiles(self, plant: PlantConfig) -> list[Profile]:
         return [p for p in select_profiles(plant.compliance_profiles, self.profiles) if p.kind == "emission_limits"]
 
@@ -249,6 +255,8 @@ class ComplianceJobs:
                 writing = pool.submit(self._write_points, pending.points())
             if writing is not None:
                 writing.result()
+        if chunks:
+            self._store_events(plant, day_bounds_ms(chunks[0][0], plant.zone)[0], day_bounds_ms(chunks[-1][1], plant.zone)[1])
         logger.info(
             "compliance recompute done plant=%s start_ms=%d end_ms=%d written=%d amendments=%d",
             plant.id, start_ms, end_ms, report.written, len(report.amendments),

@@ -1,18 +1,19 @@
 """Compliance summary per profile and pollutant, read from what the compliance engine stored
-(`emission_avg`, `emission_day`): valid averages, exceedances by limit, discarded half-hours and days,
-abnormal-operation hours used, and which limits are unconfirmed."""
+(`emission_avg`, `emission_day`, `abnormal_event`): valid averages, exceedances by limit, discarded
+half-hours and days, abnormal-operation hours used, and which limits are unconfirmed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from wastewatch.compliance.events import EVENT_LOOKBACK_MS, read_stored_events
 from wastewatch.compliance.pipeline import Series, plan_series
 from wastewatch.compliance.profiles import UNCONFIRMED, Limit, Profile
 from wastewatch.plant import PlantConfig
 from wastewatch.store.base import Store
 from wastewatch.summaries.counts import (
-    ABNORMAL, DAY, DAY_RULES, DAYS_DISCARDED, DAYS_VALID, DISCARDED_N, VALID, Totals, over, total, totals,
+    DAY, DAY_RULES, DAYS_DISCARDED, DAYS_VALID, DISCARDED_N, VALID, Totals, over, total, totals,
 )
 from wastewatch.summaries.profiles import plant_profiles
 from wastewatch.summaries.stored_counts import compliance_counts
@@ -102,13 +103,20 @@ def compliance_summary(
                 total(counts, profile.id, pollutant, DAY, DAYS_VALID), total(counts, profile.id, pollutant, DAY, DAYS_DISCARDED),
                 tuple(x for x in limits if x is not None),
             ))
-    rules = next((p.abnormal_operation for p in selected if p.abnormal_operation is not None), None)
-    # Abnormal operation is plant-wide: every pollutant's half-hour carries it, so the most counted one is the plant's.
-    abnormal_h = max((total(counts, *s.key, ABNORMAL) for s in series if s.period == "30min"), default=0) * 0.5
+    judged = next((p for p in selected if p.abnormal_operation is not None), None)
+    rules = judged.abnormal_operation if judged is not None else None
+    abnormal_h = 0.0 if judged is None else _abnormal_h(store, plant, judged, start_ms, end_ms)
     return ComplianceSummary(
         plant.id, start_ms, end_ms, tuple(_used(p) for p in selected), tuple(pollutants), abnormal_h,
         rules.max_year_h if rules else None,
     )
+
+
+def _abnormal_h(store: Store, plant: PlantConfig, profile: Profile, start_ms: int, end_ms: int) -> float:
+    """Hours of the engine's stored abnormal-operation events inside the range, measured from the
+    samples (`compliance.events`); an event that began before the range counts from its start."""
+    events = read_stored_events(store, plant.id, profile.id, start_ms - EVENT_LOOKBACK_MS, end_ms)
+    return sum(e.overlap_ms(start_ms, end_ms) for e in events) / 3_600_000
 
 
 def _limit(profile_id: str, lim: Limit, mine: Sequence[Series], counts: Totals) -> LimitExceedances | None:
