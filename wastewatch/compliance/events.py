@@ -103,14 +103,22 @@ class StoredEvent:
         return max(0, min(self.end_ms, end_ms) - max(self.start_ms, start_ms))
 
 
-def store_events(store: Store, plant: PlantConfig, profile: Profile, start_ms: int, end_ms: int, now_ms: int) -> list[StoredEvent]:
+def store_events(
+    store: Store, plant: PlantConfig, profile: Profile, start_ms: int, end_ms: int, now_ms: int,
+    computed: Iterable[AverageRecord] | None = None,
+) -> list[StoredEvent]:
     """Measure the profile's events of [start_ms, end_ms) (from up to `EVENT_LOOKBACK_MS` before) and
-    store them; stored events starting in the range that are no longer found become void."""
+    store them; stored events starting in the range that are no longer found become void. `computed`:
+    the range's averages as a recomputation has just computed them (only the lookback is then read)."""
     if profile.abnormal_operation is None:
         return []
     first = start_ms - EVENT_LOOKBACK_MS
     horizon = min(end_ms, now_ms)
-    halves = read_averages(store, plant.id, first, horizon, profile=profile.id, period="30min").values()
+    if computed is None:
+        halves = list(read_averages(store, plant.id, first, horizon, profile=profile.id, period="30min").values())
+    else:
+        halves = list(read_averages(store, plant.id, first, start_ms, profile=profile.id, period="30min").values())
+        halves += [r for r in computed if r.profile == profile.id and r.period == "30min" and start_ms <= r.start_ms < horizon]
     closed = [r for r in halves if r.start_ms + HALF_HOUR_MS <= horizon]
     events = [
         StoredEvent(plant.id, profile.id, e.start_ms, now_ms if e.end_ms is None else e.end_ms, e.end_ms is None)

@@ -220,10 +220,12 @@ class ComplianceJobs:
                 findings += [found] if found is not None else []
         return findings
 
-    def _store_events(self, plant: PlantConfig, start_ms: int, end_ms: int) -> None:
+    def _store_events(
+        self, plant: PlantConfig, start_ms: int, end_ms: int, computed: Sequence[AverageRecord] | None = None
+    ) -> None:
         """The abnormal-operation events of the range, measured from the samples, kept for the summaries."""
         for profile in self._emission_profiles(plant):
-            store_events(self.store, plant, profile, start_ms, end_ms, self.clock_ms())
+            store_events(self.store, plant, profile, start_ms, end_ms, self.clock_ms(), computed)
 
     def _emission_profiles(self, plant: PlantConfig) -> list[Profile]:
         return [p for p in select_profiles(plant.compliance_profiles, self.profiles) if p.kind == "emission_limits"]
@@ -256,7 +258,8 @@ class ComplianceJobs:
             if writing is not None:
                 writing.result()
         if chunks:
-            self._store_events(plant, day_bounds_ms(chunks[0][0], plant.zone)[0], day_bounds_ms(chunks[-1][1], plant.zone)[1])
+            first_ms, last_ms = day_bounds_ms(chunks[0][0], plant.zone)[0], day_bounds_ms(chunks[-1][1], plant.zone)[1]
+            self._store_events(plant, first_ms, last_ms, report.averages)
         logger.info(
             "compliance recompute done plant=%s start_ms=%d end_ms=%d written=%d amendments=%d",
             plant.id, start_ms, end_ms, report.written, len(report.amendments),
