@@ -1,5 +1,8 @@
 """The production stack as files: docker-compose.yml, Dockerfile, .env.example, the InfluxDB init
-script, and the settings' refusal of example secrets. (No Docker engine here: the files are checked.)"""
+script, and the settings' refusal of example secrets. (No Docker engine here: the files are checked.)
+Each container's secrets: tests/test_stack_secrets.py; the InfluxDB users on the real InfluxDB:
+tests/test_stack_influx_users.py; the broker with the shipped configuration: tests/test_stack_broker.py;
+the HTTPS proxy on the real nginx: tests/test_stack_proxy.py."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from wastewatch.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 STATEFUL = {  # service -> the container paths whose contents must outlive the container
-    "mosquitto": {"/mosquitto/data"}, "influxdb": {"/var/lib/influxdb2", "/etc/influxdb2"},
+    "mosquitto": {"/mosquitto/data"}, "influxdb": {"/var/lib/influxdb"},
     "grafana": {"/var/lib/grafana"}, "ingest": {"/var/lib/wastewatch"}, "alerts": {"/var/lib/wastewatch/alerts"},
 }
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET", re.IGNORECASE)
@@ -67,9 +70,12 @@ def test_no_secret_is_written_into_the_compose_file(compose: dict[str, Any]) -> 
     for name, service in compose["services"].items():
         for key, value in (service.get("environment") or {}).items():
             if SECRET_NAME.search(key):
-                assert re.fullmatch(r"\$\{[A-Z0-9_]+(:\?[^}]*|:-\$\{[A-Z0-9_]+\})?\}", str(value)), f"{name}: {key}"
+                # a variable from .env, at most behind a fixed user name (Grafana's "user:password" token)
+                assert re.fullmatch(r"(wastewatch-[a-z]+:)?\$\{[A-Z0-9_]+:\?[^}]*\}", str(value)), f"{name}: {key}"
             if key == "WASTEWATCH_MQTT_URL":
-                assert re.fullmatch(r"mqtt://wastewatch-[a-z]+:\$\{MQTT_[A-Z]+_PASSWORD:\?[^}]*\}@mosquitto:1883", value), name
+                assert re.fullmatch(
+                    r"mqtt://(wastewatch-[a-z]+:\$\{MQTT_[A-Z]+_PASSWORD:\?[^}]*\}@)?mosquitto:1883", value
+                ), name
 
 
 def test_env_example_names_every_variable_the_compose_file_requires_with_example_secrets() -> None:
@@ -81,7 +87,7 @@ def test_env_example_names_every_variable_the_compose_file_requires_with_example
     )
     assert required <= set(example), required - set(example)
     for key, value in example.items():
-        if SECRET_NAME.search(key) and key != "INFLUXDB_GRAFANA_TOKEN":
+        if SECRET_NAME.search(key):
             assert value.startswith("change-me"), key
     assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
     assert "passwd" in (ROOT / "deploy" / "mosquitto" / ".gitignore").read_text().splitlines()
@@ -94,10 +100,15 @@ def test_dockerfile_runs_as_a_non_root_user() -> None:
     assert 'ENTRYPOINT ["wastewatch"]' in lines
 
 
-def test_influxdb_setup_maps_the_bucket_for_the_1x_api(compose: dict[str, Any]) -> None:
-    assert "./deploy/influxdb/init:/docker-entrypoint-initdb.d:ro" in compose["services"]["influxdb"]["volumes"]
-    script = (ROOT / "deploy" / "influxdb" / "init" / "10-wastewatch-v1.sh").read_text()
-    assert "influx v1 dbrp create" in script and "--default" in script and "influx v1 auth create" in script
+def test_influxdb_runs_with_authentication_and_the_users_init(compose: dict[str, Any]) -> None:
+    influxdb = compose["services"]["influxdb"]
+    assert "./deploy/influxdb/init:/docker-entrypoint-initdb.d:ro" in influxdb["volumes"]
+    assert influxdb["environment"]["INFLUXDB_HTTP_AUTH_ENABLED"] == "true"
+    assert (ROOT / "deploy" / "influxdb" / "init" / "10-wastewatch-users.sh").exists()
+    for name in ("ingest", "alerts", "compliance", "reports", "api"):
+        environment = compose["services"][name]["environment"]
+        assert environment["WASTEWATCH_INFLUX_USERNAME"] == f"wastewatch-{name}"
+        assert "WASTEWATCH_INFLUX_TOKEN" not in environment
 
 
 def test_broker_config_refuses_anonymous_and_uses_the_acl() -> None:
