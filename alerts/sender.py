@@ -111,6 +111,7 @@ class OutboxSender:
         plants = self._plants()
         rows = self.outbox.pending(channel, plants=plants)
         newest = max((r.id for r in rows), default=0)
+        spent: dict[tuple[str, str], int] = {}  # (channel, audience): rate-limited deliveries in the window, counted once a pass
         for row in rows:
             if self._stop.is_set():
                 break
@@ -120,7 +121,7 @@ class OutboxSender:
             if row.next_attempt_at_ms > now_ms:
                 blocked.add(row.lane)  # a later row of this alert must not overtake it
                 continue
-            if self._rate_limited(row, now_ms):
+            if self._rate_limited(row, now_ms, spent):
                 with self.db.transaction():
                     self.outbox.finish(row.id, "suppressed", now_ms, "rate limit")
                 logger.info("notification suppressed by rate limit channel=%s key=%s", row.channel, row.idempotency_key)
@@ -128,6 +129,8 @@ class OutboxSender:
             attempts += 1
             if not self._attempt(row):
                 blocked.add(row.lane)
+            elif (row.channel, row.audience) in spent and row.kind != "digest" and not row.critical:
+                spent[(row.channel, row.audience)] += 1
             if not row.critical and self._critical_waiting(row.channel, newest, plants):
                 if row.channel in self._wakes:
                     self._wakes[row.channel].set()  # the new pass starts at once, the critical row first
@@ -139,14 +142,21 @@ class OutboxSender:
     def _now_ms(self) -> int:
         return round(self._wall() * 1000)
 
-    def _rate_limited(self, row: OutboxRow, now_ms: int) -> bool:
+    def _rate_limited(self, row: OutboxRow, now_ms: int, spent: dict[tuple[str, str], int]) -> bool:
+        """Whether the row's channel and audience have used up their budget (never for a critical row)."""
         if row.channel in INTERNAL_CHANNELS or row.kind == "digest" or row.critical:
             return False
-        return self._budget_spent(row.channel, row.audience, now_ms)
+        budget = (row.channel, row.audience)
+        if budget not in spent:
+            spent[budget] = self._sent_in_window(row.channel, row.audience, now_ms)
+        return spent[budget] >= self.policy.rate_limit_count
+
+    def _sent_in_window(self, channel: str, audience: str, now_ms: int) -> int:
+        window_ms = round(self.policy.rate_limit_window_s * 1000)
+        return self.outbox.limited_sent_since(channel, audience, now_ms - window_ms)
 
     def _budget_spent(self, channel: str, audience: str, now_ms: int) -> bool:
-        window_ms = round(self.policy.rate_limit_window_s * 1000)
-        return self.outbox.limited_sent_since(channel, audience, now_ms - window_ms) >= self.policy.rate_limit_count
+        return self._sent_in_window(channel, audience, now_ms) >= self.policy.rate_limit_count
 
     def _critical_waiting(self, channel: str, newest: int, plants: Plants) -> bool:
         """A row of a critical alert for `channel` committed after this pass read its rows."""
