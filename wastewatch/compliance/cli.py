@@ -46,14 +46,17 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "compliance",
         help="Run the compliance jobs (validated averages, days, amendments), or run and show one plant day.",
-        description="Without a subcommand: run the half-hour and day jobs on each plant's local clock until Ctrl-C.",
+        description=(
+            "Without a subcommand: run the half-hour jobs, the abnormal-operation clock every minute and the day job"
+            " (which also keeps the summaries' roll-ups) on each plant's local clock until Ctrl-C."
+        ),
         epilog=describe_settings(SETTINGS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=cmd_run)
     sub = parser.add_subparsers(dest="compliance_command", metavar="{run,run-day,recompute,show}")
     sub.add_parser("run", help="run the scheduled jobs (the default)").set_defaults(func=cmd_run)
-    run_day = sub.add_parser("run-day", help="recompute every window of a local day, then judge the day")
+    run_day = sub.add_parser("run-day", help="recompute every window of a local day, judge the day, keep the roll-ups")
     run_day.add_argument("--date", required=True, help="the plant's local calendar day, YYYY-MM-DD")
     run_day.set_defaults(func=_guarded(cmd_run_day))
     recompute = sub.add_parser("recompute", help="recompute the local days a time range touches (late data), with amendments")
