@@ -21,6 +21,8 @@ class AlertFilter:
     until_ms: int | None = None
     limit: int = 100
     offset: int = 0
+    plants: tuple[str, ...] | None = None
+    """Only alerts of these plants (a scoped key's); None: any plant."""
 
 
 def find_alerts(db: Database, flt: AlertFilter) -> list[AlertRecord]:
@@ -32,6 +34,9 @@ def find_alerts(db: Database, flt: AlertFilter) -> list[AlertRecord]:
         if value is not None:
             terms.append(f"{column} = ?")
             params.append(value)
+    if flt.plants is not None:
+        terms.append(f"plant IN ({', '.join('?' for _ in flt.plants)})" if flt.plants else "1 = 0")
+        params.extend(flt.plants)
     for column, flag in (("active", flt.active), ("acknowledged", flt.acknowledged)):
         if flag is not None:
             terms.append(f"{column} = ?")

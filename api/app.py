@@ -13,6 +13,7 @@ from alerts.database import Database, open_database
 from api.auth import KeyCheck, declared_role
 from api.bodylimit import BodyLimit
 from api.context import ApiContext
+from api.deps import PLANT_DEPENDENCY
 from api.docs import install_docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
@@ -32,7 +33,8 @@ and the API's own documentation (the schema is in this open-source repository an
 
 
 class UndeclaredRole(RuntimeError):
-    """A route under /api/v1 declares no role: refused at start rather than served open."""
+    """A route under /api/v1 declares no role, or names a plant without the scope check: refused at start
+    rather than served open."""
 
 
 def create_app(
@@ -96,6 +98,19 @@ def _declare_roles(router: APIRouter) -> None:
         role = declared_role(route)
         if role is None:
             raise UndeclaredRole(f"route {sorted(route.methods or ())} {route.path} declares no role (use a *Key dependency)")
+        if "{plant_id}" in route.path and not _depends_on(route, PLANT_DEPENDENCY):
+            raise UndeclaredRole(f"route {sorted(route.methods or ())} {route.path} names a plant without the Plant dependency "
+                                 "(which checks the key's plants)")
         route.openapi_extra = {**(route.openapi_extra or {}), "x-required-role": role.value}
         if f"Role: {role.value}" not in (route.description or ""):
             route.description = f"{route.description or ''}\n\nRole: {role.value} or above.".strip()
+
+
+def _depends_on(route: APIRoute, call: object) -> bool:
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if dep.call is call:
+            return True
+        stack.extend(dep.dependencies)
+    return False

@@ -15,7 +15,8 @@ from api.roles import ROLE_ORDER, Role
 from wastewatch.settings import Settings, describe_settings
 
 SETTINGS = [
-    "api_host", "api_port", "api_cors_origins", "api_max_points", "api_auth_failures_burst", "api_auth_failures_per_min",
+    "api_host", "api_port", "api_cors_origins", "api_max_points", "api_max_body_bytes", "api_auth_failures_burst",
+    "api_auth_failures_per_min",
     "influx_url", "influx_database", "mqtt_url", "data_dir", "plant_config", "alerts_db_url", "log_level",
 ]
 
@@ -29,12 +30,14 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:  # type: igno
     api.set_defaults(func=cmd_api)
     keys = subparsers.add_parser(
         "keys", help="Issue, revoke and list API keys.", description="API keys live in the alert database, as SHA-256 hashes.",
-        epilog=describe_settings(["data_dir", "alerts_db_url"]), formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=describe_settings(["data_dir", "alerts_db_url", "plant_config"]), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = keys.add_subparsers(dest="keys_command", metavar="{issue,revoke,list}", required=True)
     issue = sub.add_parser("issue", help="issue a key and print it once")
     issue.add_argument("--name", required=True, help="who holds it; the audit trail names this")
     issue.add_argument("--role", required=True, choices=[r.value for r in ROLE_ORDER])
+    issue.add_argument("--plant", action="append", metavar="ID", dest="plants",
+                       help="scope the key to this plant (repeat for several); left out: every plant")
     issue.set_defaults(func=cmd_issue)
     revoke = sub.add_parser("revoke", help="revoke a key by name or key id")
     revoke.add_argument("key", help="the key's name or its 8-digit key id")
@@ -66,16 +69,28 @@ def _now_ms() -> int:
     return round(time.time() * 1000)
 
 
+def _scope(plants: tuple[str, ...] | None) -> str:
+    return "plants=" + (",".join(plants) if plants is not None else "*")
+
+
 def cmd_issue(args: argparse.Namespace, settings: Settings) -> int:
+    if args.plants:
+        from wastewatch.plant import load_catalog
+
+        catalog = load_catalog(settings.plant_config)
+        unknown = [p for p in args.plants if catalog.get(p) is None]
+        if unknown:
+            print(f"wastewatch keys issue: no plant {', '.join(map(repr, unknown))}; known: {', '.join(catalog.ids)}")
+            return 1
     db = open_database(settings)
     try:
-        issued = KeyStore(db).issue(args.name, Role(args.role), _actor(), _now_ms())
+        issued = KeyStore(db).issue(args.name, Role(args.role), _actor(), _now_ms(), plants=args.plants)
     except (KeyConflict, ValueError) as exc:
         print(f"wastewatch keys issue: {exc}")
         return 1
     finally:
         db.close()
-    print(f"issued key_id={issued.key.key_id} name={issued.key.name} role={issued.key.role.value}")
+    print(f"issued key_id={issued.key.key_id} name={issued.key.name} role={issued.key.role.value} {_scope(issued.key.plants)}")
     print("the key (shown once, store it now):")
     print(issued.secret_key)
     return 0
@@ -102,7 +117,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         db.close()
     for k in keys:
         state = "revoked" if k.revoked_at_ms is not None else "live"
-        print(f"{k.key_id} {k.name:<24} {k.role.value:<9} {state}")
+        print(f"{k.key_id} {k.name:<24} {k.role.value:<9} {state:<7} {_scope(k.plants)}")
     if not keys:
         print("no keys")
     return 0

@@ -41,14 +41,23 @@ PlantId = Annotated[str, Path(pattern=ID_PATTERN, description="plant id, e.g. ko
 SensorId = Annotated[str, Path(pattern=ID_PATTERN, description="sensor id from the plant's catalogue, e.g. t_secondary")]
 
 
-def _plant(ctx: Context, plant_id: PlantId, _key: Annotated[ApiKey, Depends(authenticate)]) -> PlantConfig:
+def plant_for(ctx: ApiContext, key: ApiKey, plant_id: str) -> PlantConfig:
+    """The plant `plant_id` if it exists and `key` reads it; a 404 otherwise, the same for both, naming
+    only the plants the key reads (a scoped key learns nothing of the others)."""
     plant = ctx.catalog.get(plant_id)
-    if plant is None:
-        raise HTTPException(404, f"no plant {plant_id!r}; known: {', '.join(ctx.catalog.ids)}")
+    if plant is None or not key.may_read(plant_id):
+        raise HTTPException(404, f"no plant {plant_id!r}; known: {', '.join(key.visible(ctx.catalog.ids))}")
     return plant
 
 
+def _plant(ctx: Context, plant_id: PlantId, key: Annotated[ApiKey, Depends(authenticate)]) -> PlantConfig:
+    return plant_for(ctx, key, plant_id)
+
+
 Plant = Annotated[PlantConfig, Depends(_plant)]
+"""The plant of the path, checked against the key's scope: every route with a {plant_id} takes it
+(`create_app` refuses one that does not)."""
+PLANT_DEPENDENCY = _plant
 
 
 def range_dependency(default_span: timedelta) -> object:

@@ -6,6 +6,9 @@ Argon2): those exist to make guessing a *human-chosen* password from a stolen ha
 of 256 random bits cannot be guessed whatever the hash costs, so a fast hash loses nothing, and it
 keeps every authenticated request cheap (a KDF would add tens of milliseconds to each one).
 
+A key may be scoped to plants (`plants`): it then reads those plants only, everywhere in the API.
+A key without a scope, as every key issued before scopes existed, reads every plant.
+
 Plain portable SQL through `alerts.database.Database`, so keys move to PostgreSQL with the alerts.
 """
 
@@ -15,10 +18,12 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alerts.database import Database, Row
+from alerts.database import AlertDatabaseError, Database, Row
 from api.roles import Role
+from wastewatch.topics import ID_PATTERN
 
 KEY_PATTERN = re.compile(r"^ww_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$"
@@ -35,7 +40,8 @@ def key_statements(id_column: str) -> list[str]:
             created_at_ms BIGINT NOT NULL,
             created_by TEXT NOT NULL,
             revoked_at_ms BIGINT,
-            revoked_by TEXT
+            revoked_by TEXT,
+            plants TEXT
         )""",
         # one live key per name, so the audit trail's actor names one key holder
         "CREATE UNIQUE INDEX IF NOT EXISTS api_keys_live_name ON api_keys (name) WHERE revoked_at_ms IS NULL",
@@ -48,6 +54,20 @@ def key_statements(id_column: str) -> list[str]:
             detail TEXT NOT NULL DEFAULT ''
         )""",
     ]
+
+
+def _add_plants_column(db: Database) -> None:
+    """A key table from before scopes gets its `plants` column (NULL: every plant, as those keys could)."""
+    if db.dialect.name == "postgresql":
+        db.script(["ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS plants TEXT"])
+        return
+    if any(r["name"] == "plants" for r in db.query("PRAGMA table_info(api_keys)")):
+        return
+    try:
+        db.script(["ALTER TABLE api_keys ADD COLUMN plants TEXT"])
+    except AlertDatabaseError:  # another process added it first
+        if not any(r["name"] == "plants" for r in db.query("PRAGMA table_info(api_keys)")):
+            raise
 
 
 class KeyNotFound(LookupError):
@@ -69,11 +89,21 @@ class ApiKey:
     created_by: str
     revoked_at_ms: int | None
     revoked_by: str | None
+    plants: tuple[str, ...] | None = None
+    """The plants this key reads; None: every plant."""
 
     @classmethod
     def from_row(cls, row: Row) -> ApiKey:
+        plants = row.get("plants")
         return cls(row["key_id"], row["name"], Role(row["role"]), int(row["created_at_ms"]), row["created_by"],
-                   row["revoked_at_ms"], row["revoked_by"])
+                   row["revoked_at_ms"], row["revoked_by"], tuple(str(plants).split(",")) if plants else None)
+
+    def may_read(self, plant_id: str) -> bool:
+        return self.plants is None or plant_id in self.plants
+
+    def visible(self, plant_ids: Iterable[str]) -> list[str]:
+        """Those of `plant_ids` this key reads, in their order."""
+        return [p for p in plant_ids if self.may_read(p)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +124,28 @@ class KeyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.script(key_statements(db.dialect.id_column))
+        _add_plants_column(db)
 
-    def issue(self, name: str, role: Role, by: str, now_ms: int) -> IssuedKey:
+    def issue(self, name: str, role: Role, by: str, now_ms: int, plants: Iterable[str] | None = None) -> IssuedKey:
+        """A new key; `plants` scopes it to those plant ids (None: every plant). Ids are checked by the caller
+        against its catalogue; here only their form."""
         if not re.match(NAME_PATTERN, name):
             raise ValueError(f"key name {name!r} must match {NAME_PATTERN}")
+        scope = None if plants is None else tuple(sorted(set(plants)))
+        if scope is not None and (not scope or not all(re.match(ID_PATTERN, p) for p in scope)):
+            raise ValueError(f"a key's plants must be one or more plant ids matching {ID_PATTERN}")
+        stored = ",".join(scope) if scope is not None else None
         key_id = secrets.token_hex(4)
         secret_key = f"ww_{key_id}_{secrets.token_urlsafe(32)}"
         with self.db.transaction():
             if self.db.query_one("SELECT 1 AS x FROM api_keys WHERE name = ? AND revoked_at_ms IS NULL", (name,)):
                 raise KeyConflict(f"a live key named {name!r} exists already; revoke it first")
             self.db.execute(
-                "INSERT INTO api_keys (key_id, name, role, key_hash, created_at_ms, created_by) VALUES (?, ?, ?, ?, ?, ?)",
-                (key_id, name, role.value, hash_key(secret_key), now_ms, by),
+                "INSERT INTO api_keys (key_id, name, role, key_hash, created_at_ms, created_by, plants) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key_id, name, role.value, hash_key(secret_key), now_ms, by, stored),
             )
-            self.audit(by, "key_issued", name, now_ms, f"key_id={key_id} role={role.value}")
-        key = ApiKey(key_id, name, role, now_ms, by, None, None)
+            self.audit(by, "key_issued", name, now_ms, f"key_id={key_id} role={role.value} plants={stored or '*'}")
+        key = ApiKey(key_id, name, role, now_ms, by, None, None, scope)
         return IssuedKey(key, secret_key)
 
     def revoke(self, name_or_key_id: str, by: str, now_ms: int) -> ApiKey:

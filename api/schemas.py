@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
 from api.keys import NAME_PATTERN
 from api.roles import Role
+from wastewatch.topics import ID_PATTERN
 
 
 def to_time(ms: int, zone: ZoneInfo | timezone = timezone.utc) -> datetime:
@@ -203,6 +205,10 @@ class AssignIn(BaseModel):
 class KeyIn(BaseModel):
     name: str = Field(pattern=NAME_PATTERN)
     role: Role
+    plants: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(
+        default=None, min_length=1, max_length=1000,
+        description="the plants this key reads (ids from the catalogue); left out or null: every plant",
+    )
 
 
 class KeyOut(BaseModel):
@@ -213,6 +219,7 @@ class KeyOut(BaseModel):
     created_by: str
     revoked_at: datetime | None
     revoked_by: str | None
+    plants: list[str] | None = Field(description="the plants this key reads; null: every plant")
 
 
 class KeyIssuedOut(BaseModel):

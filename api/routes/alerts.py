@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from alerts import actions
+from alerts.database import Database
 from alerts.events import Severity
 from alerts.store import AlertRecord, AlertStore
 from api.alert_queries import AlertFilter, find_alerts
-from api.deps import AgencyKey, AlertDb, Context, Format, OperatorKey
+from api.deps import AgencyKey, AlertDb, Context, Format, OperatorKey, plant_for
+from api.keys import ApiKey
 from api.schemas import AckIn, AlertDetail, AlertList, AlertOut, AssignIn, CommentIn, TransitionOut, to_time
 from api.tabular import csv_responses, table_response
 from api.timerange import epoch_ms
@@ -54,23 +56,28 @@ def list_alerts(
     format: Format = None,
 ) -> Response:
     """Newest raised first."""
-    if plant is not None and ctx.catalog.get(plant) is None:
-        raise HTTPException(404, f"no plant {plant!r}; known: {', '.join(ctx.catalog.ids)}")
+    if plant is not None:
+        plant_for(ctx, key, plant)  # unknown, or not the key's: the same 404
     now = datetime.fromtimestamp(ctx.clock(), tz=timezone.utc)
     since_ms = epoch_ms(since, now, "since") if since else None
     until_ms = epoch_ms(until, now, "until") if until else None
-    flt = AlertFilter(plant, active, acknowledged, severity, category, rule_id, assignee, since_ms, until_ms, limit, offset)
+    flt = AlertFilter(plant, active, acknowledged, severity, category, rule_id, assignee, since_ms, until_ms, limit, offset,
+                      plants=key.plants)
     rows = [alert_out(a) for a in find_alerts(db, flt)]
     return table_response(request, format, AlertList(alerts=rows), rows, AlertOut, "alerts")
 
 
+def visible_alert(db: Database, alert_id: int, key: ApiKey) -> AlertRecord:
+    """The alert, if it exists and is of a plant the key reads; the same 404 otherwise."""
+    alert = AlertStore(db).get(alert_id)
+    if alert is None or not key.may_read(alert.plant):
+        raise HTTPException(404, f"no alert {alert_id}")
+    return alert
+
+
 @router.get("/{alert_id}", response_model=AlertDetail)
 def get_alert(alert_id: AlertId, db: AlertDb, key: AgencyKey) -> AlertDetail:
-    store = AlertStore(db)
-    alert = store.get(alert_id)
-    if alert is None:
-        raise HTTPException(404, f"no alert {alert_id}")
-    return _detail(store, alert)
+    return _detail(AlertStore(db), visible_alert(db, alert_id, key))
 
 
 def _detail(store: AlertStore, alert: AlertRecord) -> AlertDetail:
@@ -82,12 +89,14 @@ def _detail(store: AlertStore, alert: AlertRecord) -> AlertDetail:
 @router.post("/{alert_id}/ack", response_model=AlertDetail)
 def acknowledge(alert_id: AlertId, body: AckIn, ctx: Context, db: AlertDb, key: OperatorKey) -> AlertDetail:
     """Acknowledge; the trail records the key's name. A second acknowledgement is a 409."""
+    visible_alert(db, alert_id, key)
     change = actions.acknowledge(db, alert_id, key.name, ctx.now_ms(), body.comment)
     return _detail(AlertStore(db), change.alert)
 
 
 @router.post("/{alert_id}/comments", response_model=AlertDetail, status_code=201)
 def add_comment(alert_id: AlertId, body: CommentIn, ctx: Context, db: AlertDb, key: OperatorKey) -> AlertDetail:
+    visible_alert(db, alert_id, key)
     change = actions.comment(db, alert_id, key.name, body.text, ctx.now_ms())
     return _detail(AlertStore(db), change.alert)
 
@@ -95,5 +104,6 @@ def add_comment(alert_id: AlertId, body: CommentIn, ctx: Context, db: AlertDb, k
 @router.put("/{alert_id}/assignee", response_model=AlertDetail)
 def assign(alert_id: AlertId, body: AssignIn, ctx: Context, db: AlertDb, key: OperatorKey) -> AlertDetail:
     """Assign to someone, or unassign with `{"assignee": null}`."""
+    visible_alert(db, alert_id, key)
     change = actions.assign(db, alert_id, body.assignee, key.name, ctx.now_ms())
     return _detail(AlertStore(db), change.alert)

@@ -31,7 +31,7 @@ def _summary(plant: PlantConfig) -> PlantSummary:
 
 @router.get("", response_model=PlantList, responses=csv_responses(PlantList))
 def list_plants(ctx: Context, key: EvaluatorKey, request: Request, format: Format = None) -> Response:
-    rows = [_summary(p) for p in sorted(ctx.catalog, key=lambda p: p.id)]
+    rows = [_summary(p) for p in sorted(ctx.catalog, key=lambda p: p.id) if key.may_read(p.id)]
     return table_response(request, format, PlantList(plants=rows), rows, PlantSummary, "plants")
 
 
