@@ -3,11 +3,14 @@
 # `wastewatch devices add`) plus one user per wastewatch service, its password from the environment.
 # Refuses empty and example passwords (change-me…, unless WASTEWATCH_DEMO=1) and a missing TLS
 # certificate (deploy/gen-certs.sh). The file is mode 0640, owned by the broker's user, never
-# world-readable. With no arguments it only builds the file.
+# world-readable. Before starting the broker it copies the TLS key where the broker's user alone can
+# read it (the broker reads it after dropping root). With no arguments it only builds the file.
 set -eu
 devices=${WASTEWATCH_DEVICES_PASSWD:-/mosquitto/config/passwd}
 target=${WASTEWATCH_BROKER_PASSWD:-/mosquitto/data/passwd}
 certs=${WASTEWATCH_BROKER_CERTS:-/mosquitto/certs}
+tls=${WASTEWATCH_BROKER_TLS_DIR:-/mosquitto/data/tls}
+umask 077
 if [ "$#" -gt 0 ]; then
   for file in ca.crt server.crt server.key; do
     if [ ! -s "$certs/$file" ]; then
@@ -15,8 +18,14 @@ if [ "$#" -gt 0 ]; then
       exit 1
     fi
   done
+  mkdir -p "$tls"
+  cp "$certs/server.key" "$tls/server.key.new"
+  if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
+    chown mosquitto:mosquitto "$tls" "$tls/server.key.new"
+  fi
+  chmod 0600 "$tls/server.key.new"
+  mv "$tls/server.key.new" "$tls/server.key"
 fi
-umask 077
 : > "$target.new"
 if [ -f "$devices" ]; then cat "$devices" > "$target.new"; fi
 for pair in wastewatch-ingest:MQTT_INGEST_PASSWORD wastewatch-alerts:MQTT_ALERTS_PASSWORD \
