@@ -128,3 +128,8 @@ def test_services_refuse_an_example_mqtt_password() -> None:
     with pytest.raises(SettingsError, match="WASTEWATCH_MQTT_URL"):
         load_settings(mqtt_url="mqtt://wastewatch-ingest:change-me-mqtt-ingest-password@mosquitto:1883")
     assert load_settings(mqtt_url="mqtt://wastewatch-ingest:s3cret-Long-enough@mosquitto:1883").broker is not None
+
+
+def test_no_secret_made_on_the_server_enters_the_build_context() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert {".env", "deploy/mosquitto/passwd", "deploy/certs", "deploy/ca", "deploy/env/*.env"} <= set(ignored)
