@@ -13,7 +13,7 @@ import pytest
 
 from fastapi import APIRouter
 
-from alerts.database import open_database
+from alerts.database import Database, connect_url, open_database
 from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
 from api.app import UndeclaredRole, _declare_roles
@@ -138,14 +138,31 @@ def test_keys_cli_issues_a_scoped_key(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "dlh-kotim" in listed and "plants=kotim" in listed and "dlh-atlantis" not in listed
 
 
-def test_a_key_table_from_before_scopes_gets_the_column_and_its_keys_read_every_plant(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", alerts_db_url=None)
-    db = open_database(settings)
-    db.script(["""CREATE TABLE api_keys (id INTEGER PRIMARY KEY AUTOINCREMENT, key_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-                  role TEXT NOT NULL, key_hash TEXT NOT NULL, created_at_ms BIGINT NOT NULL, created_by TEXT NOT NULL,
-                  revoked_at_ms BIGINT, revoked_by TEXT)"""])
+OLD_KEY_TABLE = """CREATE TABLE api_keys (id {id_column}, key_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    role TEXT NOT NULL, key_hash TEXT NOT NULL, created_at_ms BIGINT NOT NULL, created_by TEXT NOT NULL,
+    revoked_at_ms BIGINT, revoked_by TEXT)"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_key_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        db = open_database(Settings(data_dir=tmp_path / "data", alerts_db_url=None))
+    else:
+        postgres = request.getfixturevalue("postgres")
+        db = connect_url(postgres.create_database("api_keys_upgrade"))
+    try:
+        yield db
+    finally:
+        db.close()
+        if request.param == "postgresql":
+            postgres.drop_database("api_keys_upgrade")
+
+
+def test_a_key_table_from_before_scopes_gets_the_column_and_its_keys_read_every_plant(old_key_db: Database) -> None:
     from api.keys import hash_key
 
+    db = old_key_db
+    db.script([OLD_KEY_TABLE.format(id_column=db.dialect.id_column)])
     old = "ww_0123abcd_" + "k" * 43
     db.execute("INSERT INTO api_keys (key_id, name, role, key_hash, created_at_ms, created_by) VALUES (?, ?, ?, ?, ?, ?)",
                ("0123abcd", "old-agency", "agency", hash_key(old), 0, "test"))
@@ -153,7 +170,8 @@ def test_a_key_table_from_before_scopes_gets_the_column_and_its_keys_read_every_
     key = keys.verify(old)
     assert key is not None and key.plants is None and key.may_read("kotim") and key.may_read("seruyan")
     assert KeyStore(db).verify(old) == key  # opening it again changes nothing
-    db.close()
+    scoped_key = keys.issue("dlh-kotim", Role.AGENCY, "test", NOW_MS, plants=["kotim"])
+    assert keys.verify(scoped_key.secret_key).plants == ("kotim",)  # type: ignore[union-attr]
 
 
 def test_a_route_naming_a_plant_without_the_scope_check_is_refused_at_start() -> None:
