@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -31,9 +32,15 @@ RejectReason = Literal[
     "non_finite",
     "out_of_range",
     "bad_status",
+    "unknown_facility",
+    "decoder_error",
 ]
 REJECT_REASONS: tuple[str, ...] = RejectReason.__args__  # type: ignore[attr-defined]
 MAX_BACKFILL_ITEMS = 10_000
+# A waste code is a tag: letters, digits and the separators codes use ("A337-1", EU "18 01 03*"); never a
+# backslash, quote or control character, which line protocol would carry badly or not at all.
+WASTE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .*/-]{0,15}")
+FacilityPolicy = Literal["reject", "accept"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,10 @@ class DecodeLimits:
     max_payload_bytes: int = 256 * 1024
     max_age_ms: int = 400 * 86_400_000
     max_future_ms: int = 300_000
+    # "reject": a batch from a facility the plant file does not list is dead-lettered (it would count as a
+    # facility served); "accept": any well-formed facility id is stored. A plant file that lists no
+    # facilities accepts any well-formed id either way.
+    unknown_facility: FacilityPolicy = "reject"
 
 
 @dataclass(slots=True)
@@ -69,6 +80,8 @@ def decode_message(topic: str, payload: bytes, catalog: PlantCatalog, now_ms: in
         _decode(topic, payload, catalog, now_ms, limits, out)
     except _Reject as exc:
         out.rejections.append(exc.rejection)
+    except Exception as exc:  # a bug of ours must cost one message, never the worker
+        return Decoded(rejections=[Rejection("decoder_error", f"{type(exc).__name__}: {exc}"[:300])])
     return out
 
 
@@ -186,13 +199,19 @@ def _telemetry(plant: PlantConfig, item: Any, now_ms: int, limits: DecodeLimits,
             out.rejections.append(Rejection(exc.rejection.reason, where + exc.rejection.detail))
 
 
-def _text(obj: dict[str, Any], key: str, max_len: int, required: bool) -> str | None:
+def _text(obj: dict[str, Any], key: str, max_len: int, required: bool, pattern: re.Pattern[str] | None = None) -> str | None:
+    """A printable string of at most `max_len` characters (no control character, no lone surrogate)."""
     value = obj.get(key)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
         raise _Reject("invalid_payload", f"{key} must be a non-empty string of at most {max_len} characters")
-    return value.strip()
+    value = value.strip()
+    if not value.isprintable():
+        raise _Reject("invalid_payload", f"{key} {value[:40]!r} holds a control character or an invalid code point"[:200])
+    if pattern is not None and not pattern.fullmatch(value):
+        raise _Reject("invalid_payload", f"{key} {value[:40]!r} does not match {pattern.pattern}"[:200])
+    return value
 
 
 def _batch(plant: PlantConfig, item: Any, now_ms: int, limits: DecodeLimits) -> Batch:
@@ -203,6 +222,8 @@ def _batch(plant: PlantConfig, item: Any, now_ms: int, limits: DecodeLimits) -> 
     source = _text(obj, "source", 64, required=True)
     if source is None or not is_valid_id(source):
         raise _Reject("invalid_payload", f"source {obj.get('source')!r} is not a valid facility id"[:200])
+    if limits.unknown_facility == "reject" and plant.facilities and not any(f.id == source for f in plant.facilities):
+        raise _Reject("unknown_facility", f"source {source!r} is not a facility of plant {plant.id} (its plant file)")
     if "mass_kg" not in obj:
         raise _Reject("invalid_payload", "a batch needs 'mass_kg'")
     mass_kg = _number(obj["mass_kg"], "mass_kg")
@@ -215,7 +236,7 @@ def _batch(plant: PlantConfig, item: Any, now_ms: int, limits: DecodeLimits) -> 
         parse_timestamp(obj["ts"], now_ms, limits),
         mass_kg,
         source,
-        _text(obj, "waste_code", 16, required=False),
+        _text(obj, "waste_code", 16, required=False, pattern=WASTE_CODE),
         _text(obj, "manifest_no", 64, required=False),
     )
 

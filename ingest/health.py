@@ -15,8 +15,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
@@ -61,6 +64,26 @@ def _total(metrics: IngestMetrics, name: str) -> int:
             if sample.name == f"{name}_total":
                 total += sample.value
     return int(total)
+
+
+def check_running(metrics_port: int, max_stall_s: float, host: str = "127.0.0.1") -> tuple[bool, str]:
+    """Whether the ingest serving metrics on `metrics_port` is healthy, and why: it answers, and no
+    message has waited `max_stall_s` or longer with nothing written or acknowledged."""
+    if not metrics_port:
+        return False, "WASTEWATCH_METRICS_PORT is 0: the ingest serves no metrics to check"
+    try:
+        with urllib.request.urlopen(f"http://{host}:{metrics_port}/metrics", timeout=5) as response:
+            text = response.read().decode("utf-8")
+    except OSError as exc:
+        return False, f"ingest metrics at {host}:{metrics_port} do not answer: {exc}"
+    values = {s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples}
+    stalled = values.get("wastewatch_ingest_stalled_seconds")
+    if stalled is None:
+        return False, "ingest metrics carry no wastewatch_ingest_stalled_seconds"
+    if stalled >= max_stall_s:
+        full = " (the spool is full)" if values.get("wastewatch_ingest_spool_full") else ""
+        return False, f"ingest stalled: messages have waited {stalled:.0f} s with nothing written{full}"
+    return True, f"ingest healthy (stalled {stalled:.0f} s < {max_stall_s:.0f} s)"
 
 
 class IngestHealthWriter:

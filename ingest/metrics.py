@@ -13,7 +13,11 @@ class IngestMetrics:
         self.records_accepted = Counter("wastewatch_ingest_records_accepted", "records decoded and queued", registry=r)
         self.points_written = Counter("wastewatch_ingest_points_written", "points written to the store", registry=r)
         self.dead_letters = Counter(
-            "wastewatch_ingest_dead_letters", "messages or parts dead-lettered", ["reason"], registry=r
+            "wastewatch_ingest_dead_letters", "messages dead-lettered, by the first reason", ["reason"], registry=r
+        )
+        self.stalled = Gauge(
+            "wastewatch_ingest_stalled_seconds",
+            "how long messages have waited with nothing written or acknowledged (0: none wait)", registry=r,
         )
         self.acks = Counter("wastewatch_ingest_acks", "MQTT messages acknowledged", registry=r)
         self.reconnects = Counter("wastewatch_ingest_reconnects", "MQTT (re)connections", registry=r)

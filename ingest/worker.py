@@ -20,7 +20,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from ingest.deadletters import DeadLetterStore
+from ingest.deadletters import DeadLetter, DeadLetterStore
 from ingest.decode import DecodeLimits, decode_message
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
@@ -40,6 +40,7 @@ IDLE_FLUSH_S = 0.005  # no message for this long: the broker window is full or t
 class _Batch:
     points: list[Point] = field(default_factory=list)
     acks: list[tuple[int, int]] = field(default_factory=list)  # (connection generation, mid)
+    dead: list[DeadLetter] = field(default_factory=list)  # committed by the writer thread before the acks
     messages: int = 0
     opened_at: float = 0.0
 
@@ -69,11 +70,18 @@ class IngestWorker:
             max_payload_bytes=settings.ingest_max_payload_bytes,
             max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
             max_future_ms=int(settings.ingest_max_future_s * 1000),
+            unknown_facility=settings.ingest_unknown_facility,
         )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.metrics = IngestMetrics()
         self.spool = Spool(settings.data_dir / "spool.sqlite3", settings.spool_max_bytes, settings.spool_min_free_bytes)
-        self.dead_letters = DeadLetterStore(settings.data_dir / "deadletters.sqlite3")
+        self.dead_letters = DeadLetterStore(
+            settings.data_dir / "deadletters.sqlite3",
+            max_payload_bytes=settings.dead_letter_max_payload_bytes,
+            max_bytes=settings.dead_letter_max_bytes,
+            max_age_s=settings.dead_letter_max_age_days * 86_400,
+            min_free_bytes=settings.spool_min_free_bytes,  # the spool's reserve: dead letters never eat into it
+        )
         self._stop = threading.Event()  # interrupts even a blocked write
         self._stopping = threading.Event()  # finish what is queued, then end
         self.writer = DurableWriter(store, self.spool, self.dead_letters, self.metrics, stop=self._stop)
@@ -85,6 +93,9 @@ class IngestWorker:
         self._full: queue.Queue[_Batch] = queue.Queue(maxsize=2)
         self._generation = 0
         self._counts = {"received": 0, "dead": 0, "acked": 0}
+        self._waiting = 0  # messages received and not yet acknowledged
+        self._progress_at = time.monotonic()  # when a message last arrived into an empty wait, or a batch was done
+        self.metrics.stalled.set_function(self.stalled_s)
         self.connected = threading.Event()
         self._takeover = TakeoverWatch(settings.ingest_client_id)
         self._client = make_client(
@@ -140,6 +151,11 @@ class IngestWorker:
             acked=self._counts["acked"],
         )
 
+    def stalled_s(self) -> float:
+        """How long messages have been waiting with nothing written or acknowledged; 0 when none wait."""
+        with self._lock:
+            return time.monotonic() - self._progress_at if self._waiting else 0.0
+
     # -- MQTT callbacks (network thread) -----------------------------------------------------------
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
@@ -165,20 +181,28 @@ class IngestWorker:
             self._takeover.disconnected(reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        now = self._clock()
+        now_ms = int(self._clock() * 1000)
         self._counts["received"] += 1
         payload = bytes(message.payload)
-        decoded = decode_message(message.topic, payload, self.catalog, int(now * 1000), self._limits)
-        for rejection in decoded.rejections:
-            self.dead_letters.add(int(now * 1000), message.topic, rejection.reason, rejection.detail, payload)
-            self.metrics.dead_letters.labels(rejection.reason).inc()
-            self._counts["dead"] += 1
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:  # brokers refuse such topics; should one pass, it costs this message only
+            topic = "(topic not UTF-8)"
+        decoded = decode_message(topic, payload, self.catalog, now_ms, self._limits)
+        letter = None
+        if decoded.rejections:  # one row per message, written off this thread
+            letter = self.dead_letters.letter(now_ms, topic, [(r.reason, r.detail) for r in decoded.rejections], payload)
         full = None
         with self._lock:
             batch = self._open
             if not batch.messages:
                 batch.opened_at = time.monotonic()
+            if not self._waiting:
+                self._progress_at = time.monotonic()
+            self._waiting += 1
             batch.points.extend(record.to_point() for record in decoded.records)
+            if letter is not None:
+                batch.dead.append(letter)
             batch.messages += 1
             if message.qos > 0:
                 batch.acks.append((self._generation, message.mid))
@@ -219,6 +243,11 @@ class IngestWorker:
                 return  # stopped while the spool was full: these messages stay unacknowledged
 
     def _write_until_durable(self, batch: _Batch) -> None:
+        self.dead_letters.add_all(batch.dead)  # never raises: what it cannot store it counts as dropped
+        for letter in batch.dead:
+            self.metrics.dead_letters.labels(letter.reason).inc()
+        self._counts["dead"] += len(batch.dead)
+        batch.dead = []
         while True:
             try:
                 self.writer.write(batch.points)
@@ -237,6 +266,9 @@ class IngestWorker:
             generation = self._generation
         mids = [mid for gen, mid in batch.acks if gen == generation]
         send_pubacks(self._client, mids)
+        with self._lock:
+            self._waiting -= batch.messages
+            self._progress_at = time.monotonic()
         self._counts["acked"] += len(mids)
         self.metrics.acks.inc(len(mids))
         self.metrics.messages_received.inc(batch.messages)

@@ -23,6 +23,14 @@ logger = logging.getLogger(__name__)
 SPOOL_WARN_LEVELS = (0.5, 0.8, 0.95)
 
 
+def _describe(point: Point) -> str:
+    """The point as line protocol, or its repr when it cannot be encoded as such."""
+    try:
+        return encode_point(point)
+    except (ValueError, TypeError):
+        return repr(point)
+
+
 class Backoff:
     """Capped exponential back-off with full jitter; honours a server's Retry-After."""
 
@@ -127,12 +135,15 @@ class DurableWriter:
         started = time.perf_counter()
         try:
             self.store.write(points)
-        except StoreRejected as exc:
+        except (StoreRejected, ValueError, TypeError) as exc:
+            # Not an outage: the store refused the data, or it cannot be encoded (a value line protocol
+            # or SQLite cannot carry). Retrying would never succeed: find the bad points and dead-letter them.
             if len(points) == 1:
-                line = encode_point(points[0])
-                self.dead_letters.add(int(time.time() * 1000), "(store)", "store_rejected", str(exc)[:500], line.encode())
+                line = _describe(points[0])
+                payload = line.encode("utf-8", "backslashreplace")
+                self.dead_letters.add(int(time.time() * 1000), "(store)", "store_rejected", f"{type(exc).__name__}: {exc}"[:500], payload)
                 self.metrics.dead_letters.labels("store_rejected").inc()
-                logger.warning("store rejected a point, dead-lettered line=%s error=%s", line[:200], exc)
+                logger.warning("store rejected a point, dead-lettered line=%r error=%s", line[:200], exc)
                 return
             middle = len(points) // 2
             self._write_isolating(points[:middle])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,12 +54,15 @@ def test_a_bad_plant_file_names_the_file_and_the_field(tmp_path: Path):
 def test_deadletters_lists_counts_by_reason(tmp_path: Path):
     from ingest.deadletters import DeadLetterStore
 
-    store = DeadLetterStore(tmp_path / "deadletters.sqlite3")
-    store.add(1, "plants/kotim/sensors/o2", "non_finite", "o2 value is nan", b'{"ts": 1, "value": NaN}')
+    store = DeadLetterStore(tmp_path / "deadletters.sqlite3", max_bytes=64 * 1024)
+    payload = b'{"ts": 1, "value": NaN}'
+    store.add(int(time.time() * 1000), "plants/kotim/sensors/o2", "non_finite", "o2 value is nan", payload)
+    store.add(int(time.time() * 1000), "plants/kotim/telemetry", "malformed_json", "not JSON", b"x" * 100_000)
     store.close()
     result = run_cli("deadletters", env={"WASTEWATCH_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0
     assert "non_finite=1" in result.stdout and "plants/kotim/sensors/o2" in result.stdout
+    assert "size=100000" in result.stdout  # the original size of a payload the record cut
 
 
 def test_compliance_help_lists_its_settings_and_subcommands():

@@ -25,7 +25,13 @@ INGEST = [
     "ingest_max_payload_bytes",
     "ingest_max_age_days",
     "ingest_max_future_s",
+    "ingest_unknown_facility",
+    "ingest_max_stall_s",
     "spool_max_bytes",
+    "spool_min_free_bytes",
+    "dead_letter_max_payload_bytes",
+    "dead_letter_max_bytes",
+    "dead_letter_max_age_days",
     "metrics_port",
 ]
 
@@ -49,6 +55,12 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if args.check:
+        from ingest.health import check_running
+
+        healthy, message = check_running(settings.metrics_port, settings.ingest_max_stall_s)
+        print(message, file=sys.stdout if healthy else sys.stderr)
+        return 0 if healthy else 1
     from ingest.service import run_ingest
 
     return run_ingest(settings)
@@ -65,9 +77,12 @@ def cmd_deadletters(args: argparse.Namespace, settings: Settings) -> int:
     try:
         counts = store.counts()
         print("dead letters by reason: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))
+        dropped = store.dropped()
+        if dropped:
+            print("dropped (bound, age, disk reserve): " + ", ".join(f"{k}={v}" for k, v in sorted(dropped.items())))
         for letter in store.list(reason=args.reason, limit=args.limit):
             payload = letter.payload[:120].decode("utf-8", errors="replace")
-            print(f"#{letter.id} {letter.reason} {letter.topic} {letter.detail} payload={payload!r}")
+            print(f"#{letter.id} {letter.reason} parts={letter.parts} size={letter.size} {letter.topic} {letter.detail} payload={payload!r}")
     finally:
         store.close()
     return 0
@@ -110,12 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    add(
+    ingest = add(
         "ingest",
         "Run the ingest worker: subscribe to the plants' MQTT topics, write to InfluxDB (or SQLite), "
         "acknowledge only durable data, dead-letter bad messages.",
         cmd_ingest,
         CONNECTION + STORE + COMMON + INGEST,
+    )
+    ingest.add_argument(
+        "--check", action="store_true",
+        help="check the running ingest (its metrics port) instead: exit 1 when messages have waited "
+        "WASTEWATCH_INGEST_MAX_STALL_S with nothing written (the container healthcheck)",
     )
     demo = add(
         "demo",

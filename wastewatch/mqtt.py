@@ -44,6 +44,10 @@ def make_client(
     if broker.tls:
         client.tls_set(ca_certs=str(ca_file) if ca_file else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
+    # An exception in one of our callbacks must cost that callback only, never the network loop (by
+    # default paho re-raises it and the loop thread dies: no more messages, no reconnects). paho logs it.
+    client.suppress_exceptions = True
+    client.enable_logger(logging.getLogger("paho"))
     return client
 
 

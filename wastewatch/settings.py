@@ -78,6 +78,20 @@ class Settings(BaseSettings):
         default=64 * 1024 * 1024, ge=0,
         description="free disk the spool always leaves, so draining it can still write; below it ingest stops acknowledging",
     )
+    ingest_unknown_facility: Literal["reject", "accept"] = Field(
+        default="reject",
+        description="a batch whose source the plant file does not list: reject (dead-letter) or accept; no list accepts any id",
+    )
+    ingest_max_stall_s: float = Field(
+        default=60, gt=0, description="the ingest is unhealthy when messages have waited this long with nothing written"
+    )
+    dead_letter_max_payload_bytes: int = Field(
+        default=4096, ge=64, description="a dead letter keeps this much of its payload (and records the original size)"
+    )
+    dead_letter_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=64 * 1024, description="bound of the dead-letter table; the oldest go first (counted)"
+    )
+    dead_letter_max_age_days: float = Field(default=30, gt=0, description="dead letters older than this are deleted (counted)")
     metrics_port: int = Field(default=0, ge=0, le=65_535, description="Prometheus metrics port; 0 turns it off")
 
     influx_url: str | None = Field(

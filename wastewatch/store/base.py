@@ -25,6 +25,32 @@ class Point:
     time_ms: int
 
 
+def check_tag_value(value: str) -> str:
+    """`value` if every backend can store and give back this tag value; ValueError otherwise.
+
+    Line protocol has no escape for a backslash that ends a tag value (it escapes the separator after
+    it) nor for control characters, and a lone surrogate is not UTF-8 at all.
+    """
+    if value.endswith("\\") or not value.isprintable():
+        raise ValueError(f"tag value {value[:60]!r} ends with a backslash or holds a control character or a lone surrogate")
+    return value
+
+
+def check_text(value: str) -> str:
+    """`value` if it is valid UTF-8 (no lone surrogate); ValueError (UnicodeEncodeError) otherwise."""
+    value.encode("utf-8")
+    return value
+
+
+def check_point(point: Point) -> None:
+    """ValueError when a backend could not store `point` faithfully (see `check_tag_value`)."""
+    for value in point.tags.values():
+        check_tag_value(value)
+    for value in point.fields.values():
+        if isinstance(value, str):
+            check_text(value)
+
+
 FieldOp = Literal["=", "!=", ">", ">=", "<", "<="]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 
-from wastewatch.store.base import FieldValue, Point
+from wastewatch.store.base import FieldValue, Point, check_tag_value
 
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
@@ -24,10 +24,14 @@ def _field(value: FieldValue) -> str:
     return f'"{escaped}"'
 
 
+def _tag(value: str) -> str:
+    return check_tag_value(value).translate(_KEY)  # ValueError: the writer dead-letters the point
+
+
 @functools.lru_cache(maxsize=65_536)
 def _series(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
     parts = [measurement.translate(_MEASUREMENT)]
-    parts += [f"{k.translate(_KEY)}={v.translate(_KEY)}" for k, v in sorted(tags) if v]
+    parts += [f"{k.translate(_KEY)}={_tag(v)}" for k, v in sorted(tags) if v]
     return ",".join(parts)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wastewatch.store.base import (
+    check_point,
     AggregateFn,
     AggregateRow,
     FieldCondition,
@@ -67,6 +68,10 @@ class SqliteStore:
     def write(self, points: Sequence[Point]) -> None:
         rows = []
         for p in points:
+            try:
+                check_point(p)  # store only what InfluxDB would store, and what can be read back
+            except ValueError as exc:
+                raise StoreRejected(f"SQLite store {self.path}: {exc}") from exc
             tags = {k: v for k, v in p.tags.items() if v}
             rows.append((p.measurement, _series_key(tags), p.time_ms, json.dumps(tags), json.dumps(dict(p.fields))))
         try:
