@@ -166,11 +166,12 @@ def partition(plants: list[str], workers: int) -> list[list[str]]:
 # -- the webhook receiver ------------------------------------------------------------------------------
 
 
-def receiver_verifies(secret: bytes, timestamp: str, body: bytes, signature: str, max_age_s: int = 300) -> bool:
+def receiver_verifies(secret: bytes, timestamp: str, key: str, body: bytes, signature: str, max_age_s: int = 300) -> bool:
     """The README's receiver check, standard library only."""
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > max_age_s:
         return False
-    expected = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    signed = timestamp.encode() + b"." + key.encode() + b"." + body
+    expected = hmac.new(secret, signed, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
 
 
@@ -198,7 +199,8 @@ class WebhookSink:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 arrived = time.perf_counter()
-                ok = receiver_verifies(sink.secret, self.headers.get("X-Wastewatch-Timestamp", ""), body,
+                ok = receiver_verifies(sink.secret, self.headers.get("X-Wastewatch-Timestamp", ""),
+                                       self.headers.get("X-Wastewatch-Idempotency-Key", ""), body,
                                        self.headers.get("X-Wastewatch-Signature", ""))
                 with sink._cond:
                     if ok:

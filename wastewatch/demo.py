@@ -29,6 +29,7 @@ from alerts.service import AlertsComponent, change_printer
 from ingest.worker import IngestCounts, IngestWorker
 from simulators.publisher import Mode, PublishError, PublishProgress, PublishSummary, run_simulator
 from wastewatch.compliance.replay import ComplianceComponent
+from wastewatch.summaries.rollup import rollup_after_day
 from wastewatch.embedded_broker import EmbeddedBroker
 from wastewatch.history import HistoryProgress, HistorySummary, backfill_history
 from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_catalog
@@ -379,7 +380,9 @@ def _start_all(
     stack.start(alerts)
     regulatory = RegulatoryAlerts(alerts.lifecycle, on_commit=alerts.sender.wake, on_change=change_printer(sys.stdout))
     settle_s = max(settings.compliance_settle_s, WRITE_LATENCY_S * speed)
-    stack.start(ComplianceComponent(store, catalog, clock, settle_s=settle_s, out=sys.stdout, on_findings=regulatory.apply))
+    stack.start(ComplianceComponent(
+        store, catalog, clock, settle_s=settle_s, out=sys.stdout, on_findings=regulatory.apply, after_day=[rollup_after_day],
+    ))
     api = ApiComponent(settings, store, catalog)
     stack.start(api)
     simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol, TextIO
 
-from wastewatch.compliance.jobs import HALF_HOUR_MS, ComplianceJobs, JobReport
+from wastewatch.compliance.jobs import HALF_HOUR_MS, ComplianceJobs, DayHook, JobReport
 from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.service import FindingsSink
 from wastewatch.compliance.windows import window_start_ms
@@ -42,9 +43,9 @@ class ComplianceComponent:
 
     def __init__(
         self, store: Store, plants: PlantCatalog, clock: DataTime, *, settle_s: float, out: TextIO,
-        on_findings: FindingsSink | None = None,
+        on_findings: FindingsSink | None = None, after_day: Sequence[DayHook] = (),
     ) -> None:
-        self.jobs = ComplianceJobs(store, clock_ms=lambda: round(clock() * 1000))
+        self.jobs = ComplianceJobs(store, clock_ms=lambda: round(clock() * 1000), after_day=after_day)
         self.on_findings = on_findings
         self.plants: list[PlantConfig] = list(plants)
         self.clock, self.settle_ms, self.out = clock, round(settle_s * 1000), out
