@@ -156,7 +156,7 @@ def test_writers_write_but_cannot_read_or_drop(name: str, influx: AuthInfluxServ
         with pytest.raises(StoreRejected, match="not authorized"):
             store.select("reading")
         # (InfluxDB 1.x lets WRITE also run DELETE, DROP SERIES and DROP RETENTION POLICY on its database:
-        # no grant takes that away; README, "Deployment", says so and what covers it: backups.)
+        # no grant takes that away, the write-only gateway does: tests/test_stack_influx_gateway.py)
         for statement in ('DROP MEASUREMENT "reading"', f'DROP DATABASE "{DATABASE}"', "SHOW MEASUREMENTS",
                           f"CREATE RETENTION POLICY short ON {DATABASE} DURATION 1h REPLICATION 1",
                           "SHOW USERS", "CREATE USER intruder WITH PASSWORD 'x' WITH ALL PRIVILEGES"):

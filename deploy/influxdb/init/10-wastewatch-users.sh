@@ -15,9 +15,10 @@
 #
 # Writers cannot read, drop a measurement or the database, or manage users; readers cannot write,
 # delete or drop. What InfluxDB 1.x grants cannot take away: WRITE also allows DELETE, DROP SERIES and
-# DROP RETENTION POLICY on the database (backups cover that: README, "Deployment"), and READ allows
-# CREATE CONTINUOUS QUERY, which is why docker-compose.yml turns the continuous-query service off.
-# Tested on the real InfluxDB: tests/test_stack_influx_users.py.
+# DROP RETENTION POLICY on the database, which is why the ingest and the alert worker reach InfluxDB
+# only through the proxy's write-only gateway (deploy/proxy/influx-write.conf; compliance keeps it),
+# and READ allows CREATE CONTINUOUS QUERY, which is why docker-compose.yml turns that service off.
+# Tested on the real InfluxDB: tests/test_stack_influx_users.py, tests/test_stack_influx_gateway.py.
 #
 # Each password comes from INFLUXDB_<SERVICE>_PASSWORD (.env). The image sources this file (hence a
 # function in a subshell: its `set -eu` and variables stay here); the admin logs in through the influx
