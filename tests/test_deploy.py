@@ -54,6 +54,14 @@ def test_every_service_has_a_healthcheck_a_restart_policy_and_waits_for_healthy(
             assert dependency in compose["services"]
 
 
+def test_the_ingest_healthcheck_is_the_stall_check(compose: dict[str, Any]) -> None:
+    """The container is unhealthy when messages wait and nothing is written, not merely when /metrics is down
+    (`test_ingest_hostile.py` runs `wastewatch ingest --check` against a stalled ingest)."""
+    ingest = compose["services"]["ingest"]
+    assert ingest["healthcheck"]["test"] == ["CMD", "wastewatch", "ingest", "--check"]
+    assert ingest["environment"]["WASTEWATCH_METRICS_PORT"]
+
+
 def test_all_state_lives_in_named_volumes(compose: dict[str, Any]) -> None:
     declared = set(compose["volumes"])
     for name, paths in STATEFUL.items():
