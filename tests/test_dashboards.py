@@ -76,15 +76,15 @@ def test_alert_events_are_annotations_on_every_dashboard() -> None:
         assert any('FROM "alert_event"' in q and "$timeFilter" in q for q in queries)
 
 
-def test_datasource_provisioning_is_influxql_with_a_token_header_from_the_environment() -> None:
+def test_datasource_provisioning_is_influxql_with_a_login_from_the_environment() -> None:
     doc = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "influxdb.yaml").read_text())
     (source,) = doc["datasources"]
     assert source["uid"] == DATASOURCE_UID and source["type"] == "influxdb"
     assert source["jsonData"]["version"] == "InfluxQL"
     assert source["url"] == "${WASTEWATCH_GRAFANA_INFLUX_URL}"
     assert source["database"] == "${WASTEWATCH_GRAFANA_INFLUX_DATABASE}"
-    assert source["jsonData"]["httpHeaderName1"] == "Authorization"
-    assert source["secureJsonData"]["httpHeaderValue1"] == "Token ${WASTEWATCH_GRAFANA_INFLUX_TOKEN}"
+    assert source["user"] == "${WASTEWATCH_GRAFANA_INFLUX_USER}"
+    assert source["secureJsonData"] == {"password": "${WASTEWATCH_GRAFANA_INFLUX_PASSWORD}"}
 
 
 def test_dashboard_provisioning_loads_the_folder_tree() -> None:

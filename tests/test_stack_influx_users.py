@@ -115,11 +115,10 @@ def service_store(name: str, env: dict[str, str], server: InfluxServer) -> Influ
 
 
 def grafana_query(env: dict[str, str], server: InfluxServer, q: str) -> httpx.Response:
-    """What Grafana's datasource sends: InfluxQL with the user and password of WASTEWATCH_GRAFANA_INFLUX_TOKEN.
-    (Grafana sends them as "Authorization: Token user:password", which InfluxDB 1.8 reads as this login;
-    the 1.6 here knows only basic auth, so the same user and password go as basic auth.)"""
+    """What Grafana's datasource sends: InfluxQL with WASTEWATCH_GRAFANA_INFLUX_USER and _PASSWORD (its
+    `user` and `secureJsonData.password`, sent as the InfluxDB 1.x login)."""
     environment = service_environment("grafana", env)
-    user, _, password = environment["WASTEWATCH_GRAFANA_INFLUX_TOKEN"].partition(":")
+    user, password = environment["WASTEWATCH_GRAFANA_INFLUX_USER"], environment["WASTEWATCH_GRAFANA_INFLUX_PASSWORD"]
     return httpx.post(f"{server.url}/query", data={"db": environment["WASTEWATCH_GRAFANA_INFLUX_DATABASE"], "q": q},
                       auth=(user, password), timeout=10)
 
@@ -188,13 +187,13 @@ def test_compliance_reads_and_writes_but_cannot_drop_or_manage_users(influx: Aut
 
 
 def test_grafana_reads_with_its_own_user_and_never_the_admin(influx: AuthInfluxServer, env: dict[str, str]) -> None:
-    token = service_environment("grafana", env)["WASTEWATCH_GRAFANA_INFLUX_TOKEN"]
-    assert token.startswith("wastewatch-grafana:") and ADMIN_PASSWORD not in token
+    environment = service_environment("grafana", env)
+    user, password = environment["WASTEWATCH_GRAFANA_INFLUX_USER"], environment["WASTEWATCH_GRAFANA_INFLUX_PASSWORD"]
+    assert user == "wastewatch-grafana" and password != ADMIN_PASSWORD
     assert "INFLUXDB_ADMIN_PASSWORD" not in str(COMPOSE["services"]["grafana"])
     read = grafana_query(env, influx, 'SELECT * FROM "reading"')
     assert read.status_code == 200 and "error" not in read.json()["results"][0]
     assert grafana_query(env, influx, f'DROP DATABASE "{DATABASE}"').status_code == 403
-    user, _, password = token.partition(":")
     refused = httpx.post(f"{influx.url}/write", params={"db": DATABASE}, content=b"reading value=1", auth=(user, password))
     assert refused.status_code == 403
 
