@@ -205,3 +205,19 @@ def test_csv_answers_and_the_report_csv_escape_formulas_alike(api: Api) -> None:
     items = {(r["section"], r["item"]) for r in rows_of(report.text)}
     assert ("tonnage_waste_code", "'" + code) in items and ("tonnage_facility", "'" + source) in items
     assert not any(cell.startswith(("=", "+", "@")) for row in rows_of(report.text) for cell in row.values())
+
+
+def test_extreme_ranges_and_intervals_reach_both_stores_without_a_5xx(api: Api) -> None:
+    """The hostile sweep (tests/test_api_hostile.py) runs on SQLite; the values that become store queries
+    (ranges, intervals) are sent to InfluxDB too."""
+    from tests.test_api_hostile import EXTREMES
+
+    timeish = [v for v in EXTREMES if any(c.isdigit() for c in v) and len(v) < 40] + ["now", ""]
+    bases = ["/api/v1/plants/kotim/sensors/t_secondary/readings", "/api/v1/plants/kotim/averages",
+             "/api/v1/plants/kotim/batches", "/api/v1/plants/kotim/tonnage"]
+    for base in bases:
+        for name in ("start", "end", "period") + (("interval",) if "readings" in base else ()):
+            for value in timeish:
+                params = {name: value, **({"start": "-30d"} if name == "interval" else {})}
+                response = api.get(base, params=params)
+                assert response.status_code < 500, (base, params, response.status_code, response.text[:300])
