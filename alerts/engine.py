@@ -5,6 +5,11 @@ records and by ticks on a fixed grid of the evaluation clock. No I/O: the worker
 Per record (the order `tests/test_alert_evaluate.py::replay` uses): ticks due up to its time, the
 record folded into the plant's signals, the plant state settled (a change is evaluated before the
 record that caused it), then the record itself.
+
+A plant the engine has no state for, or has not heard from for `reseed_after_s`, is seeded from its
+signals (`alerts.plant_state.seed_state`): until then it has no state, and rules limited to plant
+states do not apply. A worker starting, restarting after a long stop or taking over a lease thus
+finds a burning plant burning, not cold.
 """
 
 from __future__ import annotations
@@ -19,12 +24,12 @@ from alerts.dispatch import RuleBook
 from alerts.events import AlertEvent
 from alerts.observations import Observation, Tick
 from alerts.plant_state import (
-    OperatingState,
     PlantSignals,
     PlantState,
     PlantStateConfig,
     PlantStateTransition,
     observe_signal,
+    seed_state,
     settle,
 )
 from alerts.rule_state import RuleState
@@ -38,10 +43,13 @@ RULE, PLANT = "rule", "plant"
 
 
 class PlantTrack(BaseModel):
-    """A plant's operating state and the signals it is derived from (persisted as one JSON row)."""
+    """A plant's operating state and the signals it is derived from (persisted as one JSON row);
+    no state while it is being seeded, since `watching_since_ms`."""
 
-    state: PlantState
+    state: PlantState | None
     signals: PlantSignals
+    seen_ms: int | None = None  # the worker's time of the plant's last record
+    watching_since_ms: int | None = None
 
 
 @dataclass(slots=True)
@@ -85,8 +93,9 @@ class Engine:
                     restored += 1
                 elif kind == PLANT:
                     track = PlantTrack.model_validate_json(text)
-                    if track.state.plant in self.configs:
-                        self.plants[track.state.plant] = track
+                    plant = key[len("plant:"):]
+                    if plant in self.configs:
+                        self.plants[plant] = track
                         self._saved[key] = text
                         restored += 1
             except ValidationError as exc:
@@ -140,6 +149,8 @@ class Engine:
     def _tick(self, now_ms: int) -> Step:
         step = Step()
         for plant in list(self.plants):
+            if self.plants[plant].state is None:
+                self._seed(plant, now_ms, step)
             self._settle(plant, now_ms, step)
         self._evaluate(Tick(), now_ms, step)
         return step
@@ -155,27 +166,36 @@ class Engine:
         plant = record.plant
         if plant not in self.configs:
             return step
-        if plant not in self.plants:
-            self._begin_plant(plant, now_ms, step)
+        track = self.plants.get(plant)
+        if track is None or track.seen_ms is None or now_ms - track.seen_ms >= self.configs[plant].reseed_after_s * 1000:
+            # never seen, or not for longer than a start-up hold: whatever the plant did meanwhile
+            # went unwatched, so it is placed afresh from its signals
+            track = self.plants[plant] = PlantTrack(state=None, signals=PlantSignals(), watching_since_ms=now_ms)
+        track.seen_ms = now_ms
+        self._dirty.add(plant_key(plant))
         if isinstance(record, (Reading, Batch)):
-            track = self.plants[plant]
-            signals = observe_signal(track.signals, record, now_ms, self.configs[plant])
-            if signals is not track.signals and signals != track.signals:
-                track.signals = signals
-                self._dirty.add(plant_key(plant))
+            track.signals = observe_signal(track.signals, record, now_ms, self.configs[plant])
+        if track.state is None:
+            self._seed(plant, now_ms, step)
         self._settle(plant, now_ms, step)
         self._evaluate(record, now_ms, step)
         return step
 
-    def _begin_plant(self, plant: str, now_ms: int, step: Step) -> None:
-        # Nothing known yet: the plant counts as cold until its signals say otherwise (domain.md §8.4).
-        state = PlantState(plant=plant, operating=OperatingState.COLD, since_ms=now_ms)
-        self.plants[plant] = PlantTrack(state=state, signals=PlantSignals())
+    def _seed(self, plant: str, now_ms: int, step: Step) -> None:
+        track = self.plants[plant]
+        since_ms = track.watching_since_ms if track.watching_since_ms is not None else now_ms
+        transition = seed_state(plant, track.signals, now_ms, since_ms, self.configs[plant])
+        if transition is None:
+            return
+        track.state = transition.as_state()
         self._dirty.add(plant_key(plant))
-        self._evaluate(state, now_ms, step)
+        step.transitions.append(transition)
+        self._evaluate(track.state, now_ms, step)
 
     def _settle(self, plant: str, now_ms: int, step: Step) -> None:
         track = self.plants[plant]
+        if track.state is None:
+            return
         state, transitions = settle(track.state, track.signals, now_ms, self.configs[plant])
         if not transitions:
             return

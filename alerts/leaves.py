@@ -4,7 +4,8 @@ discrete occurrence happened (a jump, a crossing, a violating batch, an offline 
 These functions change the leaf state they are given (the engine's own, or a private copy from
 `alerts.evaluate`): they assign new lists and dicts, never change the old ones in place, as a
 caller of `evaluate` still shares them.
-Timers use `now_ms`; only rates and flatline windows use data timestamps, which the physics needs.
+Timers use `now_ms`; rates, flatline windows and the feed interlock's start-up hold use data
+timestamps, which the physics needs (and a hold judged on data must come out the same every run).
 Samples whose status is not `valid` (maintenance, malfunction) are excluded from value conditions,
 as EN 17255 excludes them from averages, but still count as data for `no_data`.
 """
@@ -205,14 +206,19 @@ def _interlock(leaf: FeedInterlock, st: InterlockState, obs: Observation, ctx: L
     if isinstance(obs, Reading) and obs.status == "valid" and obs.sensor in leaf_sensors(leaf, None):
         st.inputs = {**st.inputs, obs.sensor: obs.value}
         if obs.sensor == leaf.secondary_sensor:
-            _track_hold(leaf, st, obs.value, ctx.now_ms)
+            _track_hold(leaf, st, obs.value, obs.time_ms)
     elif isinstance(obs, PlantState):
-        if obs.operating in _RESTART_STATES:
-            st.hold_since_ms, st.hold_complete = None, False
-        elif ctx.previous_plant_state is None and obs.operating in _RUNNING_STATES:
-            # first state seen after the worker started: the plant was already running, so its
-            # start-up hold is taken as done (the worker cannot have watched it)
+        running = obs.operating in _RUNNING_STATES
+        if obs.seeded or obs.operating in _RESTART_STATES:
+            # a seeded state is where the worker started watching: a plant already running had its
+            # start-up hold (the worker cannot have watched it); any other starts its hold afresh
+            st.hold_since_ms, st.hold_complete = None, obs.seeded and running
+        elif ctx.previous_plant_state is None and running:
+            # first state this rule sees (a rule added to a running plant): the same reasoning
             st.hold_complete = True
+    elif isinstance(obs, Batch) and not st.hold_complete and st.hold_since_ms is not None:
+        # the batch's own time completes a hold the last reading left a few seconds short
+        st.hold_complete = obs.time_ms - st.hold_since_ms >= leaf.hold_s * 1000
     st.value = st.inputs.get(leaf.secondary_sensor)
     reasons = _not_permitted(leaf, st, ctx)
     if isinstance(obs, Batch):
@@ -225,13 +231,14 @@ def _interlock(leaf: FeedInterlock, st: InterlockState, obs: Observation, ctx: L
     return False
 
 
-def _track_hold(leaf: FeedInterlock, st: InterlockState, secondary_c: float, now_ms: int) -> None:
+def _track_hold(leaf: FeedInterlock, st: InterlockState, secondary_c: float, time_ms: int) -> None:
+    """The hold on the readings' own times (`time_ms`), so it is judged the same on every replay."""
     if secondary_c < leaf.secondary_min_c:
         st.hold_since_ms = None
         return
     if st.hold_since_ms is None:
-        st.hold_since_ms = now_ms
-    if now_ms - st.hold_since_ms >= leaf.hold_s * 1000:
+        st.hold_since_ms = time_ms
+    if time_ms - st.hold_since_ms >= leaf.hold_s * 1000:
         st.hold_complete = True
 
 

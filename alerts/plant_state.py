@@ -12,13 +12,20 @@ step per call (call it again until it returns None); the first matching rule bel
 - PREHEAT, READY → SHUTDOWN: both burners are off (start-up abandoned).
 - READY → PREHEAT: `t_secondary` fell below `secondary_min_c` before any feed; the hold restarts.
 - BURNING → BURNOUT: no batch for `burnout_after_s` ([A]; two batch intervals of 15 min).
-- BURNOUT → SHUTDOWN: both burners are off and `t_secondary` < `secondary_min_c`. (A burner trip
-  during burn-out looks the same; only the operator can tell them apart.)
+- BURNOUT → SHUTDOWN: `burnout_duration_s` has passed since the last batch (the waste has burnt
+  out, [A]) and both burners are off. Burners that trip with waste in the chamber are not a
+  shut-down: the plant stays in BURNOUT, P.56 keeps applying, and relit burners are no start-up.
 - SHUTDOWN → COLD: both chamber temperatures are below `cold_below_c` ([A]).
 
-A missing signal (never reported) satisfies no rule. All timers run on `now_ms`, the worker's clock.
-The ID fan is tracked for the rules ("ID fan stopped while not cold") but gates no transition: the
-burner management system already refuses to fire a burner without it.
+A missing signal (never reported) satisfies no rule. The start-up hold is judged on the readings'
+own timestamps (deterministic, whatever the worker's clock did between them); the burn-out timers
+run on `now_ms`, the worker's clock, against the last batch's own time.
+
+A worker that starts watching a plant mid-operation (first start, restart after a long stop, lease
+takeover) does not assume COLD: `seed_state` places the plant from its first signals (a hot
+chamber with a burner on is already running, its start-up hold done; the worker cannot have
+watched it). The ID fan is tracked for the rules but gates no transition: the burner management
+system already refuses to fire a burner without it.
 """
 
 from __future__ import annotations
@@ -43,11 +50,23 @@ class PlantStateConfig(BaseModel):
     ready_requires_primary: bool = True
     cold_below_c: float = Field(default=200.0, description="[A] both chambers below this is COLD")
     burnout_after_s: float = Field(default=1800.0, gt=0, description="[A] no batch for this long ends BURNING")
+    burnout_duration_s: float = Field(
+        default=3600.0, gt=0, description="[A] waste may be present this long after the last batch; no shut-down before"
+    )
+    seed_wait_s: float = Field(default=60.0, gt=0, description="[A] seed from what is known after this long")
+    reseed_after_s: float = Field(
+        default=900.0, gt=0, description="[A] a plant not heard from for this long is seeded afresh (a hold unwatched)"
+    )
     t_primary_sensor: str = "t_primary"
     t_secondary_sensor: str = "t_secondary"
     burner_primary_sensor: str = "burner_primary"
     burner_secondary_sensor: str = "burner_secondary"
     id_fan_sensor: str = "id_fan"
+
+    @property
+    def sensors(self) -> frozenset[str]:
+        return frozenset((self.t_primary_sensor, self.t_secondary_sensor, self.burner_primary_sensor,
+                          self.burner_secondary_sensor, self.id_fan_sensor))
 
 
 class PlantSignals(BaseModel):
@@ -58,8 +77,13 @@ class PlantSignals(BaseModel):
     burner_primary_on: bool | None = None
     burner_secondary_on: bool | None = None
     id_fan_on: bool | None = None
-    last_batch_ms: int | None = None
-    secondary_hot_since_ms: int | None = Field(default=None, description="since when t_secondary >= secondary_min_c, unbroken")
+    last_batch_ms: int | None = Field(default=None, description="data time of the last batch")
+    batch_seen_ms: int | None = Field(default=None, description="worker time the last batch was handled")
+    t_secondary_ms: int | None = Field(default=None, description="data time of the latest t_secondary reading")
+    data_ms: int | None = Field(default=None, description="the newest data time of any reading folded in")
+    secondary_hot_since_ms: int | None = Field(
+        default=None, description="data time since which t_secondary >= secondary_min_c, unbroken"
+    )
 
     @property
     def any_burner_on(self) -> bool:
@@ -80,6 +104,7 @@ class PlantState(BaseModel):
     operating: OperatingState
     since_ms: int
     emission_limit_exceeded: bool = False
+    seeded: bool = Field(default=False, description="placed from the signals mid-operation, not watched into it")
 
 
 class PlantStateTransition(BaseModel):
@@ -92,9 +117,14 @@ class PlantStateTransition(BaseModel):
     to_state: OperatingState
     at_ms: int
     reason: str
+    seeded: bool = False
 
     def apply(self, state: PlantState) -> PlantState:
-        return state.model_copy(update={"operating": self.to_state, "since_ms": self.at_ms})
+        return state.model_copy(update={"operating": self.to_state, "since_ms": self.at_ms, "seeded": self.seeded})
+
+    def as_state(self) -> PlantState:
+        """The state this transition enters, for a plant with no state before it (a seed)."""
+        return PlantState(plant=self.plant, operating=self.to_state, since_ms=self.at_ms, seeded=self.seeded)
 
 
 def state_point(transition: PlantStateTransition) -> Point:
@@ -110,17 +140,26 @@ def state_point(transition: PlantStateTransition) -> Point:
 def observe_signal(signals: PlantSignals, record: Reading | Batch, now_ms: int, config: PlantStateConfig) -> PlantSignals:
     """The signals after one reading or batch; readings of other sensors and invalid samples change nothing."""
     if isinstance(record, Batch):
-        return signals.model_copy(update={"last_batch_ms": now_ms})
+        last = max(record.time_ms, signals.last_batch_ms or record.time_ms)
+        return signals.model_copy(update={"last_batch_ms": last, "batch_seen_ms": now_ms})
     if record.status != "valid":
         return signals
-    on = record.value >= 0.5
     sensor = record.sensor
+    if sensor not in config.sensors:
+        return signals
+    if signals.data_ms is None or record.time_ms > signals.data_ms:
+        signals = signals.model_copy(update={"data_ms": record.time_ms})
+    on = record.value >= 0.5
     if sensor == config.t_primary_sensor:
         return signals.model_copy(update={"t_primary_c": record.value})
     if sensor == config.t_secondary_sensor:
+        if signals.t_secondary_ms is not None and record.time_ms <= signals.t_secondary_ms:
+            return signals  # a late or repeated reading: the hold is judged on the data's own order
         hot = record.value >= config.secondary_min_c
-        since = (signals.secondary_hot_since_ms or now_ms) if hot else None
-        return signals.model_copy(update={"t_secondary_c": record.value, "secondary_hot_since_ms": since})
+        since = (signals.secondary_hot_since_ms or record.time_ms) if hot else None
+        return signals.model_copy(
+            update={"t_secondary_c": record.value, "t_secondary_ms": record.time_ms, "secondary_hot_since_ms": since}
+        )
     if sensor == config.burner_primary_sensor:
         return signals.model_copy(update={"burner_primary_on": on})
     if sensor == config.burner_secondary_sensor:
@@ -144,7 +183,7 @@ def next_state(
 
 def _step(state: PlantState, s: PlantSignals, now_ms: int, cfg: PlantStateConfig) -> tuple[OperatingState, str] | None:
     current = state.operating
-    fed = s.last_batch_ms is not None and s.last_batch_ms >= state.since_ms
+    fed = s.batch_seen_ms is not None and s.batch_seen_ms >= state.since_ms
     if current != OperatingState.BURNING and fed:
         return OperatingState.BURNING, "batch fed"
     if current in (OperatingState.COLD, OperatingState.SHUTDOWN) and s.any_burner_on:
@@ -155,17 +194,20 @@ def _step(state: PlantState, s: PlantSignals, now_ms: int, cfg: PlantStateConfig
         return OperatingState.SHUTDOWN, "burners off"
     if current == OperatingState.READY and s.t_secondary_c is not None and s.t_secondary_c < cfg.secondary_min_c:
         return OperatingState.PREHEAT, f"t_secondary below {cfg.secondary_min_c:g} degC before feeding"
-    if current == OperatingState.BURNING and now_ms - (s.last_batch_ms or state.since_ms) >= cfg.burnout_after_s * 1000:
+    since_batch_ms = now_ms - (s.last_batch_ms or state.since_ms)
+    if current == OperatingState.BURNING and since_batch_ms >= cfg.burnout_after_s * 1000:
         return OperatingState.BURNOUT, f"no batch for {cfg.burnout_after_s:g} s"
-    if current == OperatingState.BURNOUT and s.burners_off and _below(s.t_secondary_c, cfg.secondary_min_c):
-        return OperatingState.SHUTDOWN, f"burners off, t_secondary below {cfg.secondary_min_c:g} degC"
+    if current == OperatingState.BURNOUT and s.burners_off and since_batch_ms >= cfg.burnout_duration_s * 1000:
+        return OperatingState.SHUTDOWN, f"burn-out time ({cfg.burnout_duration_s:g} s since the last batch) over, burners off"
     if current == OperatingState.SHUTDOWN and _below(s.t_secondary_c, cfg.cold_below_c) and _below(s.t_primary_c, cfg.cold_below_c):
         return OperatingState.COLD, f"both chambers below {cfg.cold_below_c:g} degC"
     return None
 
 
 def _held(s: PlantSignals, now_ms: int, cfg: PlantStateConfig) -> bool:
-    return s.secondary_hot_since_ms is not None and now_ms - s.secondary_hot_since_ms >= cfg.hold_s * 1000
+    # on the data's own clock: the newest reading's time against the first hot reading's
+    hot_since, latest = s.secondary_hot_since_ms, s.data_ms
+    return hot_since is not None and latest is not None and latest - hot_since >= cfg.hold_s * 1000
 
 
 def _primary_ready(s: PlantSignals, cfg: PlantStateConfig) -> bool:
@@ -188,3 +230,35 @@ def settle(
         transitions.append(transition)
         state = transition.apply(state)
     return state, transitions
+
+
+def seed_state(
+    plant: str, signals: PlantSignals, now_ms: int, watching_since_ms: int, config: PlantStateConfig | None = None
+) -> PlantStateTransition | None:
+    """Where a plant already is when the worker starts watching it, from its first signals; None until
+    both chamber temperatures and both burners are known (or a batch is seen), or `seed_wait_s` passed.
+
+    A batch, or a hot chamber (both at their P.56 minimums) with a burner on, is a plant already
+    running: BURNING, its start-up hold taken as done. Hot with the burners off is a plant shutting
+    down; a burner on in a chamber still short of its minimums is a start-up (the hold counts from the
+    worker's first hot reading); otherwise COLD when both chambers are cold, else SHUTDOWN.
+    """
+    cfg = config or PlantStateConfig()
+    s = signals
+    known = None not in (s.t_primary_c, s.t_secondary_c, s.burner_primary_on, s.burner_secondary_on)
+    if s.batch_seen_ms is None and not known and now_ms - watching_since_ms < cfg.seed_wait_s * 1000:
+        return None
+    hot = s.t_secondary_c is not None and s.t_secondary_c >= cfg.secondary_min_c and _primary_ready(s, cfg)
+    if s.batch_seen_ms is not None:
+        to_state, reason = OperatingState.BURNING, "seeded: a batch fed"
+    elif hot and s.any_burner_on:
+        to_state, reason = OperatingState.BURNING, "seeded: chambers hot, a burner on (already running)"
+    elif hot:
+        to_state, reason = OperatingState.SHUTDOWN, "seeded: chambers hot, burners off"
+    elif s.any_burner_on:
+        to_state, reason = OperatingState.PREHEAT, "seeded: a burner on, chambers below their minimums"
+    elif all(t < cfg.cold_below_c for t in (s.t_primary_c, s.t_secondary_c) if t is not None):
+        to_state, reason = OperatingState.COLD, f"seeded: the chambers known are below {cfg.cold_below_c:g} degC"
+    else:
+        to_state, reason = OperatingState.SHUTDOWN, "seeded: burners off, chambers warm"
+    return PlantStateTransition(plant=plant, from_state=to_state, to_state=to_state, at_ms=now_ms, reason=reason, seeded=True)

@@ -238,7 +238,7 @@ class AlertWorker:
         for plant in sorted(added):
             self._feeds[plant] = PlantFeed(plant, self.settings, self._broker, self._on_message, self._update_connected).start()
             track = self.engine.plants.get(plant)
-            if track is not None:
+            if track is not None and track.state is not None:
                 self._publish_state(plant, track.state.operating.value, track.state.since_ms, None)
         if added:
             logger.info("plants taken on plants=%s states_restored=%s", ",".join(sorted(added)), restored)

@@ -424,6 +424,32 @@ def test_a_worker_started_on_a_running_plant_takes_the_hold_as_done(kotim: RuleS
     assert run.see(20, batch(20)) == []
 
 
+def test_the_start_up_hold_is_judged_on_the_data_timestamps_not_the_worker_clock(kotim: RuleSet) -> None:
+    """Issue 17 finding 6: the first hot reading handled 12 s late, the batch 910 s of data time after it."""
+    run = Run(kotim_rule(kotim, "feed_interlock"))
+    run.plant(0, S.PREHEAT)
+    run.read(0, 1, sensor="id_fan")
+    run.read(0, 850, sensor="t_primary")
+    run.see(12, Reading("kotim", "t_secondary", at(0), 1005.0))  # the clock had run on
+    for t in range(20, 910, 10):  # on time again
+        run.read(t, 1010.0)
+    assert run.see(910, batch(910)) == []
+
+
+def test_a_seeded_running_plant_has_its_hold_done_even_after_an_earlier_cold_state(kotim: RuleSet) -> None:
+    """Issue 17 finding 1: a worker restarting long after its last state was saved seeds the plant."""
+    run = Run(kotim_rule(kotim, "feed_interlock"))
+    run.plant(0, S.COLD)  # what the previous run saw, the night before
+    run.see(50_000, PlantState(plant="kotim", operating=S.BURNING, since_ms=at(50_000), seeded=True))
+    run.read(50_010, 1040)
+    run.read(50_010, 860, sensor="t_primary")
+    assert run.see(50_020, batch(50_020)) == []
+    # a seeded start-up still has to hold: the hold counts from the worker's first hot reading
+    run.see(60_000, PlantState(plant="kotim", operating=S.PREHEAT, since_ms=at(60_000), seeded=True))
+    run.read(60_010, 1040)
+    assert "start-up hold not complete" in run.see(60_020, batch(60_020, "b-2"))[0].detail
+
+
 # --- many rules at once, and a simulated day -----------------------------------------------------
 
 def test_rule_book_routes_observations_and_states_round_trip(kotim: RuleSet) -> None:
