@@ -60,7 +60,8 @@ HOSTILE = st.one_of(
 )
 VALID_PATH = {"plant_id": "kotim", "sensor_id": "t_secondary", "alert_id": "1", "period": "2026-11", "key_id": "0000abcd"}
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=40) | HOSTILE,
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40) | HOSTILE,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10) | st.sampled_from(
         ["text", "comment", "assignee", "name", "role", "plants"]), inner, max_size=4),
     max_leaves=12,
