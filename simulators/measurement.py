@@ -3,6 +3,7 @@ and the instrument faults (flatline, thermocouple open circuit, calibration, ana
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from random import Random
 
@@ -11,6 +12,9 @@ from wastewatch.records import SampleStatus
 from simulators.scenarios import FaultWindow
 
 TYPE_K_BURNOUT_C = 1372.0
+# molar masses for a ppm reading of a mg/Nm3 channel: mg/Nm3 = ppm x MW / 22.41 (domain.md §2.3)
+MOLAR_VOLUME_L = 22.41
+MOLAR_MASS_G = {"so2": 64.1, "nox": 46.0, "co": 28.01, "hcl": 36.46}
 
 # (noise standard deviation, decimals) of each known instrument
 INSTRUMENTS: dict[str, tuple[float, int]] = {
@@ -67,8 +71,13 @@ class Instrument:
             if window.name == "flatline":
                 value = self.held.setdefault(index, self._finish(value))
             elif window.name == "thermocouple_open":
+                if window.text("value") == "nan":
+                    # what a gateway writes when it passes the transmitter's NaN on: the ingest refuses it
+                    return math.nan, "malfunction"
                 value = TYPE_K_BURNOUT_C
                 status = "malfunction" if window.param("flag") is True else status
+            elif window.name == "unit_change":
+                value *= MOLAR_VOLUME_L / MOLAR_MASS_G[self.spec.id]
             elif window.name == "cems_calibration":
                 value = self._calibration_gas(t_ms, window, rng)
                 status = "maintenance"
@@ -86,7 +95,7 @@ class Instrument:
         return round(value, self.decimals)
 
 
-_INSTRUMENT_FAULTS = ("flatline", "thermocouple_open", "analyzer_drift")
+_INSTRUMENT_FAULTS = ("flatline", "thermocouple_open", "analyzer_drift", "unit_change")
 
 
 def build_instruments(plant: PlantConfig, faults: list[FaultWindow]) -> dict[str, Instrument]:
@@ -100,6 +109,8 @@ def build_instruments(plant: PlantConfig, faults: list[FaultWindow]) -> dict[str
             target = window.text("sensor")
             if target not in instruments:
                 raise ValueError(f"fault {window.name}: sensor {target!r} is not in plant {plant.id}'s catalogue")
+            if window.name == "unit_change" and target not in MOLAR_MASS_G:
+                raise ValueError(f"fault unit_change: sensor {target!r} is not a gas with a molar mass ({', '.join(MOLAR_MASS_G)})")
             instruments[target].faults.append((index, window))
         elif window.name == "cems_calibration":
             for instrument in instruments.values():

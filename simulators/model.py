@@ -7,6 +7,7 @@ Each concern draws from its own random stream, so a data-quality fault never cha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -17,7 +18,7 @@ from wastewatch.records import Batch, DeviceStatus, Reading
 from wastewatch.topics import batch_topic, sensor_topic, status_topic, telemetry_topic
 from simulators.bunker import Bunker
 from simulators.delivery import Delivery
-from simulators.effects import DoorPuff, Effect, Overcharge, WetBatch, window_effects
+from simulators.effects import ChargePuff, DoorPuff, Effect, Overcharge, WetBatch, window_effects
 from simulators.invalid import invalid_message
 from simulators.measurement import build_instruments
 from simulators.messages import QOS, Message, batch_payload, format_number, reading_payload, status_message, telemetry_payload
@@ -126,7 +127,9 @@ class PlantModel:
         operator = self._operator
         load = self._load.at(t_ms)
         if dt_s > 0:
-            self._process.advance(dt_s, operator.controls, load)
+            sinks = [e.heat_sink_c(t_ms) for e in self._effects if isinstance(e, WetBatch)]
+            sink = (sum(p for p, _ in sinks), sum(s for _, s in sinks))
+            self._process.advance(dt_s, operator.controls, load, self._load.volatiles_at(t_ms), sink)
         values = self._process.values(operator.phase)
         self._effects = [e for e in self._effects if not e.over(t_ms)]
         for effect in self._effects:
@@ -151,6 +154,8 @@ class PlantModel:
             self._effects.append(Overcharge.draw(feed.t_ms, self._event_rng))
         elif feed.kind == "door_puff":
             self._effects.append(DoorPuff.draw(feed.t_ms, self._event_rng))
+        if feed.kind not in ("overcharge", "door_puff"):  # those two make their own, larger spike
+            self._effects.append(ChargePuff.draw(feed.t_ms, self._event_rng))
         batch = self._bunker.take(feed.t_ms, local, feed.mass_kg)
         if self._emitting:
             batch = replace(batch, time_ms=self._stamp(feed.t_ms))
@@ -179,6 +184,10 @@ class PlantModel:
                 if true_value is None:
                     true_value = instrument.fallback_value()
                 value, status = instrument.read(t_ms, true_value, self._measure_rng)
+                if math.isnan(value):  # an open thermocouple passed on as NaN: its own message, dead-lettered
+                    payload = reading_payload(ts_ms, "NaN", status)
+                    self._delivery.submit(Message(self._topics[sensor_id], payload, QOS, False, "reading", False, "non_finite", t_ms))
+                    continue
                 if status == "valid":
                     self._operator.observe(t_ms, sensor_id, value)
                 text = format_number(value, instrument.decimals)

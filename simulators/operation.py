@@ -5,7 +5,8 @@ as published, noise included), since that is all the operator and the alert rule
 until the measured secondary has held >= 1000 degC for the hold time, and none while it reads below
 1000 degC, the primary reads below 800 degC (plus a margin), the secondary burner is out or the ID fan
 is stopped. The primary burner's controller keeps the primary above 800 degC while burning.
-The `startup_feed` fault is the one deliberate breach of that interlock; the other batch faults
+The `startup_feed` fault is the one deliberate breach of that interlock (at start-up: the first batch
+charged as the primary reads 800 degC, before the secondary has held 1000 degC); the other batch faults
 (wet, oversized, door puff) change the first batch fed inside their window.
 """
 
@@ -24,15 +25,21 @@ from simulators.schedule import OperatingSchedule
 FeedKind = Literal["normal", "wet", "overcharge", "door_puff", "startup"]
 SECONDARY_MIN_C = 1000.0
 PRIMARY_MIN_C = 800.0
-PRIMARY_FEED_MARGIN_C = 10.0  # no batch on a primary so close to its minimum that one noisy reading crosses it
+# no batch on a primary below the burner's band: the open door's cold air costs the chamber ~20 degC
+PRIMARY_FEED_MARGIN_C = 25.0
 # The auxiliary burner's band sits above the legal 800 degC, so the chamber stays above it while
-# burning: lit 25 degC above the minimum (the chamber is slow to answer and wanders meanwhile), out
-# again at its set-point (process.PRIMARY_BURNER_SETPOINT_C), so it stays lit through the first batch.
-PRIMARY_BURNER_ON_C = 825.0
-PRIMARY_BURNER_OFF_C = 850.0
+# burning: lit 40 degC above the minimum (the gas keeps falling for a sample or two after the PLC
+# sees it low, ~10 degC a sample with the flame out), out again 70 degC above it. The same band
+# heats the cold chamber at start-up.
+PRIMARY_BURNER_ON_C = 840.0
+PRIMARY_BURNER_OFF_C = 870.0
+# [A] At start-up the operator charges the first batch a few minutes after the hold is complete, not
+# on the second it completes: 3-10 min, drawn at each start-up, never less than the hold.
+FIRST_BATCH_MARGIN_S = (180.0, 600.0)
 # What the operator's feed permit and the primary burner controller read: the PLC's measurements.
 PLC_INPUTS = ("t_primary", "t_secondary", "burner_secondary", "id_fan")
-COLD_BELOW_C = 200.0
+# the ID fan stops once the secondary reads this: the stagnant gas then warms toward the refractory
+COLD_BELOW_C = 150.0
 DOOR_OPEN_MS = 40_000
 _FORCED_KINDS: dict[str, FeedKind] = {
     "wet_batch": "wet",
@@ -73,7 +80,8 @@ class Operator:
         self._measured_hot_since_ms: int | None = None
         self._measured_hold_done = False
         # The hold is judged one sample late: the reading that completes it must be out before the batch.
-        self._hold_ms = round((schedule.hold_s + sample_period_s) * 1000)
+        self._hold_base_ms = round((schedule.hold_s + sample_period_s) * 1000)
+        self._hold_ms = self._hold_base_ms + round(rng.uniform(*FIRST_BATCH_MARGIN_S) * 1000)
 
     def observe(self, t_ms: int, sensor_id: str, value: float) -> None:
         """A valid reading of a PLC input, as the instrument reported it at `t_ms`."""
@@ -107,6 +115,7 @@ class Operator:
             phase, self._hold_since_ms = Phase.PREHEAT, None
             # every start-up holds the secondary again, counted from a reading after the start
             self._measured_hot_since_ms, self._measured_hold_done = None, False
+            self._hold_ms = self._hold_base_ms + round(self._rng.uniform(*FIRST_BATCH_MARGIN_S) * 1000)
         elif phase == Phase.SHUTDOWN and t_secondary < COLD_BELOW_C:
             phase = Phase.COLD
         elif phase in (Phase.PREHEAT, Phase.READY) and not hot:
@@ -136,9 +145,7 @@ class Operator:
         tripped = {f.text("burner") for f in self._trips if f.contains(t_ms)}
         fan = self.phase != Phase.COLD and not any(f.contains(t_ms) for f in self._fan_failures)
         hot = self.phase in HOT_PHASES
-        if self.phase in (Phase.PREHEAT, Phase.READY):
-            self._primary_burner_on = True
-        elif self.phase in (Phase.BURNING, Phase.BURNOUT):
+        if self.phase in HOT_PHASES:
             if t_primary < PRIMARY_BURNER_ON_C:
                 self._primary_burner_on = True
             elif t_primary > PRIMARY_BURNER_OFF_C:
@@ -175,6 +182,9 @@ class Operator:
         `startup_feed` instead charges one batch at the first moment feeding is *not* permitted."""
         permitted = self.feed_permitted()
         breach = self.phase in HOT_PHASES and not permitted and self.controls.id_fan
+        if self.phase in (Phase.PREHEAT, Phase.READY):
+            # at start-up the operator charges as the primary reads the P.56 800 degC, before the hold
+            breach = breach and self._measured.get("t_primary", -math.inf) >= PRIMARY_MIN_C
         for index, window in enumerate(self._forced):
             if index in self._fired or not window.contains(t_ms):
                 continue

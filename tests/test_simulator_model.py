@@ -339,8 +339,8 @@ def test_scrubber_failure_drops_ph_and_lets_acid_gas_through(plant: PlantConfig)
     gen = run(plant, local_ms(9), 4, window)
     inside = (window.start_ms + 20 * MIN_MS, window.end_ms)
     assert max(values(gen, "scrubber_ph", *inside)) < 6
-    assert 80 <= max(values(gen, "hcl", *inside)) <= 160
-    assert max(values(gen, "so2", *inside)) > 200
+    assert 10 <= max(values(gen, "hcl", *inside)) <= 40  # HCl dissolves in plain water: it only creeps up
+    assert min(values(gen, "so2", *inside)) > 200  # SO2 needs the alkali: it breaks through
     assert min(values(gen, "scrubber_ph", local_ms(9), window.start_ms)) > 7
     assert max(values(gen, "hcl", window.end_ms + 90 * MIN_MS, local_ms(13))) < 20
 
