@@ -271,3 +271,20 @@ def test_without_a_key_a_malformed_body_or_query_is_a_401(api: Api, body: bytes,
                                       headers={**headers, "Content-Type": "application/json"})
         assert response.status_code == 401, (headers, body, response.text)
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_an_unreachable_key_database_is_a_503_not_a_500(api: Api, tmp_path: Path) -> None:
+    from alerts.database import open_database
+    from api.keys import KeyStore
+    from wastewatch.settings import Settings
+
+    gone = open_database(Settings(data_dir=tmp_path / "gone", alerts_db_url=None))
+    keys, api.ctx.keys = api.ctx.keys, KeyStore(gone)
+    gone.close()  # every key check now fails in the database
+    try:
+        response = api.client.get("/api/v1/plants", headers=api.auth(Role.ADMIN))
+        assert response.status_code == 503 and response.headers["retry-after"] == "5"
+        assert "alert database is unavailable" in response.json()["detail"] and "closed" not in response.text
+    finally:
+        api.ctx.keys = keys
+    assert api.client.get("/api/v1/plants", headers=api.auth(Role.ADMIN)).status_code == 200
