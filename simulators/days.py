@@ -4,8 +4,9 @@ engine must conclude from it (domain.md §4: 2, 8, 11).
 
     calibration_heavy  three 60-min CEMS calibrations at 08:00, 11:00 and 14:00: each covers two
                        whole half-hours, so 6 are discarded (maintenance) and V4 (≤ 5) breaks
-    scrubber_failure   caustic dosing fails 10:00-14:30: HCl 85-145 mg/Nm3 against column A 60 starts
-                       the abnormal-operation clock at 10:00; past 3 h at 13:30 (major), past 4 h at 14:30
+    scrubber_failure   caustic dosing fails 10:00-14:30: SO2 breaks through at 250-450 mg/Nm3 against
+                       column A 200, which starts the abnormal-operation clock minutes after 10:00; past
+                       3 h at 13:30 (major), past 4 h at 14:30 (HCl, soluble in plain water, stays under A)
     overcharge_day     an oversized batch in every half-hour 08:00-18:00 (20 of them): CO 250-900 for
                        2-10 min each, so far more than 5 % of the day's 10-min averages exceed 150 and
                        half-hours exceed 100: the CO 10-minute rule (V7) is breached
@@ -50,7 +51,7 @@ SCENARIO_DAYS: dict[str, ScenarioDay] = {
             tuple(("cems_calibration", time(h), HOUR_S) for h in (8, 11, 14)),
         ),
         ScenarioDay(
-            "scrubber_failure", "HCl over column A from 10:00: abnormal-operation clock past 3 h at 13:30",
+            "scrubber_failure", "SO2 over column A from 10:00: abnormal-operation clock past 3 h at 13:30",
             (("scrubber_failure", time(10), 4.5 * HOUR_S),),
         ),
         ScenarioDay(

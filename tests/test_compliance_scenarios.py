@@ -173,8 +173,9 @@ def test_a_calibration_heavy_day_breaks_v4(runs: dict[str, DayRun]) -> None:
 
 def test_a_scrubber_failure_starts_the_abnormal_operation_clock(runs: dict[str, DayRun]) -> None:
     run = runs["scrubber_failure"]
-    # Caustic dosing fails at 10:00 and HCl climbs to 85-145 mg/Nm3 (CI 4 off, column A 60): every
-    # half-hour of the failure is over A, and the event runs from the first minute over A, minutes after 10:00.
+    # Caustic dosing fails at 10:00 and SO2 breaks through at 250-450 mg/Nm3 (CI 10 off, column A 200):
+    # every half-hour of the failure is over A, and the event runs from the first minute over A, minutes
+    # after 10:00. HCl dissolves in plain water and stays under its column A.
     three = run.findings("abnormal_3h", "abnormal_operation")
     since = three[run.at(13.5)].since_ms
     assert run.at(10) < since < run.at(10.25)
@@ -188,8 +189,10 @@ def test_a_scrubber_failure_starts_the_abnormal_operation_clock(runs: dict[str, 
     minute = -(-cap_ms // 60_000) * 60_000  # the first whole minute at or after the cap
     assert [f.holding for f in jobs.clock_findings(run.plant, minute - 60_000) if f.check == "abnormal_4h"] == [False]
     assert [f.holding for f in jobs.clock_findings(run.plant, minute) if f.check == "abnormal_4h"] == [True]
+    so2_a = run.findings("half_hour_a", "so2")
+    assert all(so2_a[run.at(h + 0.5)].holding for h in (10, 11, 12, 13))
     hcl_a = run.findings("half_hour_a", "hcl")
-    assert all(hcl_a[run.at(h + 0.5)].holding for h in (10, 11, 12, 13))
+    assert not any(f.holding for f in hcl_a.values())
     # the next morning's first compliant HCl half-hour ends the event: nothing runs at the day's end
     assert three[run.end_ms].holding is False and four[run.end_ms].holding is False
 
