@@ -83,9 +83,14 @@ class PlantModel:
         for t_ms in range(self._t_ms, start_ms, PREROLL_STEP_MS):
             self._advance_to(t_ms)
         self._emitting = True
-        for device in plant.devices:
-            status = DeviceStatus(plant.id, device, start_ms, True)
-            self._delivery.submit(status_message(status_topic(plant.id, device), status, start_ms))
+        self.announce_devices()
+
+    def announce_devices(self) -> None:
+        """Every device `online` now: at the start, and when another run carries this model on."""
+        t_ms = max(self._t_ms, self.start_ms)
+        for device in self.plant.devices:
+            status = DeviceStatus(self.plant.id, device, t_ms, True)
+            self._delivery.submit(status_message(status_topic(self.plant.id, device), status, t_ms))
 
     @property
     def now_ms(self) -> int:

@@ -3,6 +3,10 @@ acknowledges (back-fill). Returns only once the broker has acknowledged every Qo
 
 The simulator announces itself `online` (retained) on the status topic of the plant's first device,
 with `offline` as its last will, and publishes `offline` for every device before a clean disconnect.
+
+A run can carry on a model another run (or the demo's history) has already stepped (`model=`), so one
+plant goes on across them: its chambers, its operator and its batch numbers. `catch_up=True` runs
+accelerated until the simulated clock meets the wall clock, then in real time, in one run.
 """
 
 from __future__ import annotations
@@ -202,14 +206,25 @@ def run_simulator(
     connect_timeout_s: float = 15.0,
     ack_timeout_s: float = 120.0,
     max_unacked: int = 10_000,
+    model: PlantModel | None = None,
+    catch_up: bool = False,
 ) -> PublishSummary:
-    """Publish the simulated plant from `start_ms` for `duration_s` (None: until `stop_event`)."""
+    """Publish the simulated plant from `start_ms` for `duration_s` (None: until `stop_event`).
+
+    With `model`, carry that model on from where it stands (`start_ms`, `seed`, `faults`, `schedule`
+    and `telemetry` are then its own); its devices are announced online again. With `catch_up`, never
+    publish a message before its own time on the wall clock (accelerated until then, then real time)."""
     pace = _pace(mode, speed)
     if duration_s is None and pace is None:
         raise ValueError("a back-fill needs a duration")
-    _warn_future(start_ms, duration_s, pace)
+    if model is None:
+        model = PlantModel(plant, seed, start_ms, faults, schedule, telemetry=telemetry)
+    else:
+        start_ms = max(model.now_ms, model.start_ms)
+        model.announce_devices()
+    if not catch_up:
+        _warn_future(start_ms, duration_s, pace)
     stop = stop_event or threading.Event()
-    model = PlantModel(plant, seed, start_ms, faults, schedule, telemetry=telemetry)
     device = plant.devices[0] if plant.devices else "simulator"
     announce = (status_topic(plant.id, device), b"online")
     client = make_client(broker, client_id or f"wastewatch-sim-{plant.id}", protocol=protocol, ca_file=ca_file)
@@ -224,8 +239,8 @@ def run_simulator(
         if not link.connected.wait(connect_timeout_s) or link.refused:
             raise PublishError(f"could not connect to {broker.host}:{broker.port}: {link.refused or 'timed out'}")
         end_ms = start_ms + round((duration_s if duration_s is not None else _FOREVER_S) * 1000)
-        chunk_s = 600.0 if pace is None else max(1.0, pace * 0.5)
-        last_ms = _publish_all(link, model, end_ms, chunk_s, pace, stop, max_unacked, on_progress)
+        chunk_s = 600.0 if pace is None else (1.0 if catch_up else max(1.0, pace * 0.5))
+        last_ms = _publish_all(link, model, start_ms, end_ms, chunk_s, pace, stop, max_unacked, on_progress, catch_up)
         for name in plant.devices or [device]:
             link.publish(status_topic(plant.id, name), b"offline", retain=True)
         if not link.wait_all(ack_timeout_s):
@@ -244,21 +259,25 @@ def run_simulator(
 def _publish_all(
     link: _Link,
     model: PlantModel,
+    start_ms: int,
     end_ms: int,
     chunk_s: float,
     pace: float | None,
     stop: threading.Event,
     max_unacked: int,
     on_progress: Callable[[PublishProgress], None] | None,
+    catch_up: bool = False,
 ) -> int:
-    """Publish the model's messages until `end_ms` or `stop`; the simulated time reached."""
+    """Publish the model's messages from `start_ms` until `end_ms` or `stop`; the simulated time reached."""
     wall_start = time.monotonic()
     next_report = wall_start
-    last_ms = model.start_ms
+    last_ms = start_ms
     for chunk in iter_messages(model, end_ms, chunk_s):
         for message in chunk:
             if pace is not None:
-                delay_s = wall_start + (message.at_ms - model.start_ms) / 1000 / pace - time.monotonic()
+                delay_s = wall_start + (message.at_ms - start_ms) / 1000 / pace - time.monotonic()
+                if catch_up:  # never ahead of the wall clock: real time once the catch-up is done
+                    delay_s = max(delay_s, message.at_ms / 1000 - time.time())
                 if delay_s > 0 and stop.wait(delay_s):
                     return last_ms
             link.wait_below(max_unacked, stop)

@@ -27,7 +27,8 @@ from api.roles import Role
 from alerts.regulatory import RegulatoryAlerts
 from alerts.service import AlertsComponent, change_printer
 from ingest.worker import IngestCounts, IngestWorker
-from simulators.publisher import Mode, PublishError, PublishProgress, PublishSummary, run_simulator
+from simulators.model import PlantModel
+from simulators.publisher import PublishError, PublishProgress, run_simulator
 from wastewatch.compliance.replay import ComplianceComponent
 from wastewatch.summaries.rollup import rollup_after_day
 from wastewatch.embedded_broker import EmbeddedBroker
@@ -46,6 +47,7 @@ LEAD_S = 86_400.0
 STATUS_EVERY_S = 1.0
 PLAIN_STATUS_EVERY_S = 5.0
 SIMULATOR_ACK_TIMEOUT_S = 10.0
+CAUGHT_UP_S = 5.0  # the simulator's clock this close to the wall clock shows as "real time"
 # The compliance jobs run a half-hour once the data clock is this many real seconds past it (scaled by
 # the replay speed), so the ingest has written the window's last readings (it flushes every 0.25 s).
 WRITE_LATENCY_S = 1.0
@@ -132,22 +134,22 @@ class IngestComponent:
 class SimulatorComponent:
     """The plant simulator in a thread: a day's catch-up accelerated, then real time.
 
-    It starts `LEAD_S` in the past and runs at `speed` only until its clock meets the real one, then
-    goes on in real time, so no timestamp ever lies ahead of the wall clock (the ingest dead-letters
-    more than 300 s ahead). `run_simulator` builds its plant model afresh for each run, so the plant
-    state jumps slightly where the catch-up hands over to real time; the demo accepts that seam.
+    It starts `LEAD_S` in the past (or where the history's model stopped) and runs at `speed` only
+    until its clock meets the real one, then goes on in real time, so no timestamp ever lies ahead of
+    the wall clock (the ingest dead-letters more than 300 s ahead). It is one run of one plant model,
+    so the plant goes on through the hand-off: no jump in its temperatures, no batch id used twice.
     """
 
     name = "simulator"
 
-    def __init__(self, settings: Settings, plant: PlantConfig, *, speed: float, seed: int) -> None:
+    def __init__(self, settings: Settings, plant: PlantConfig, *, speed: float, seed: int, model: PlantModel | None = None) -> None:
         self.settings, self.plant, self.speed, self.seed = settings, plant, speed, seed
+        self._model = model
         self.failed = threading.Event()
         self.error: str | None = None
         self.sim_ms: int | None = None
         self.mode = "starting"
         self.published = 0
-        self._published_before = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -169,38 +171,26 @@ class SimulatorComponent:
             self.failed.set()
 
     def _simulate(self) -> None:
-        start_ms = round(time.time() * 1000 - LEAD_S * 1000)
-        if self.speed > 1:
-            # Started LEAD_S behind, a clock running `speed` times faster meets the wall clock after
-            # LEAD_S / (speed - 1) real seconds, having covered LEAD_S * speed / (speed - 1) simulated ones.
-            # Start-up delays only make it later, never ahead.
-            catch_up_s = LEAD_S * self.speed / (self.speed - 1)
-            self._publish(start_ms, "accelerated", catch_up_s)
-            if self._stop.is_set():
-                return
-            start_ms += round(catch_up_s * 1000)
-            self._publish(start_ms, "realtime", None)
-        else:
-            self._publish(start_ms, "accelerated", None)  # at speed <= 1 it never catches up with the wall clock
-
-    def _publish(self, start_ms: int, mode: Mode, duration_s: float | None) -> PublishSummary:
+        model = self._model or PlantModel(self.plant, self.seed, round(time.time() * 1000 - LEAD_S * 1000))
         broker = self.settings.broker
         assert broker is not None  # run_demo sets the URL before the simulator is built
-        self.mode = f"x{self.speed:g}" if mode == "accelerated" else "real time"
-        self.sim_ms = start_ms
+        # Started behind the wall clock, the run goes `speed` times faster until it meets it, then in real
+        # time; at speed <= 1 it never catches up. Start-up delays only make the meeting later, never ahead.
+        self.mode = f"x{self.speed:g}" if self.speed > 1 else "real time"
+        self.sim_ms = max(model.now_ms, model.start_ms)
         summary = run_simulator(
-            broker, self.plant, seed=self.seed, start_ms=start_ms, mode=mode,
-            speed=self.speed, duration_s=duration_s, protocol=self.settings.mqtt_protocol,
+            broker, self.plant, seed=self.seed, start_ms=model.start_ms, mode="accelerated",
+            speed=self.speed, duration_s=None, protocol=self.settings.mqtt_protocol,
             ca_file=self.settings.mqtt_ca_file, stop_event=self._stop, on_progress=self._progress,
-            ack_timeout_s=SIMULATOR_ACK_TIMEOUT_S,
+            ack_timeout_s=SIMULATOR_ACK_TIMEOUT_S, model=model, catch_up=self.speed > 1,
         )
-        self._published_before += summary.published
-        self.published = self._published_before
-        return summary
+        self.published = summary.published
 
     def _progress(self, progress: PublishProgress) -> None:
         self.sim_ms = progress.sim_ms
-        self.published = self._published_before + progress.published
+        self.published = progress.published
+        if self.speed > 1 and progress.sim_ms >= time.time() * 1000 - CAUGHT_UP_S * 1000:
+            self.mode = "real time"
 
 
 class ApiComponent:
@@ -338,8 +328,10 @@ class _Running:
     history: HistorySummary | None
 
 
-def _fill_history(store: Store, catalog: PlantCatalog, plant: PlantConfig, backfill_s: float, seed: int, out: TextIO) -> HistorySummary:
-    """`--backfill`: simulated history up to where the live simulation starts (LEAD_S ago)."""
+def _fill_history(
+    store: Store, catalog: PlantCatalog, plant: PlantConfig, backfill_s: float, seed: int, out: TextIO
+) -> tuple[HistorySummary, PlantModel]:
+    """`--backfill`: simulated history up to LEAD_S ago, and the plant model the live simulation carries on."""
     now_ms = round(time.time() * 1000)
     end_ms = now_ms - round(LEAD_S * 1000)
     start_ms = end_ms - round(backfill_s * 1000)
@@ -352,12 +344,15 @@ def _fill_history(store: Store, catalog: PlantCatalog, plant: PlantConfig, backf
             print(f"  history: plant day {day}, {p.points} points", file=out, flush=True)
 
     print(f"back-filling {backfill_s / 86_400:g} days of plant history into the store (no MQTT; see wastewatch/history.py)", file=out, flush=True)
-    summary = backfill_history(store, catalog, plant, seed=seed + 1, start_ms=start_ms, end_ms=end_ms, now_ms=now_ms, on_progress=progress)
+    model = PlantModel(plant, seed, start_ms)
+    summary = backfill_history(
+        store, catalog, plant, seed=seed, start_ms=start_ms, end_ms=end_ms, now_ms=now_ms, on_progress=progress, model=model,
+    )
     print(
         f"history ready in {summary.seconds:.0f} s: {summary.points} points, {summary.state_changes} state changes, "
         f"{summary.averages} averages", file=out, flush=True,
     )
-    return summary
+    return summary, model
 
 
 def _start_all(
@@ -370,7 +365,7 @@ def _start_all(
         settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_protocol": "3.1.1"})
     store = open_store(settings)
     stack.start(StoreComponent(store))
-    history = _fill_history(store, catalog, plant, backfill_s, seed, sys.stdout) if backfill_s > 0 else None
+    history, model = _fill_history(store, catalog, plant, backfill_s, seed, sys.stdout) if backfill_s > 0 else (None, None)
     worker = IngestWorker(settings, catalog, store)
     stack.start(IngestComponent(worker))
     # The demo replays a plant day faster than real time, so the alert worker keeps time by the data
@@ -385,7 +380,7 @@ def _start_all(
     ))
     api = ApiComponent(settings, store, catalog)
     stack.start(api)
-    simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed)
+    simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed, model=model)
     stack.start(simulator)
     return _Running(settings, store, worker, simulator, api, history)
 

@@ -61,11 +61,16 @@ def backfill_history(
     end_ms: int,
     now_ms: int,
     on_progress: Callable[[HistoryProgress], None] | None = None,
+    model: PlantModel | None = None,
 ) -> HistorySummary:
-    """Simulate [start_ms, end_ms) of `plant` into `store`, with its operating states and compliance results."""
+    """Simulate [start_ms, end_ms) of `plant` into `store`, with its operating states and compliance results.
+
+    Pass `model` (built for `plant`, `seed` and `start_ms`) to carry the same plant on afterwards: the
+    demo's live simulator goes on from where the history ends, one plant with one batch count."""
     started = time.monotonic()
     limits = DecodeLimits(max_payload_bytes=1 << 20, max_age_ms=now_ms - start_ms + 86_400_000, max_future_ms=300_000)
-    model = PlantModel(plant, seed, start_ms)
+    if model is None:
+        model = PlantModel(plant, seed, start_ms)
     config, signals = PlantStateConfig(), PlantSignals()
     state = PlantState(plant=plant.id, operating=OperatingState.COLD, since_ms=start_ms)
     pending: list[Point] = []
