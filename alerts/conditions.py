@@ -102,6 +102,34 @@ class Repeating(_Condition):
     window_s: float = Field(gt=0)
 
 
+class Trend(_Condition):
+    """The least-squares slope of the samples over the last `window_s` satisfies `slope op rate_per_s`
+    (a chamber falling below what its burner should hold: op "<", a negative rate). Judged on data
+    timestamps, once the samples cover the window."""
+
+    kind: Literal["trend"]
+    sensor: str | None = None
+    window_s: float = Field(gt=0)
+    op: Op
+    rate_per_s: float
+    min_samples: int = Field(default=5, ge=2, le=10_000)
+
+
+class ChargeRate(_Condition):
+    """Waste charged too big or too fast (domain.md §3 charge rate, §4.2): one batch above
+    `max_batch_kg`, or the rate of the batches over the last `window_s` above `max_kg_h`.
+
+    The rate of discrete batches is the mass charged after the window's first batch over the time
+    since it (n batches span n - 1 intervals), judged once they span half the window: a fixed hour
+    would count four or five batches of a steady 15-minute plan depending on where it starts.
+    """
+
+    kind: Literal["charge_rate"]
+    max_kg_h: float = Field(gt=0)
+    window_s: float = Field(default=10_800.0, gt=0)
+    max_batch_kg: float | None = Field(default=None, gt=0)
+
+
 class FeedInterlock(_Condition):
     """A batch fed while feeding is not permitted (domain.md §2.1, §4.4, §4.5, §4.12).
 
@@ -129,14 +157,16 @@ class AnyOf(_Condition):
     conditions: list[Condition] = Field(min_length=1)
 
 
-Leaf = Threshold | NoData | Flatline | RateOfChange | Repeating | FeedInterlock
+Leaf = Threshold | NoData | Flatline | RateOfChange | Repeating | Trend | ChargeRate | FeedInterlock
 Condition = Annotated[
-    Threshold | NoData | Flatline | RateOfChange | Repeating | FeedInterlock | AllOf | AnyOf,
+    Threshold | NoData | Flatline | RateOfChange | Repeating | Trend | ChargeRate | FeedInterlock | AllOf | AnyOf,
     Field(discriminator="kind"),
 ]
 CONDITION_KINDS: tuple[str, ...] = (
-    "threshold", "no_data", "flatline", "rate_of_change", "repeating", "feed_interlock", "all", "any",
+    "threshold", "no_data", "flatline", "rate_of_change", "repeating", "trend", "charge_rate", "feed_interlock",
+    "all", "any",
 )
+BATCH_KINDS = (FeedInterlock, ChargeRate)  # the leaves a batch record concerns
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 
@@ -154,6 +184,8 @@ def leaf_sensors(leaf: Leaf, bound: str | None) -> list[str]:
     """The sensors whose readings a leaf reads, with `bound` standing in for a missing `sensor`."""
     if isinstance(leaf, FeedInterlock):
         return [leaf.secondary_sensor, leaf.primary_sensor, *leaf.requires_running]
+    if isinstance(leaf, ChargeRate):
+        return []
     own = leaf.sensor or bound
     extra = leaf.sensors if isinstance(leaf, NoData) else []
     return ([own] if own else []) + list(extra)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alerts.conditions import AllOf, AnyOf, Condition, FeedInterlock, NoData, Repeating, Threshold
+from alerts.conditions import BATCH_KINDS, AllOf, AnyOf, Condition, NoData, Repeating, Threshold
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated, ClearReason
 from alerts.leaves import Fold, LeafContext, ReadingFold, fold_for, new_leaf_state, observe, reading_fold_for
 from alerts.messages import render
@@ -46,7 +46,7 @@ def concerns(rule: Rule, state: RuleState, obs: Observation) -> bool:
     if isinstance(obs, PlantState):
         return True
     if isinstance(obs, Batch):
-        return any(isinstance(leaf, FeedInterlock) for _, leaf in rule.leaves)
+        return any(isinstance(leaf, BATCH_KINDS) for _, leaf in rule.leaves)
     return any(isinstance(leaf, NoData) and leaf.device == obs.device for _, leaf in rule.leaves)
 
 
@@ -115,7 +115,7 @@ def compile_one_leaf(rule: Rule, subject: str) -> OneLeaf | None:
     state_type, fold = fold_for(leaf)
     states = None if rule.states is None else frozenset(rule.states)
     bound = rule.bound_sensor(subject)
-    sensor = leaf.sensor if not isinstance(leaf, FeedInterlock) and leaf.sensor else bound
+    sensor = getattr(leaf, "sensor", None) or bound
     return OneLeaf(path, leaf, bound, state_type, fold, states, reading_fold_for(leaf), sensor)
 
 
@@ -202,6 +202,7 @@ def _clear(rule: Rule, st: RuleState, now_ms: int, reason: ClearReason) -> Alert
     raised_at_ms = st.raised_at_ms if st.raised_at_ms is not None else now_ms
     event = AlertCleared.model_validate({**_common(rule, st, now_ms, reason), "raised_at_ms": raised_at_ms, "reason": reason})
     st.active, st.raised_at_ms, st.occurrences, st.recovery_since_ms, st.recovery_seen = False, None, 0, None, False
+    st.cleared_at_ms = now_ms
     return event
 
 

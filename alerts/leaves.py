@@ -16,10 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from alerts.conditions import FeedInterlock, Flatline, Leaf, NoData, RateOfChange, Repeating, Threshold, compare, leaf_sensors
+from alerts.conditions import (
+    ChargeRate,
+    FeedInterlock,
+    Flatline,
+    Leaf,
+    NoData,
+    RateOfChange,
+    Repeating,
+    Threshold,
+    Trend,
+    compare,
+    leaf_sensors,
+)
 from alerts.observations import Observation
 from alerts.plant_state import OperatingState, PlantState
 from alerts.rule_state import (
+    ChargeState,
     FlatlineState,
     InterlockState,
     LeafState,
@@ -27,6 +40,7 @@ from alerts.rule_state import (
     RateState,
     RepeatingState,
     ThresholdState,
+    TrendState,
 )
 from wastewatch.records import Batch, DeviceStatus, Reading
 
@@ -56,6 +70,10 @@ def new_leaf_state(leaf: Leaf, now_ms: int) -> LeafState:
         return RateState()
     if isinstance(leaf, Repeating):
         return RepeatingState()
+    if isinstance(leaf, Trend):
+        return TrendState()
+    if isinstance(leaf, ChargeRate):
+        return ChargeState()
     return InterlockState()
 
 
@@ -202,6 +220,54 @@ def _repeating(leaf: Repeating, st: RepeatingState, obs: Observation, ctx: LeafC
     return crossed and st.truth
 
 
+def _trend(leaf: Trend, st: TrendState, obs: Observation, ctx: LeafContext) -> bool:
+    sensor = leaf.sensor or ctx.bound_sensor
+    reading = _fresh(obs, sensor, st.samples[-1][0] if st.samples else None)
+    if reading is None:
+        return False
+    horizon_ms = reading.time_ms - leaf.window_s * 1000
+    # keep the newest sample at or before the window's start: it proves the window is covered
+    samples = [*st.samples, (reading.time_ms, reading.value)]
+    while len(samples) >= 2 and samples[1][0] <= horizon_ms:
+        samples.pop(0)
+    st.samples, st.value = samples, reading.value
+    covered = samples[0][0] <= horizon_ms and len(samples) >= leaf.min_samples
+    slope = _slope_per_s(samples) if covered else None
+    st.truth = slope is not None and compare(slope, leaf.op, leaf.rate_per_s)
+    st.detail = f"{sensor} {slope * 60:+.1f}/min over {leaf.window_s:g} s" if st.truth and slope is not None else ""
+    return False
+
+
+def _slope_per_s(samples: list[tuple[int, float]]) -> float | None:
+    """The least-squares slope (units per second): one noisy sample moves it little."""
+    n = len(samples)
+    t0 = samples[0][0]
+    mean_t = sum(t - t0 for t, _ in samples) / n
+    mean_v = sum(v for _, v in samples) / n
+    spread = sum((t - t0 - mean_t) ** 2 for t, _ in samples)
+    if spread == 0:
+        return None
+    return sum((t - t0 - mean_t) * (v - mean_v) for t, v in samples) / spread * 1000
+
+
+def _charge(leaf: ChargeRate, st: ChargeState, obs: Observation, ctx: LeafContext) -> bool:
+    if not isinstance(obs, Batch):
+        return False
+    horizon_ms = obs.time_ms - leaf.window_s * 1000
+    st.batches = [b for b in [*st.batches, (obs.time_ms, obs.mass_kg)] if b[0] > horizon_ms]
+    st.value = obs.mass_kg
+    reasons = []
+    if leaf.max_batch_kg is not None and obs.mass_kg > leaf.max_batch_kg:
+        reasons.append(f"batch {obs.batch_id} {obs.mass_kg:g} kg > {leaf.max_batch_kg:g} kg")
+    first_ms, last_ms = st.batches[0][0], st.batches[-1][0]
+    if last_ms - first_ms >= leaf.window_s * 500:
+        rate_kg_h = sum(mass for _, mass in st.batches[1:]) / (last_ms - first_ms) * 3_600_000
+        if rate_kg_h > leaf.max_kg_h:
+            reasons.append(f"{rate_kg_h:.0f} kg/h charged over {(last_ms - first_ms) / 1000:g} s > {leaf.max_kg_h:g} kg/h")
+    st.truth, st.detail = bool(reasons), "; ".join(reasons)
+    return st.truth
+
+
 def _interlock(leaf: FeedInterlock, st: InterlockState, obs: Observation, ctx: LeafContext) -> bool:
     if isinstance(obs, Reading) and obs.status == "valid" and obs.sensor in leaf_sensors(leaf, None):
         st.inputs = {**st.inputs, obs.sensor: obs.value}
@@ -267,6 +333,8 @@ _FOLDS: dict[type[Leaf], tuple[type[LeafState], Fold]] = {
     Flatline: (FlatlineState, _flatline),
     RateOfChange: (RateState, _rate),
     Repeating: (RepeatingState, _repeating),
+    Trend: (TrendState, _trend),
+    ChargeRate: (ChargeState, _charge),
     FeedInterlock: (InterlockState, _interlock),
 }
 

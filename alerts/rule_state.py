@@ -64,6 +64,18 @@ class RepeatingState(_LeafState):
 
 
 @dataclass(slots=True, kw_only=True)
+class TrendState(_LeafState):
+    kind: Literal["trend"] = "trend"
+    samples: list[tuple[int, float]] = field(default_factory=list)  # (data time ms, value)
+
+
+@dataclass(slots=True, kw_only=True)
+class ChargeState(_LeafState):
+    kind: Literal["charge_rate"] = "charge_rate"
+    batches: list[tuple[int, float]] = field(default_factory=list)  # (data time ms, mass kg) within the window
+
+
+@dataclass(slots=True, kw_only=True)
 class InterlockState(_LeafState):
     kind: Literal["feed_interlock"] = "feed_interlock"
     inputs: dict[str, float] = field(default_factory=dict)  # latest value per sensor
@@ -72,7 +84,7 @@ class InterlockState(_LeafState):
 
 
 LeafState = Annotated[
-    ThresholdState | NoDataState | FlatlineState | RateState | RepeatingState | InterlockState,
+    ThresholdState | NoDataState | FlatlineState | RateState | RepeatingState | TrendState | ChargeState | InterlockState,
     Field(discriminator="kind"),
 ]
 
@@ -92,6 +104,8 @@ class RuleState:
     active: bool = False
     raised_at_ms: int | None = None
     occurrences: int = 0
+    suppressed: bool = False  # the active alert is a consequence of a root alert's fault: never sent
+    cleared_at_ms: int | None = None  # when the last alert that was sent cleared
     leaves: dict[str, LeafState] = field(default_factory=dict)  # by condition path (conditions.walk)
 
     @property

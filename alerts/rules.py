@@ -8,6 +8,8 @@
         condition: {kind: threshold, op: "<", value: 1000, recovery_value: 1010}
         states: [burning, burnout]            # applies only in these plant states (default: always)
         outside_states: clear                 # leaving them clears an active alert (hold: keep it until recovery)
+        suppressed_by: [id_fan_stopped]       # raised while one of these is active: a consequence, never sent
+        settle_s: 900                         # as a root: what it suppresses stays so this long after it clears
         tolerance_s: 60                       # to raise, and (unless recovery_tolerance_s) to clear
         severity: critical                    # critical | major | minor | warning
         category: process                     # process | safety | data_quality | regulatory | interlock
@@ -26,7 +28,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from alerts.conditions import CONDITION_KINDS, Condition, FeedInterlock, Leaf, NoData, Repeating, leaf_sensors, walk
+from alerts.conditions import BATCH_KINDS, CONDITION_KINDS, Condition, Leaf, NoData, Repeating, leaf_sensors, walk
 from alerts.events import Category, Severity
 from alerts.messages import MessageTemplates
 from alerts.plant_state import OperatingState, PlantStateConfig
@@ -52,6 +54,13 @@ class Rule(BaseModel):
     outside_states: Literal["clear", "hold"] = Field(
         default="clear", description="clear: leaving `states` clears an active alert; hold: it stays until recovery"
     )
+    suppressed_by: list[str] = Field(
+        default_factory=list,
+        description="rules of the same plant whose active alert is this one's root cause: raised meanwhile, it is not sent",
+    )
+    settle_s: float = Field(
+        default=0.0, ge=0, description="as a root: the rules it suppresses stay suppressed this long after it clears"
+    )
     tolerance_s: float = Field(default=0.0, ge=0)
     recovery_tolerance_s: float | None = Field(default=None, ge=0)
     severity: Severity
@@ -67,7 +76,7 @@ class Rule(BaseModel):
         if self.sensors and self.subject is not None:
             raise ValueError("subject: only for rules without sensors (each sensor is its own subject)")
         for path, leaf in walk(self.condition):
-            if isinstance(leaf, FeedInterlock) or self.sensors:
+            if isinstance(leaf, BATCH_KINDS) or self.sensors:
                 continue
             if isinstance(leaf, NoData) and (leaf.device or leaf.sensors):
                 continue
@@ -143,6 +152,10 @@ class RuleSet(BaseModel):
             if rule.id in seen:
                 raise ValueError(f"rule {rule.id}: id: defined twice")
             seen.add(rule.id)
+        for rule in self.rules:
+            for root in rule.suppressed_by:
+                if root == rule.id or root not in seen:
+                    raise ValueError(f"rule {rule.id}: suppressed_by: {root!r} is not another rule of this file")
         return self
 
     def rule(self, rule_id: str) -> Rule | None:

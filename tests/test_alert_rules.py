@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from alerts.conditions import AnyOf, FeedInterlock, NoData
+from alerts.conditions import AnyOf, ChargeRate, FeedInterlock, NoData, Threshold, leaf_sensors
 from alerts.messages import MessageTemplates, render
 from alerts.rules import Rule, RuleConfigError, RuleSet, bundled_rules_path, load_rules
+from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.plant import PlantCatalog
 
 
@@ -47,8 +48,9 @@ def test_shipped_kotim_rules_load_against_the_kotim_plant(catalog: PlantCatalog)
     assert ruleset.plant == "kotim"
     ids = {r.id for r in ruleset.rules}
     assert {
-        "t_primary_low", "t_secondary_low", "feed_interlock", "burner_secondary_trip", "draft_positive",
+        "t_primary_low", "t_secondary_low", "feed_interlock", "t_secondary_falling", "draft_positive",
         "id_fan_stopped", "scrubber_ph_low", "thermocouple_open", "flatline", "cems_no_data", "overcharging",
+        "charge_rate", "plant_no_data",
     } <= ids
     assert all(r.plant == "kotim" and r.source for r in ruleset.rules)
     assert ruleset.plant_state.secondary_min_c == 1000 and ruleset.plant_state.hold_s == 900
@@ -179,3 +181,63 @@ def test_rule_subjects_and_plant_state_thresholds_are_configuration(tmp_path: Pa
 def test_messages_fill_unknown_values_as_n_a() -> None:
     templates = MessageTemplates(raised="{subject} {value:.1f} below {threshold:.0f}")
     assert render(templates.raised, {"subject": "t_secondary", "value": None, "threshold": 1000.0}) == "t_secondary n/a below 1000"
+
+
+def test_no_shipped_rule_judges_a_burner_bit_and_the_fan_only_with_waste_present(catalog: PlantCatalog) -> None:
+    """Issue 17 finding 4: a modulating burner is off on a healthy plant; a fan may stop in a cold shut-down."""
+    ruleset = load_rules(bundled_rules_path("kotim"), catalog.get("kotim"))
+    for rule in ruleset.rules:
+        for _, leaf in rule.leaves:
+            if isinstance(leaf, NoData):
+                continue
+            read = set(rule.sensors) | set(leaf_sensors(leaf, None))
+            assert not read & {"burner_primary", "burner_secondary"}, rule.id
+    fan = ruleset.rule("id_fan_stopped")
+    assert fan is not None and set(fan.states or []) == {"burning", "burnout"}
+    interlock = ruleset.rule("feed_interlock")
+    assert interlock is not None and isinstance(interlock.condition, FeedInterlock)
+    assert interlock.condition.requires_running == ["id_fan"]
+    falling = ruleset.rule("t_secondary_falling")
+    assert falling is not None and {leaf.kind for _, leaf in falling.leaves} == {"threshold", "trend"}
+    overcharging = ruleset.rule("overcharging")
+    assert overcharging is not None and {"id_fan", "draft_primary"} <= set(overcharging.watched_sensors["combustion"])
+    flatline = ruleset.rule("flatline")
+    assert flatline is not None and "t_primary" in flatline.sensors
+
+
+def test_the_charge_rate_rule_reads_the_plant_capacity(catalog: PlantCatalog) -> None:
+    plant = catalog.get("kotim")
+    ruleset = load_rules(bundled_rules_path("kotim"), plant)
+    rule = ruleset.rule("charge_rate")
+    assert rule is not None and isinstance(rule.condition, ChargeRate) and plant is not None
+    assert rule.condition.max_kg_h == plant.capacity_kg_h and rule.status == "U"
+
+
+def test_shipped_sources_say_what_is_confirmed_and_what_is_borrowed(catalog: PlantCatalog) -> None:
+    """Issue 17 finding 5."""
+    ruleset = load_rules(bundled_rules_path("kotim"), catalog.get("kotim"))
+    interlock, ph = ruleset.rule("feed_interlock"), ruleset.rule("scrubber_ph_low")
+    assert interlock is not None and interlock.status != "C" and "Québec" in interlock.source
+    assert "not an Indonesian requirement" in interlock.source
+    assert ph is not None and ph.category != "regulatory" and ph.status == "U"
+    # the P.56 1000 degC minimum, the same everywhere, in the same plant states
+    secondary, profile = ruleset.rule("t_secondary_low"), load_bundled_profiles()["id-p56-2015"]
+    requirement = next(r for r in profile.requirements if r.id == "t_secondary_min")  # type: ignore[union-attr]
+    assert secondary is not None and isinstance(secondary.condition, Threshold)
+    assert isinstance(interlock.condition, FeedInterlock)
+    assert secondary.condition.value == interlock.condition.secondary_min_c == ruleset.plant_state.secondary_min_c == requirement.value
+    assert set(secondary.states or []) == set(requirement.states or [])
+    primary, primary_min = ruleset.rule("t_primary_low"), next(r for r in profile.requirements if r.id == "t_primary_min")  # type: ignore[union-attr]
+    assert primary is not None and set(primary.states or []) == set(primary_min.states or [])
+
+
+def test_suppressed_by_must_name_another_rule_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("""
+plant: kotim
+rules:
+  - {id: a, sensors: [t_secondary], condition: {kind: threshold, op: "<", value: 1}, severity: minor,
+     category: process, source: s, suppressed_by: [nope], message: {raised: r, cleared: c}}
+""")
+    with pytest.raises(RuleConfigError, match="rule a: suppressed_by: 'nope' is not another rule"):
+        load_rules(path)

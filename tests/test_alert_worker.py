@@ -106,16 +106,14 @@ def test_a_fault_scenario_opens_and_recovers_exactly_the_expected_alerts_with_on
         collector.close()
 
     fault_ms = start_ms + 2 * HOUR_MS
-    by_rule = {a.rule_id: a for a in alerts if fault_ms <= a.raised_at_ms <= fault_ms + HOUR_MS}
-    expected = {"burner_secondary_trip", "t_secondary_low"}
-    if fault.startswith("id_fan"):
-        expected |= {"id_fan_stopped", "draft_positive"}
-    assert expected <= set(by_rule)
-    assert by_rule["burner_secondary_trip"].raised_at_ms - fault_ms < 60_000  # tolerance 0: at the trip's first reading
-    # every one recovered (or stopped applying: t_primary_low is for a burning plant only)
-    assert all(a.status == "CLEARED_UNACK" for a in alerts)
-    assert by_rule["burner_secondary_trip"].clear_reason == by_rule["t_secondary_low"].clear_reason == "recovered"
-    assert not [a for a in alerts if a.category == "data_quality"]
+    by_rule = {a.rule_id: a for a in alerts}
+    # one fault, its root alert: a tripped burner shows as the secondary falling, then below P.56's
+    # minimum; a stopped ID fan is the one alert of its fault (draft, O2/CO, the burners the burner
+    # management stopped and the temperatures are its consequences, not sent)
+    expected = {"id_fan_stopped"} if fault.startswith("id_fan") else {"t_secondary_falling", "t_secondary_low"}
+    assert set(by_rule) == expected and len(alerts) == len(expected)
+    assert all(fault_ms <= a.raised_at_ms <= fault_ms + 300_000 for a in alerts)
+    assert all(a.status == "CLEARED_UNACK" and a.clear_reason == "recovered" for a in alerts)
     # exactly what the pure engine gives for the same messages, opened and closed at the same instants
     stored = sorted([("raised", a.rule_id, a.subject, a.raised_at_ms) for a in alerts]
                     + [("cleared", a.rule_id, a.subject, a.cleared_at_ms) for a in alerts])  # type: ignore[misc]
@@ -125,7 +123,7 @@ def test_a_fault_scenario_opens_and_recovers_exactly_the_expected_alerts_with_on
     events = Counter((kind, a.id) for a in alerts for kind in ("raised", "cleared"))
     critical = {a.id for a in alerts if a.severity == "critical"}
     webhook = Counter((r.body["kind"], r.body["alert_id"]) for r in receiver.requests)
-    assert webhook == Counter(k for k in events if k[1] in critical)
+    assert webhook == Counter(k for k in events if k[1] in critical) and len(critical) == 1  # the agency: one fault, one alert
     mqtt = Counter((m["kind"], m["alert_id"]) for t, m, _ in collector.messages if "/alerts/" in t)
     assert mqtt == events
     assert Counter(r.kind for r in log_rows if r.status == "sent") == Counter(k for k, _ in events)
