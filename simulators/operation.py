@@ -79,6 +79,7 @@ class Operator:
         self._measured: dict[str, float] = {}
         self._measured_hot_since_ms: int | None = None
         self._measured_hold_done = False
+        self._rule_hold_done = False
         # The hold is judged one sample late: the reading that completes it must be out before the batch.
         self._hold_base_ms = round((schedule.hold_s + sample_period_s) * 1000)
         self._hold_ms = self._hold_base_ms + round(rng.uniform(*FIRST_BATCH_MARGIN_S) * 1000)
@@ -101,6 +102,9 @@ class Operator:
         hot_since_ms = self._measured_hot_since_ms
         if hot_since_ms is not None and t_ms - hot_since_ms >= self._hold_ms:
             self._measured_hold_done = True
+        # what the alert rules count: the start-up hold alone, without the operator's few minutes
+        if hot_since_ms is not None and t_ms - hot_since_ms >= self._hold_base_ms:
+            self._rule_hold_done = True
         self._set_controls(t_ms)
         feed = self._feed(t_ms)
         if feed is not None:
@@ -114,7 +118,7 @@ class Operator:
         if phase in (Phase.COLD, Phase.SHUTDOWN) and hot:
             phase, self._hold_since_ms = Phase.PREHEAT, None
             # every start-up holds the secondary again, counted from a reading after the start
-            self._measured_hot_since_ms, self._measured_hold_done = None, False
+            self._measured_hot_since_ms, self._measured_hold_done, self._rule_hold_done = None, False, False
             self._hold_ms = self._hold_base_ms + round(self._rng.uniform(*FIRST_BATCH_MARGIN_S) * 1000)
         elif phase == Phase.SHUTDOWN and t_secondary < COLD_BELOW_C:
             phase = Phase.COLD
@@ -181,10 +185,7 @@ class Operator:
         """The next scheduled batch when feeding is permitted; a batch fault changes that batch.
         `startup_feed` instead charges one batch at the first moment feeding is *not* permitted."""
         permitted = self.feed_permitted()
-        breach = self.phase in HOT_PHASES and not permitted and self.controls.id_fan
-        if self.phase in (Phase.PREHEAT, Phase.READY):
-            # at start-up the operator charges as the primary reads the P.56 800 degC, before the hold
-            breach = breach and self._measured.get("t_primary", -math.inf) >= PRIMARY_MIN_C
+        breach = self._breach()
         for index, window in enumerate(self._forced):
             if index in self._fired or not window.contains(t_ms):
                 continue
@@ -195,6 +196,19 @@ class Operator:
         if permitted and t_ms >= self._next_batch_ms:
             return self._charge(t_ms, "normal")
         return None
+
+    def _breach(self) -> bool:
+        """Whether a batch now breaks the interlock as the rules judge it, on their own thresholds
+        (the operator's margins above them are no breach): at start-up, a batch as the primary reads
+        800 degC before the hold is complete; later, one while the secondary reads under 1000 degC, the
+        primary under 800 degC or the secondary burner is out."""
+        c, m = self.controls, self._measured
+        if self.phase not in HOT_PHASES or not c.id_fan:
+            return False
+        primary, secondary = m.get("t_primary", -math.inf), m.get("t_secondary", -math.inf)
+        if self.phase in (Phase.PREHEAT, Phase.READY):
+            return primary >= PRIMARY_MIN_C and not self._rule_hold_done
+        return not self._rule_hold_done or not c.burner_secondary or secondary < SECONDARY_MIN_C or primary < PRIMARY_MIN_C
 
     def _charge(self, t_ms: int, kind: FeedKind) -> Feed:
         plan = self._schedule.batches
