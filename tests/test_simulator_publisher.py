@@ -1,13 +1,19 @@
-"""The publisher's check that a run will not stamp readings too far ahead of the ingest's clock."""
+"""The publisher's check that a run will not stamp readings too far ahead of the ingest's clock, and
+the demo's catch-up run through the real broker."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import pytest
 
-from simulators.publisher import MAX_FUTURE_S, _warn_future, lead_over_wall_clock_s
+from simulators.model import PlantModel
+from simulators.publisher import MAX_FUTURE_S, PublishProgress, _warn_future, lead_over_wall_clock_s, run_simulator
+from wastewatch.plant import PlantCatalog
+from wastewatch.servers import MosquittoServer
+from wastewatch.settings import Settings
 
 NOW_S = 1_750_000_000.0
 DAY_S = 86_400.0
@@ -51,3 +57,29 @@ def test_the_warning_names_the_lead_only_when_it_exceeds_the_ingest_limit(caplog
     _warn_future(now_ms, MAX_FUTURE_S + 3600.0, None)
     assert len(caplog.records) == 1
     assert "ahead of the wall clock" in caplog.records[0].getMessage()
+
+
+def test_a_catch_up_run_carries_a_model_on_and_never_passes_the_wall_clock(mosquitto: MosquittoServer, catalog: PlantCatalog) -> None:
+    """The demo's one run: a model another run left off is carried on from where it stands, faster
+    than real time until its clock meets the wall clock, and never ahead of it."""
+    plant = catalog.get("kotim")
+    assert plant is not None
+    begun_ms = round(time.time() * 1000)
+    model = PlantModel(plant, 1, begun_ms - 600_000)
+    model.step(begun_ms - 300_000)  # another run published the first five minutes
+    stop = threading.Event()
+
+    def caught_up(progress: PublishProgress) -> None:
+        if progress.sim_ms >= begun_ms:
+            stop.set()
+
+    broker = Settings(mqtt_url=mosquitto.url).broker
+    assert broker is not None
+    summary = run_simulator(
+        broker, plant, seed=1, start_ms=0, mode="accelerated", speed=600.0, model=model, catch_up=True,
+        stop_event=stop, on_progress=caught_up, client_id="catch-up-test",
+    )
+    ended_ms = round(time.time() * 1000)
+    assert summary.sim_start_ms == begun_ms - 300_000  # where the model stood, not the start_ms passed
+    assert begun_ms <= summary.sim_end_ms <= ended_ms
+    assert summary.rejected == 0
