@@ -254,6 +254,8 @@ def test_the_refractory_cools_over_hours_after_the_evening_shutdown(healthy_days
         for sensor in ("t_secondary", "t_primary"):
             below = next((t for t, v in day.series(sensor, off) if v < 500), None)
             assert below is not None and below - off >= 45 * MIN_MS, (seed, sensor)
+        # the refractory holds its heat: the secondary is still above 300 degC two hours on
+        assert min(day.values("t_secondary", off, off + 2 * HOUR_MS)) > 300, seed
 
 
 # --- §4 scenarios ---------------------------------------------------------------------------------------
