@@ -79,7 +79,8 @@ def test_a_nearly_full_disk_holds_the_ingest_back_and_loses_nothing(small_disk, 
         own_influx.start()
         wait_until(lambda: stored_count(store) == total, timeout_s=180, what="all stored after the store returned")
         wait_until(lambda: worker.spool.batches == 0, timeout_s=30, what="spool drained")
-        assert worker.counts().acked == total
+        # A batch is stored a moment before its acknowledgements go out: wait for them, do not race them.
+        wait_until(lambda: worker.counts().acked == total, timeout_s=30, what="every message acknowledged")
         assert worker.dead_letters.counts() == {}
     finally:
         worker.stop()
