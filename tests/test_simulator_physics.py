@@ -315,12 +315,3 @@ def test_an_open_thermocouple_can_publish_nan_which_the_ingest_dead_letters(plan
         stored = [r for m in gen.messages if m.valid for r in m.records if isinstance(r, Reading) and r.sensor == "t_primary"]
         assert not [r for r in stored if window.contains(r.time_ms)]
 
-
-# --- one continuous plant across a hand-off -----------------------------------------------------------------
-
-
-def test_batch_ids_name_the_day_and_never_repeat_across_days(plant: PlantConfig) -> None:
-    gen = generate_messages(plant, seed=3, start_ms=local_ms(0), duration_s=2 * 86_400, schedule=ContinuousSchedule())
-    ids = [r.batch_id for m in gen.messages for r in m.records if isinstance(r, Batch)]
-    assert len(ids) == len(set(ids)) > 150
-    assert all(i.startswith(("kotim-20261128-", "kotim-20261129-", "kotim-20261130-")) for i in ids)
