@@ -176,7 +176,7 @@ class SimulatorComponent:
         assert broker is not None  # run_demo sets the URL before the simulator is built
         # Started behind the wall clock, the run goes `speed` times faster until it meets it, then in real
         # time; at speed <= 1 it never catches up. Start-up delays only make the meeting later, never ahead.
-        self.mode = f"x{self.speed:g}" if self.speed > 1 else "real time"
+        self.mode = f"x{self.speed:g}"
         self.sim_ms = max(model.now_ms, model.start_ms)
         summary = run_simulator(
             broker, self.plant, seed=self.seed, start_ms=model.start_ms, mode="accelerated",
