@@ -28,6 +28,10 @@ def test_hostile_messages_never_stop_the_alert_worker(settings_for, catalog, tmp
     component = AlertsComponent(settings, catalog, scheduler=False)
     component.start()
     now_ms = round(time.time() * 1000)
+    # a cold plant first: the worker seeds its state from the signals (a batch seen first would be a
+    # plant already running, whose temperatures it does not know yet)
+    cold = ("plants/kotim/telemetry", json.dumps({"ts": now_ms - 10, "values": {
+        "t_primary": 40, "t_secondary": 40, "burner_primary": 0, "burner_secondary": 0, "id_fan": 0}}).encode())
     hostile = [
         # a batch fed into a cold plant (a feed interlock) whose id is a lone surrogate: text no database stores
         ("plants/kotim/batches", batch("\\ud800", now_ms)),
@@ -41,10 +45,10 @@ def test_hostile_messages_never_stop_the_alert_worker(settings_for, catalog, tmp
     good = ("plants/kotim/batches", batch("b-good", now_ms + 2))
     try:
         wait_until(component.worker.connected.is_set, what="alert worker subscribed")
-        publish_all(mosquitto.url, [*hostile, good], client_id=f"pub-{tmp_path.name}")
-        wait_until(lambda: component.worker.counts["processed"] == len(hostile) + 1, timeout_s=30,
+        publish_all(mosquitto.url, [cold, *hostile, good], client_id=f"pub-{tmp_path.name}")
+        wait_until(lambda: component.worker.counts["processed"] == len(hostile) + 2, timeout_s=30,
                    what="every message processed, the hostile ones too")
-        wait_until(lambda: component.worker.counts["acked"] == len(hostile) + 1, timeout_s=30, what="every message acknowledged")
+        wait_until(lambda: component.worker.counts["acked"] == len(hostile) + 2, timeout_s=30, what="every message acknowledged")
         (alert,) = wait_until(lambda: [a for a in component.lifecycle.alerts.list_alerts() if a.rule_id == "feed_interlock"],
                               timeout_s=30, what="the feed interlock raised")
         wait_until(lambda: receiver.accepted, timeout_s=30, what="the agency's notification")
