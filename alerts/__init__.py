@@ -3,7 +3,8 @@
 `load_rules` reads a plant's rule set. `alerts.evaluate.evaluate(rule, state, observation, now_ms)`
 advances one (rule, subject) and returns the alert events (past facts) it caused; it is not
 re-exported here, where its name would shadow its module. `RuleBook` routes each observation to
-every rule it concerns. `next_state` derives the plant's operating state from its signals.
+every rule it concerns. `next_state` derives the plant's operating state from its signals;
+`seed_state` places a plant the worker starts watching mid-operation.
 """
 
 from alerts.conditions import CONDITION_KINDS, Condition
@@ -19,6 +20,7 @@ from alerts.plant_state import (
     PlantStateTransition,
     next_state,
     observe_signal,
+    seed_state,
     settle,
 )
 from alerts.rule_state import RuleState, alert_key
@@ -52,5 +54,6 @@ __all__ = [
     "load_rules",
     "next_state",
     "observe_signal",
+    "seed_state",
     "settle",
 ]
