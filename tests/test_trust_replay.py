@@ -156,8 +156,9 @@ def test_a_worker_started_mid_operation_and_killed_mid_day_raises_nothing_on_a_f
     store = AlertStore(db)
 
     def data_time_ms() -> int:
-        saved = store.load_states().get("plant:kotim")
-        return 0 if saved is None else (json.loads(saved[1])["signals"].get("data_ms") or 0)
+        # the data time of the last t_secondary reading the worker committed
+        saved = store.load_states().get("kotim/t_secondary_low/t_secondary")
+        return 0 if saved is None else (json.loads(saved[1])["leaves"].get("c", {}).get("time_ms") or 0)
 
     def worker() -> subprocess.Popen[str]:
         process = subprocess.Popen([sys.executable, "-c", WORKER_PROCESS], env=env, stdout=subprocess.PIPE, text=True)
