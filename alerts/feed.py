@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 
 from wastewatch.mqtt import connect, make_client, send_pubacks
 from wastewatch.settings import BrokerAddress, Settings
-from wastewatch.topics import state_topic
+from wastewatch.topics import data_subscriptions, state_topic
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,6 @@ def guarded(callback: F) -> F:
             logger.exception("MQTT callback failed, the feed goes on callback=%s", getattr(callback, "__name__", callback))
 
     return run  # type: ignore[return-value]
-
-
-def plant_subscriptions(plant: str) -> list[str]:
-    """The data topics of one plant (the ingest's subscriptions, narrowed to it)."""
-    return [f"plants/{plant}/sensors/+", f"plants/{plant}/telemetry", f"plants/{plant}/batches", f"plants/{plant}/status/+"]
 
 
 class PlantFeed:
@@ -109,7 +104,7 @@ class PlantFeed:
         with self._lock:
             self.generation += 1
         if not flags.session_present:
-            topics = plant_subscriptions(self.plant)
+            topics = data_subscriptions(self.plant)  # the ingest's subscriptions, narrowed to the plant
             client.subscribe([(topic, 1) for topic in topics])
             logger.info("subscribing (no session on the broker) plant=%s topics=%s", self.plant, len(topics))
         else:

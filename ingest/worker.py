@@ -29,10 +29,11 @@ from wastewatch.mqtt import TakeoverWatch, connect, make_client, send_pubacks
 from wastewatch.plant import PlantCatalog
 from wastewatch.settings import Settings
 from wastewatch.store.base import Point, Store
+from wastewatch.topics import data_subscriptions
 
 logger = logging.getLogger(__name__)
 
-SUBSCRIPTIONS = ("plants/+/sensors/+", "plants/+/telemetry", "plants/+/batches", "plants/+/status/+")
+SUBSCRIPTIONS = tuple(data_subscriptions())  # every plant's
 IDLE_FLUSH_S = 0.005  # no message for this long: the broker window is full or the stream paused
 
 

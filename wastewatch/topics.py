@@ -46,6 +46,12 @@ def state_topic(plant: str) -> str:
     return f"plants/{plant}/state"
 
 
+def data_subscriptions(plant: str = "+") -> list[str]:
+    """The topic filters of the data a consumer stores or judges: sensor readings, telemetry frames,
+    batches and device status, of every plant or, given `plant`, of that one."""
+    return [sensor_topic(plant, "+"), telemetry_topic(plant), batch_topic(plant), status_topic(plant, "+")]
+
+
 def parse_topic(topic: str) -> Topic | None:
     """Parse an ingestible topic; None when it is not one of the contract's data topics."""
     parts = topic.split("/")
