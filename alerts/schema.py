@@ -3,12 +3,14 @@ deliveries, and the leases by which workers own plants.
 
 Times are epoch milliseconds (BIGINT); flags are 0/1 integers; JSON is TEXT. `create_schema` is
 idempotent (CREATE … IF NOT EXISTS), so every process may call it at start; it upgrades a
-version-1 database (no outbox.plant, no leases) in place.
+version-1 database (no outbox.plant, no leases) in place. `open_database` is the alert database
+ready to use: the connection the settings name, with these tables.
 """
 
 from __future__ import annotations
 
-from alerts.database import Database
+from wastewatch.relational import Database, connect_database
+from wastewatch.settings import Settings
 
 SCHEMA_VERSION = 2
 
@@ -129,3 +131,10 @@ def create_schema(db: Database) -> None:
                 db.execute(statement)
             db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
     db.script(INDEXES_2)
+
+
+def open_database(settings: Settings) -> Database:
+    """The alert database the settings name, with its schema created or upgraded."""
+    db = connect_database(settings)
+    create_schema(db)
+    return db

@@ -1,4 +1,4 @@
-"""The alert database on PostgreSQL: the same interface as `SqliteDatabase`, on one psycopg connection.
+"""The relational database on PostgreSQL: the same interface as `SqliteDatabase`, on one psycopg connection.
 
 The shared SQL uses `?` placeholders; they are rewritten to `%s` once per statement text. Outside a
 transaction the connection autocommits; `transaction()` is BEGIN … COMMIT at READ COMMITTED, and
@@ -15,7 +15,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.database import POSTGRES, AlertDatabaseError, Database, Params, Row
+from wastewatch.relational.base import POSTGRES, Database, Params, Row
+from wastewatch.relational.errors import DatabaseError
 
 # one number for the schema lock: two processes creating the tables at once would otherwise collide
 # on PostgreSQL's catalogue (CREATE … IF NOT EXISTS is not atomic against a concurrent CREATE)
@@ -42,7 +43,7 @@ class PostgresDatabase(Database):
         try:
             return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=self._connect_timeout_s)
         except psycopg.Error as exc:
-            raise AlertDatabaseError(f"cannot open the alert database {self._safe_url()}: {exc}") from exc
+            raise DatabaseError(f"cannot open the alert database {self._safe_url()}: {exc}") from exc
 
     def _safe_url(self) -> str:
         """The URL without a password, for messages."""
@@ -66,7 +67,7 @@ class PostgresDatabase(Database):
                 with self._conn.cursor() as cursor:
                     cursor.executemany(text, [tuple(row) for row in rows])
             except psycopg.Error as exc:
-                raise AlertDatabaseError(f"{exc} in: {' '.join(sql.split())[:200]}") from exc
+                raise DatabaseError(f"{exc} in: {' '.join(sql.split())[:200]}") from exc
 
     def insert(self, sql: str, params: Params = ()) -> int:
         with self._lock:
@@ -82,6 +83,9 @@ class PostgresDatabase(Database):
             self._run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
             for statement in statements:
                 self._run(statement, ())
+
+    def add_column(self, table: str, column: str, column_type: str) -> None:
+        self.script([f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {column_type}"])
 
     def close(self) -> None:
         with self._lock:
@@ -101,4 +105,4 @@ class PostgresDatabase(Database):
         try:
             return self._conn.execute(text, tuple(params))
         except psycopg.Error as exc:
-            raise AlertDatabaseError(f"{exc} in: {' '.join(sql.split())[:200]}") from exc
+            raise DatabaseError(f"{exc} in: {' '.join(sql.split())[:200]}") from exc
