@@ -7,10 +7,10 @@ acknowledgement), written to the time-series store through the outbox like the o
 
 from __future__ import annotations
 
-from alerts.database import Database
 from alerts.lifecycle import annotate_alert_event
 from alerts.outbox import Outbox
 from alerts.store import AlertChange, AlertNotFound, AlertRecord, AlertStateError, AlertStore
+from wastewatch.relational import Database
 
 
 def _get(store: AlertStore, alert_id: int, *, for_update: bool = False) -> AlertRecord:

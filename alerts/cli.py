@@ -13,10 +13,11 @@ import time
 from datetime import datetime, timezone
 
 from alerts import actions
-from alerts.database import AlertDatabaseError, open_database
 from alerts.outbox import Outbox
 from alerts.rules import RuleConfigError
+from alerts.schema import open_database
 from alerts.store import AlertNotFound, AlertRecord, AlertStateError, AlertStore
+from wastewatch.relational import DatabaseError
 from wastewatch.settings import Settings, describe_settings
 
 SETTINGS = [
@@ -142,7 +143,7 @@ def _act(settings: Settings, action: str, args: argparse.Namespace) -> int:
         else:
             assignee = None if args.assignee == "-" else args.assignee
             change = actions.assign(db, args.alert_id, assignee, args.by, _now_ms())
-    except (AlertNotFound, AlertStateError, AlertDatabaseError) as exc:
+    except (AlertNotFound, AlertStateError, DatabaseError) as exc:
         print(f"wastewatch alerts {action}: {exc}")
         return 1
     finally:

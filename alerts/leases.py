@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from alerts.database import Database
+from wastewatch.relational import Database
 
 
 @dataclass(frozen=True, slots=True)

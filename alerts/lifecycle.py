@@ -16,7 +16,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alerts.database import Database
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated
 from alerts.outbox import Outbox, idempotency_key
 from alerts.plant_state import PLANT_STATE, PlantStateTransition, state_point
@@ -25,6 +24,7 @@ from alerts.rules import Rule
 from alerts.store import AlertChange, AlertNotFound, AlertRecord, AlertStore
 from alerts.templates import alert_payload
 from wastewatch.plant import PlantCatalog
+from wastewatch.relational import Database
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from alerts.database import Database, Row
 from alerts.notifiers import Notification
+from wastewatch.relational import Database, Row
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from alerts.database import Database, open_database
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated
 from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
+from alerts.schema import open_database
 from alerts.service import lifecycle_policy
 from alerts.store import AlertChange
 from wastewatch.compliance.regulatory import Finding
 from wastewatch.plant import PlantCatalog
+from wastewatch.relational import Database
 from wastewatch.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)

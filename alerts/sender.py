@@ -24,10 +24,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from alerts.database import AlertDatabaseError, Database
 from alerts.notifiers import INTERNAL_CHANNELS, Notifier, NotifierError, Receipt
 from alerts.outbox import Delivery, Outbox, OutboxRow, Plants, idempotency_key
 from alerts.templates import digest_payload
+from wastewatch.relational import Database, DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class OutboxSender:
             wake.clear()
             try:
                 self.run_once(channel)
-            except AlertDatabaseError:
+            except DatabaseError:
                 logger.exception("outbox pass failed, retrying channel=%s", channel)
             except Exception:
                 logger.exception("outbox pass failed unexpectedly, retrying channel=%s", channel)

@@ -14,10 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from alerts.clock import Clock, DataClock
-from alerts.database import Database, open_database
 from alerts.leases import Leases, worker_identity
 from alerts.lifecycle import Lifecycle, Policy
-from alerts.store import AlertChange
 from alerts.notifiers import Notifier
 from alerts.notifiers.annotation import AnnotationNotifier
 from alerts.notifiers.email import EmailNotifier
@@ -26,9 +24,12 @@ from alerts.notifiers.mqtt import MqttNotifier
 from alerts.notifiers.webhook import WebhookNotifier, check_secret, check_url
 from alerts.routing import Routes, parse_routes
 from alerts.rules import RuleConfigError, RuleSet, bundled_rules_path, load_rules
+from alerts.schema import open_database
 from alerts.sender import OutboxSender, SenderPolicy
+from alerts.store import AlertChange
 from alerts.worker import AlertWorker
 from wastewatch.plant import PlantCatalog, load_catalog
+from wastewatch.relational import Database
 from wastewatch.settings import Settings, SettingsError
 from wastewatch.store import Store, open_store
 

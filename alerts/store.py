@@ -10,9 +10,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from alerts.database import Database, Row
 from alerts.events import AlertCleared, AlertRaised, AlertUpdated
 from alerts.outbox import plant_filter
+from wastewatch.relational import Database, Row
 
 
 @dataclass(frozen=True, slots=True)
