@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alerts.database import Database
 from alerts.store import AlertRecord
+from wastewatch.relational import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
-from alerts.database import Database, open_database
+from alerts.schema import open_database
 from api.auth import KeyCheck, declared_role
 from api.bodylimit import BodyLimit
 from api.context import ApiContext
@@ -19,9 +19,10 @@ from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.headers import SecurityHeaders
 from api.keys import KeyStore
 from api.ratelimit import FailureLimiter
-from api.summary_cache import SummaryCache
 from api.routes import ROUTERS, health
+from api.summary_cache import SummaryCache
 from wastewatch.plant import PlantCatalog, load_catalog
+from wastewatch.relational import Database
 from wastewatch.settings import Settings
 from wastewatch.store import open_store
 from wastewatch.store.base import Store

@@ -20,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from alerts.database import AlertDatabaseError
 from api.context import ApiContext
 from api.keys import ApiKey
 from api.roles import Role
+from wastewatch.relational import DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class KeyCheck:
             answer = JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
             await answer(scope, receive, send)
             return
-        except AlertDatabaseError as exc:  # the keys live in the alert database: as any route, a 503
+        except DatabaseError as exc:  # the keys live in the alert database: as any route, a 503
             logger.warning("alert database error path=%s error=%s", scope["path"], exc)
             answer = JSONResponse({"detail": "the alert database is unavailable; try again later"}, status_code=503,
                                   headers={"Retry-After": "5"})

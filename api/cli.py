@@ -9,7 +9,7 @@ import argparse
 import getpass
 import time
 
-from alerts.database import open_database
+from alerts.schema import open_database
 from api.keys import KeyConflict, KeyNotFound, KeyStore
 from api.roles import ROLE_ORDER, Role
 from wastewatch.settings import Settings, describe_settings

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from alerts.database import Database
 from api.keys import KeyStore
 from api.ratelimit import FailureLimiter
 from api.summary_cache import SummaryCache
 from wastewatch.plant import PlantCatalog
+from wastewatch.relational import Database
 from wastewatch.settings import Settings
 from wastewatch.store.base import Store
 

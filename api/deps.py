@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Path, Query
 
-from alerts.database import Database
 from api.auth import authenticate, get_context, require
 from api.context import ApiContext
 from api.keys import ApiKey
 from api.roles import Role
 from api.timerange import TimeRange, resolve_range
 from wastewatch.plant import PlantConfig
+from wastewatch.relational import Database
 from wastewatch.store.base import Store
 from wastewatch.topics import ID_PATTERN
 

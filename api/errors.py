@@ -15,9 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from alerts.database import AlertDatabaseError
 from alerts.store import AlertNotFound, AlertStateError
 from api.timerange import RangeError
+from wastewatch.relational import DatabaseError
 from wastewatch.store.base import StoreRejected, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -117,4 +117,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(KeyConflict, _conflict)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(StoreRejected, _store_rejected)
-    app.add_exception_handler(AlertDatabaseError, _alert_db_error)
+    app.add_exception_handler(DatabaseError, _alert_db_error)

@@ -9,7 +9,7 @@ keeps every authenticated request cheap (a KDF would add tens of milliseconds to
 A key may be scoped to plants (`plants`): it then reads those plants only, everywhere in the API.
 A key without a scope, as every key issued before scopes existed, reads every plant.
 
-Plain portable SQL through `alerts.database.Database`, so keys move to PostgreSQL with the alerts.
+Plain portable SQL through `wastewatch.relational.Database`, so keys move to PostgreSQL with the alerts.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alerts.database import AlertDatabaseError, Database, Row
 from api.roles import Role
+from wastewatch.relational import Database, Row
 from wastewatch.topics import ID_PATTERN
 
 KEY_PATTERN = re.compile(r"^ww_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
@@ -54,20 +54,6 @@ def key_statements(id_column: str) -> list[str]:
             detail TEXT NOT NULL DEFAULT ''
         )""",
     ]
-
-
-def _add_plants_column(db: Database) -> None:
-    """A key table from before scopes gets its `plants` column (NULL: every plant, as those keys could)."""
-    if db.dialect.name == "postgresql":
-        db.script(["ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS plants TEXT"])
-        return
-    if any(r["name"] == "plants" for r in db.query("PRAGMA table_info(api_keys)")):
-        return
-    try:
-        db.script(["ALTER TABLE api_keys ADD COLUMN plants TEXT"])
-    except AlertDatabaseError:  # another process added it first
-        if not any(r["name"] == "plants" for r in db.query("PRAGMA table_info(api_keys)")):
-            raise
 
 
 class KeyNotFound(LookupError):
@@ -124,7 +110,8 @@ class KeyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.script(key_statements(db.dialect.id_column))
-        _add_plants_column(db)
+        # a key table from before scopes gets its `plants` column (NULL: every plant, as those keys could)
+        db.add_column("api_keys", "plants", "TEXT")
 
     def issue(self, name: str, role: Role, by: str, now_ms: int, plants: Iterable[str] | None = None) -> IssuedKey:
         """A new key; `plants` scopes it to those plant ids (None: every plant). Ids are checked by the caller

@@ -45,7 +45,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from alerts.database import open_database
+    from alerts.schema import open_database
     from api.reports.mailer import ReportJob, ReportMailError, start_report_scheduler
     from api.reports.messages import Language
     from api.reports.render import Format, render_report

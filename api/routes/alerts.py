@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from alerts import actions
-from alerts.database import Database
 from alerts.events import Severity
 from alerts.store import AlertRecord, AlertStore
 from api.alert_queries import AlertFilter, find_alerts
@@ -17,6 +16,7 @@ from api.keys import ApiKey
 from api.schemas import AckIn, AlertDetail, AlertList, AlertOut, AssignIn, CommentIn, TransitionOut, to_time
 from api.tabular import csv_responses, table_response
 from api.timerange import epoch_ms
+from wastewatch.relational import Database
 from wastewatch.topics import ID_PATTERN
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])

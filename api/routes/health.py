@@ -12,10 +12,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from alerts.database import AlertDatabaseError
 from api.auth import check_key, client_address
 from api.deps import Context
 from api.roles import Role
+from wastewatch.relational import DatabaseError
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
@@ -60,7 +60,7 @@ def _is_admin(ctx: Context, request: Request) -> bool:
     """True for a live admin key; anything else gets the open answer (a wrong key still counts as a failure)."""
     try:
         key = check_key(ctx, client_address(request), request.headers.get("authorization"), request.url.path)
-    except (HTTPException, AlertDatabaseError):
+    except (HTTPException, DatabaseError):
         return False
     return key.role.allows(Role.ADMIN)
 
@@ -83,6 +83,6 @@ def _broker(ctx: Context) -> tuple[str, str]:
 def _alert_db(ctx: Context) -> tuple[str, str]:
     try:
         ctx.alert_db.query_one("SELECT 1 AS ok")
-    except AlertDatabaseError as exc:
+    except DatabaseError as exc:
         return FAILED, str(exc)
     return OK, ""
