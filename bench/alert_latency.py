@@ -59,9 +59,9 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from alerts.database import Database, connect_url
 from wastewatch.plant import bundled_plant_path
 from wastewatch.postgres import PostgresServer
+from wastewatch.relational import Database, connect_url
 from wastewatch.servers import InfluxServer, MosquittoServer, free_port
 
 PLANT = "kotim"

@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/api_latency.py` from the checkout
 
-from alerts.database import open_database  # noqa: E402
+from alerts.schema import open_database  # noqa: E402
 from api.keys import KeyStore
 from api.roles import Role
 from bench.compliance_year import DAY_MIN, MINUTE_MS, STATE_INDEX, Year, state_per_minute, state_points

@@ -24,9 +24,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from alerts.schema import open_database  # noqa: E402
 from api.keys import KeyStore  # noqa: E402
 from api.roles import Role  # noqa: E402
-from alerts.database import open_database  # noqa: E402
 from wastewatch.history import backfill_history  # noqa: E402
 from wastewatch.plant import load_catalog  # noqa: E402
 from wastewatch.servers import free_port  # noqa: E402

@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from alerts.database import open_database
+from alerts.schema import open_database
 from api.app import create_app
 from api.context import ApiContext
 from api.roles import ROLE_ORDER, Role

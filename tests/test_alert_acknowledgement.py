@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from alerts import actions
-from alerts.database import Database
 from alerts.lifecycle import Lifecycle
 from alerts.notifiers.annotation import AnnotationNotifier
 from alerts.outbox import Outbox
 from alerts.sender import OutboxSender
 from alerts.store import AlertStateError
+from wastewatch.relational import Database
 from tests.test_alert_lifecycle import MIN, T0, alert_db_url, apply, db, lifecycle, raised  # noqa: F401  (fixtures)
 from wastewatch.store.influx import InfluxStore
 

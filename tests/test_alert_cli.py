@@ -10,9 +10,9 @@ import pytest
 
 from alerts import bundled_rules_path, load_rules
 from alerts.cli import add_arguments
-from alerts.database import open_database
 from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
+from alerts.schema import open_database
 from alerts.store import AlertStore
 from tests.test_alert_lifecycle import T0, alert_db_url, raised  # noqa: F401  (a fixture)
 from wastewatch.plant import PlantCatalog

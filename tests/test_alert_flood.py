@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.database import connect_url
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.notifiers.log import LogNotifier
 from alerts.notifiers.webhook import WebhookNotifier
@@ -22,6 +21,7 @@ from alerts.sender import OutboxSender, SenderPolicy
 from alerts.service import AlertsComponent
 from tests.alert_receivers import WebhookReceiver
 from tests.helpers import publish_all, wait_until
+from wastewatch.relational import connect_url
 from tests.test_alert_lifecycle import T0, alert_db_url, raised  # noqa: F401  (a fixture)
 from tests.test_alert_worker import SECRET
 from alerts import bundled_rules_path, load_rules

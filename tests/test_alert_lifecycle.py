@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from alerts import AlertCleared, AlertRaised, AlertUpdated, bundled_rules_path, load_rules
-from alerts.database import AlertDatabaseError, Database, connect_url
 from alerts import actions
 from alerts.lifecycle import Lifecycle, Policy
-from alerts.store import AlertStateError
 from alerts.outbox import Outbox
 from alerts.routing import parse_routes
 from alerts.schema import create_schema
+from alerts.store import AlertStateError
 from wastewatch.plant import PlantCatalog
+from wastewatch.relational import Database, DatabaseError, connect_url
 
 T0 = 1_795_000_000_000
 MIN = 60_000
@@ -96,7 +96,7 @@ def test_a_repeat_updates_the_active_alert_and_never_opens_a_second(lifecycle: L
 
 def test_the_database_itself_refuses_a_second_active_alert(lifecycle: Lifecycle) -> None:
     apply(lifecycle, raised(T0))
-    with pytest.raises(AlertDatabaseError):
+    with pytest.raises(DatabaseError):
         lifecycle.alerts.open(raised(T0 + MIN), "dup", notified=True, flapping=False)
 
 

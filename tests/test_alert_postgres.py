@@ -18,7 +18,6 @@ import pytest
 
 from alerts import RuleState
 from alerts.clock import DataClock
-from alerts.database import connect_url
 from alerts.leases import Leases, plant_lease
 from alerts.schema import create_schema
 from alerts.service import AlertsComponent
@@ -27,6 +26,7 @@ from tests.alert_receivers import WebhookReceiver
 from tests.helpers import publish_all, wait_until
 from tests.test_alert_worker import RULES, SECRET, alert_settings, reading
 from wastewatch.plant import bundled_plant_path, load_catalog
+from wastewatch.relational import connect_url
 
 _numbers = itertools.count(1)
 STATE_KEY = "kotim/t_secondary_low/t_secondary"

@@ -11,7 +11,6 @@ from email import policy
 import pytest
 
 from alerts import bundled_rules_path, load_rules
-from alerts.database import Database, connect_url
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.notifiers import Notifier
 from alerts.notifiers.email import EmailNotifier
@@ -23,6 +22,7 @@ from alerts.schema import create_schema
 from alerts.sender import OutboxSender, SenderPolicy
 from tests.alert_receivers import SmtpServer, WebhookReceiver
 from tests.helpers import wait_until
+from wastewatch.relational import Database, connect_url
 from tests.test_alert_lifecycle import MIN, T0, alert_db_url, cleared, raised  # noqa: F401  (a fixture)
 from wastewatch.plant import PlantCatalog
 

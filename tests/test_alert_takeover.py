@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.database import connect_url
 from alerts.leases import Leases, plant_lease
 from alerts.schema import create_schema
 from alerts.store import AlertStore
@@ -21,6 +20,7 @@ from simulators import generate_messages
 from tests.helpers import publish_all, wait_until
 from tests.test_alert_postgres import pg_url  # noqa: F401
 from tests.test_alert_worker import SECRET, morning_start_ms, receiver  # noqa: F401
+from wastewatch.relational import connect_url
 
 HOUR_MS = 3_600_000
 WORKER_PROCESS = """

@@ -16,9 +16,9 @@ import pytest
 
 from alerts import RuleState, actions, bundled_rules_path, load_rules
 from alerts.clock import DataClock
-from alerts.database import open_database
 from alerts.engine import Engine
 from alerts.outbox import Outbox
+from alerts.schema import open_database
 from alerts.service import AlertsComponent
 from alerts.store import AlertStore
 from ingest.decode import DecodeLimits, decode_message

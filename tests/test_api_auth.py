@@ -274,7 +274,7 @@ def test_without_a_key_a_malformed_body_or_query_is_a_401(api: Api, body: bytes,
 
 
 def test_an_unreachable_key_database_is_a_503_not_a_500(api: Api, tmp_path: Path) -> None:
-    from alerts.database import open_database
+    from alerts.schema import open_database
     from api.keys import KeyStore
     from wastewatch.settings import Settings
 

@@ -13,9 +13,9 @@ import pytest
 
 from fastapi import APIRouter
 
-from alerts.database import Database, connect_url, open_database
 from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
+from alerts.schema import open_database
 from api.app import UndeclaredRole, _declare_roles
 from api.deps import EvaluatorKey
 from api.keys import KeyStore
@@ -24,6 +24,7 @@ from tests.api_support import NOW_MS, Api, run_api, seed_plant_day
 from tests.test_alert_lifecycle import T0, raised
 from wastewatch.cli import main
 from wastewatch.plant import PlantCatalog
+from wastewatch.relational import Database, connect_url
 from wastewatch.settings import Settings
 from wastewatch.store.sqlite import SqliteStore
 

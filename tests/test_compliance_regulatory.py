@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from alerts.database import open_database
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.outbox import Outbox
 from alerts.regulatory import RegulatoryAlerts
 from alerts.routing import parse_routes
+from alerts.schema import open_database
 from alerts.store import AlertStore
-from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.compliance.abnormal import exceedance_runs, measure_events
+from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
 from wastewatch.compliance.reader import PLANT_STATE

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from alerts import AlertCleared, AlertRaised, bundled_rules_path, load_rules
-from alerts.database import connect_url
 from alerts.lifecycle import Lifecycle
 from alerts.notifiers.annotation import AnnotationNotifier
 from alerts.outbox import Outbox
@@ -35,6 +34,7 @@ from simulators.model import generate_messages
 from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, Reading
+from wastewatch.relational import connect_url
 from wastewatch.servers import InfluxServer
 from wastewatch.store.base import Point
 from wastewatch.store.influx import InfluxStore

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from alerts.database import Database, connect_url
 from alerts.leases import Leases
 from alerts.schema import create_schema
+from wastewatch.relational import Database, connect_url
 from tests.test_alert_lifecycle import alert_db_url  # noqa: F401  (a fixture)
 
 T0 = 1_795_000_000.0

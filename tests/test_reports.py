@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from alerts.database import Database, open_database
+from alerts.schema import open_database
 from api.reports import build_report, render_report
 from tests.test_summaries import FAULT_DAY, add_alert, ms, write_month
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.records import Batch
+from wastewatch.relational import Database
 from wastewatch.settings import Settings
 from wastewatch.store.base import Store
 

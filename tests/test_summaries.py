@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.database import Database, open_database
+from alerts.schema import open_database
 from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode
@@ -18,6 +18,7 @@ from wastewatch.compliance.results import DayRecord
 from wastewatch.operating_state import OperatingState as S
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.records import Batch, Reading
+from wastewatch.relational import Database
 from wastewatch.settings import Settings
 from wastewatch.store.base import Point, Store
 from wastewatch.summaries import alert_response, compliance_summary, month_period, parse_period, tonnage, uptime

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from alerts import AlertEvent, bundled_rules_path, load_rules
-from alerts.database import open_database
 from alerts.engine import Engine
 from alerts.routing import parse_routes
+from alerts.schema import open_database
 from alerts.store import AlertStore
 from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages, parse_fault_spec, schedule_named

@@ -9,8 +9,8 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
-from alerts.database import AlertDatabaseError
 from wastewatch.plant import PlantConfigError
+from wastewatch.relational import DatabaseError
 from wastewatch.settings import Settings, SettingsError, describe_settings, load_settings
 
 CONNECTION = ["mqtt_url", "mqtt_protocol", "mqtt_ca_file"]
@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings)
     try:
         return int(args.func(args, settings))
-    except (SettingsError, PlantConfigError, AlertDatabaseError) as exc:
+    except (SettingsError, PlantConfigError, DatabaseError) as exc:
         print(f"wastewatch: {exc}", file=sys.stderr)
         return 2
 

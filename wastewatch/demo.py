@@ -21,23 +21,24 @@ from types import FrameType
 from typing import Protocol, TextIO
 
 from alerts.clock import DataClock
-from alerts.database import Database, open_database
+from alerts.regulatory import RegulatoryAlerts
+from alerts.schema import open_database
+from alerts.service import AlertsComponent, change_printer
 from api.keys import KeyConflict, KeyStore
 from api.roles import Role
-from alerts.regulatory import RegulatoryAlerts
-from alerts.service import AlertsComponent, change_printer
 from ingest.worker import IngestCounts, IngestWorker
 from simulators.model import PlantModel
 from simulators.publisher import PublishError, PublishProgress, run_simulator
 from wastewatch.compliance.replay import ComplianceComponent
-from wastewatch.summaries.rollup import rollup_after_day
 from wastewatch.embedded_broker import EmbeddedBroker
 from wastewatch.history import HistoryProgress, HistorySummary, backfill_history
 from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_catalog
+from wastewatch.relational import Database
 from wastewatch.servers import free_port
 from wastewatch.settings import Settings
 from wastewatch.store import Store, open_store
 from wastewatch.store.sqlite import SqliteStore
+from wastewatch.summaries.rollup import rollup_after_day
 
 logger = logging.getLogger(__name__)
 

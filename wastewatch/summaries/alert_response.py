@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 
 class AlertRows(Protocol):
-    """What is read from the alert database (`alerts.database.Database` is one): plain SQL rows."""
+    """What is read from the alert database (`wastewatch.relational.Database` is one): plain SQL rows."""
 
     def query(self, sql: str, params: Sequence[Any] = ...) -> list[dict[str, Any]]: ...
 
