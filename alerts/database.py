@@ -1,10 +1,10 @@
-"""The relational database moved to `wastewatch.relational`, the alert tables' opening to
-`alerts.schema.open_database`; these names stay here only until their importers are updated."""
+"""Not the database any more (that is `wastewatch.relational`): only `alerts/worker.py`, changed at
+the same time by the MQTT session work, still imports these two names from here. When it imports
+`from wastewatch.relational import Database, DatabaseError`, delete this module."""
 
 from __future__ import annotations
 
-from alerts.schema import open_database
-from wastewatch.relational import Database, Params, Row, connect_database, connect_url
+from wastewatch.relational import Database
 from wastewatch.relational import DatabaseError as AlertDatabaseError
 
-__all__ = ["AlertDatabaseError", "Database", "Params", "Row", "connect_database", "connect_url", "open_database"]
+__all__ = ["AlertDatabaseError", "Database"]
