@@ -136,11 +136,10 @@ class AlertWorker:
         self.leases = leases
         self.owned: frozenset[str] = frozenset()
         self.engine = Engine([], round(settings.alerts_tick_interval_s * 1000))
-        self._decoder = MessageDecoder(catalog, DecodeLimits(
-            max_payload_bytes=settings.ingest_max_payload_bytes,
-            max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
-            max_future_ms=int(settings.ingest_max_future_s * 1000),
-        ))
+        # As before DecodeLimits.from_settings: batches from a facility the plant file does not list are
+        # skipped here whatever WASTEWATCH_INGEST_UNKNOWN_FACILITY says (the ingest may store them).
+        limits = dataclasses.replace(DecodeLimits.from_settings(settings), unknown_facility="reject")
+        self._decoder = MessageDecoder(catalog, limits)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=10_000)
         self._feeds: dict[str, PlantFeed] = {}
         self.counts = {"received": 0, "processed": 0, "acked": 0, "events": 0, "commits": 0}

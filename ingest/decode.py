@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.records import SAMPLE_STATUSES, Batch, DeviceStatus, Reading, Record
@@ -51,6 +51,19 @@ class Rejection:
     detail: str
 
 
+class LimitSettings(Protocol):
+    """What the limits are read from (`wastewatch.settings.Settings` has these; the decoder imports no settings)."""
+
+    @property
+    def ingest_max_payload_bytes(self) -> int: ...
+    @property
+    def ingest_max_age_days(self) -> float: ...
+    @property
+    def ingest_max_future_s(self) -> float: ...
+    @property
+    def ingest_unknown_facility(self) -> FacilityPolicy: ...
+
+
 @dataclass(frozen=True, slots=True)
 class DecodeLimits:
     max_payload_bytes: int = 256 * 1024
@@ -60,6 +73,16 @@ class DecodeLimits:
     # facility served); "accept": any well-formed facility id is stored. A plant file that lists no
     # facilities accepts any well-formed id either way.
     unknown_facility: FacilityPolicy = "reject"
+
+    @classmethod
+    def from_settings(cls, settings: LimitSettings) -> DecodeLimits:
+        """The limits a live consumer decodes with: the `ingest_max_*` settings and the facility policy."""
+        return cls(
+            max_payload_bytes=settings.ingest_max_payload_bytes,
+            max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
+            max_future_ms=int(settings.ingest_max_future_s * 1000),
+            unknown_facility=settings.ingest_unknown_facility,
+        )
 
 
 @dataclass(slots=True)

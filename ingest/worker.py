@@ -67,12 +67,7 @@ class IngestWorker:
         self.settings, self.catalog, self.store = settings, catalog, store
         self._broker = broker
         self._clock = clock
-        self._limits = DecodeLimits(
-            max_payload_bytes=settings.ingest_max_payload_bytes,
-            max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
-            max_future_ms=int(settings.ingest_max_future_s * 1000),
-            unknown_facility=settings.ingest_unknown_facility,
-        )
+        self._limits = DecodeLimits.from_settings(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.metrics = IngestMetrics()
         self.spool = Spool(settings.data_dir / "spool.sqlite3", settings.spool_max_bytes, settings.spool_min_free_bytes)
