@@ -25,7 +25,7 @@ from ingest.decode import DecodeLimits, decode_message
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from ingest.writer import DurableWriter
-from wastewatch.mqtt import TakeoverWatch, connect, make_client, send_pubacks
+from wastewatch.persistent_session import PersistentSession
 from wastewatch.plant import PlantCatalog
 from wastewatch.settings import Settings
 from wastewatch.store.base import Point, Store
@@ -33,7 +33,6 @@ from wastewatch.topics import data_subscriptions
 
 logger = logging.getLogger(__name__)
 
-SUBSCRIPTIONS = tuple(data_subscriptions())  # every plant's
 IDLE_FLUSH_S = 0.005  # no message for this long: the broker window is full or the stream paused
 
 
@@ -87,24 +86,22 @@ class IngestWorker:
         self._open = _Batch()
         self._last_message_at = 0.0
         self._full: queue.Queue[_Batch] = queue.Queue(maxsize=2)
-        self._generation = 0
         self._counts = {"received": 0, "dead": 0, "acked": 0}
         self._waiting = 0  # messages received and not yet acknowledged
         self._progress_at = time.monotonic()  # when a message last arrived into an empty wait, or a batch was done
         self.metrics.stalled.set_function(self.stalled_s)
-        self.connected = threading.Event()
-        self._takeover = TakeoverWatch(settings.ingest_client_id)
-        self._client = make_client(
+        self._session = PersistentSession(
             broker,
             settings.ingest_client_id,
+            data_subscriptions(),
+            self._on_message,
             protocol=settings.mqtt_protocol,
             ca_file=settings.mqtt_ca_file,
-            manual_ack=True,
-            persistent=True,
+            shared_group=settings.ingest_shared_group,
+            receive_maximum=settings.ingest_receive_maximum,
+            on_connected=self.metrics.reconnects.inc,
         )
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
+        self.connected = self._session.connected
         self._writer_thread = threading.Thread(target=self._write_loop, name="ingest-writer", daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -117,8 +114,7 @@ class IngestWorker:
         if self.settings.metrics_port:
             self.metrics.serve(self.settings.metrics_port)
         self._writer_thread.start()
-        connect(self._client, self._broker, persistent=True, receive_maximum=self.settings.ingest_receive_maximum)
-        self._client.loop_start()
+        self._session.start()
         logger.info("ingest started client_id=%s broker=%s:%s", self.settings.ingest_client_id, self._broker.host, self._broker.port)
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -131,8 +127,7 @@ class IngestWorker:
         self._writer_thread.join(timeout=timeout_s)
         self._stop.set()  # a write still blocked (store down, spool full) leaves its messages unacknowledged
         self._writer_thread.join(timeout=5)
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._session.stop()
         self.metrics.close()
         self.spool.close()
         self.dead_letters.close()
@@ -152,29 +147,7 @@ class IngestWorker:
         with self._lock:
             return time.monotonic() - self._progress_at if self._waiting else 0.0
 
-    # -- MQTT callbacks (network thread) -----------------------------------------------------------
-
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if reason.is_failure:
-            logger.error("MQTT connect refused reason=%s", reason)
-            return
-        with self._lock:
-            self._generation += 1
-        self.metrics.reconnects.inc()
-        self._takeover.connected()
-        if not flags.session_present:
-            prefix = f"$share/{self.settings.ingest_shared_group}/" if self.settings.ingest_shared_group else ""
-            client.subscribe([(prefix + topic, 1) for topic in SUBSCRIPTIONS])
-            logger.info("subscribed (no session on the broker) topics=%s", len(SUBSCRIPTIONS))
-        self.connected.set()
-
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        with self._lock:
-            self._generation += 1  # acknowledgements of this connection's messages no longer apply
-        self.connected.clear()
-        if not self._stop.is_set():
-            logger.warning("MQTT disconnected, reconnecting reason=%s", reason)
-            self._takeover.disconnected(reason)
+    # -- MQTT messages (network thread) ------------------------------------------------------------
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         now_ms = int(self._clock() * 1000)
@@ -201,7 +174,7 @@ class IngestWorker:
                 batch.dead.append(letter)
             batch.messages += 1
             if message.qos > 0:
-                batch.acks.append((self._generation, message.mid))
+                batch.acks.append((self._session.generation, message.mid))
             self._last_message_at = time.monotonic()
             if len(batch.points) >= self._max_lines or len(batch.acks) >= self._max_acks:
                 full, self._open = batch, _Batch()
@@ -258,14 +231,12 @@ class IngestWorker:
                     raise InterruptedError from None
 
     def _acknowledge(self, batch: _Batch) -> None:
-        with self._lock:
-            generation = self._generation
-        mids = [mid for gen, mid in batch.acks if gen == generation]
-        send_pubacks(self._client, mids)
+        generation = self._session.generation  # a message of an earlier connection is redelivered, not acknowledged
+        acked = self._session.ack(generation, [mid for gen, mid in batch.acks if gen == generation])
         with self._lock:
             self._waiting -= batch.messages
             self._progress_at = time.monotonic()
-        self._counts["acked"] += len(mids)
-        self.metrics.acks.inc(len(mids))
+        self._counts["acked"] += acked
+        self.metrics.acks.inc(acked)
         self.metrics.messages_received.inc(batch.messages)
         self.metrics.records_accepted.inc(len(batch.points))

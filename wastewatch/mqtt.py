@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import ssl
 import struct
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -14,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from wastewatch.settings import BrokerAddress
+from wastewatch.settings import BrokerAddress, parse_mqtt_url
 
 logger = logging.getLogger(__name__)
 
@@ -49,38 +47,6 @@ def make_client(
     client.suppress_exceptions = True
     client.enable_logger(logging.getLogger("paho"))
     return client
-
-
-class TakeoverWatch:
-    """Notices a second client with the same client id, which makes the broker close each in turn.
-
-    MQTT 5 names it (reason "Session taken over"); over MQTT 3.1.1 the broker just closes the
-    connection, so `threshold` disconnects in a row, each within `window_s` of connecting, are read
-    as the same sign. The worker keeps reconnecting either way (no data is lost: both copies
-    acknowledge only what they made durable); the error tells the operator what to fix.
-    """
-
-    def __init__(
-        self, client_id: str, *, window_s: float = 10.0, threshold: int = 3, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.client_id, self.window_s, self.threshold, self._clock = client_id, window_s, threshold, clock
-        self._connected_at: float | None = None
-        self.quick_disconnects = 0
-
-    def connected(self) -> None:
-        self._connected_at = self._clock()
-
-    def disconnected(self, reason: object) -> None:
-        """Call from `on_disconnect`; logs an error when the pattern of a duplicate client id shows."""
-        quick = self._connected_at is not None and self._clock() - self._connected_at < self.window_s
-        self._connected_at = None
-        self.quick_disconnects = self.quick_disconnects + 1 if quick else 0
-        if str(reason) == "Session taken over" or self.quick_disconnects == self.threshold:
-            logger.error(
-                "MQTT broker keeps closing the connection: is another client running with the same client id? "
-                "client_id=%s disconnects_in_a_row=%s reason=%s",
-                self.client_id, self.quick_disconnects, reason,
-            )
 
 
 def connect_properties(*, persistent: bool, receive_maximum: int | None = None) -> Properties | None:
@@ -145,8 +111,6 @@ def publish_all(
     ca_file: Path | None = None,
 ) -> None:
     """Publish with QoS 1 and return once the broker has acknowledged every message (tests, benchmarks)."""
-    from wastewatch.settings import parse_mqtt_url
-
     broker = parse_mqtt_url(url)
     client = make_client(broker, client_id, protocol="5", ca_file=ca_file)
     client.max_inflight_messages_set(1000)
