@@ -36,7 +36,6 @@ import paho.mqtt.client as mqtt
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.clock import Clock, DataClock
-from alerts.database import AlertDatabaseError, Database
 from alerts.engine import Engine, Step
 from alerts.feed import PlantFeed
 from alerts.leases import Leases, plant_lease
@@ -48,6 +47,7 @@ from alerts.intake import MessageDecoder
 from ingest.decode import DecodeLimits
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, Reading, Record
+from wastewatch.relational import Database, DatabaseError
 from wastewatch.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class AlertWorker:
             for plant in self.owned:
                 try:
                     self.leases.release(plant_lease(plant))
-                except AlertDatabaseError:
+                except DatabaseError:
                     logger.warning("could not release the lease; it expires plant=%s", plant)
         logger.info("alert worker stopped")
 
@@ -208,7 +208,7 @@ class AlertWorker:
             try:
                 if self.leases.claim(plant_lease(plant)):
                     held.append(plant)
-            except AlertDatabaseError:
+            except DatabaseError:
                 logger.exception("lease claim failed plant=%s", plant)
         return held
 
@@ -351,7 +351,7 @@ class AlertWorker:
             try:
                 changes, lost = self._commit(batch)
                 break
-            except AlertDatabaseError:
+            except DatabaseError:
                 logger.exception("alert commit failed, retrying events=%s", len(batch.step.events))
                 if self._stopping.wait(1.0):
                     return False
