@@ -157,8 +157,10 @@ def test_report_csv_never_starts_a_cell_with_a_formula(kotim: PlantConfig, code:
             store.close()
     rows = assert_no_formula(body.decode())
     items = {(r[0], r[1]) for r in rows}
-    assert ("tonnage_waste_code", "'" + code) in items  # escaped with a leading quote, the text otherwise kept
-    assert ("tonnage_facility", "'" + source) in items
+    # Escaped with a leading quote, the text otherwise kept; a code that is a plain number ("+0") is a
+    # value to a spreadsheet, not a formula, and stays as it is (api.csvcell's one rule).
+    assert ("tonnage_waste_code", code if is_number(code) else "'" + code) in items
+    assert ("tonnage_facility", source if is_number(source) else "'" + source) in items
 
 
 @given(text=st.builds(lambda c, rest: c + rest, st.sampled_from(FORMULA_START), st.text(max_size=20)))
