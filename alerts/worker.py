@@ -136,10 +136,8 @@ class AlertWorker:
         self.leases = leases
         self.owned: frozenset[str] = frozenset()
         self.engine = Engine([], round(settings.alerts_tick_interval_s * 1000))
-        # As before DecodeLimits.from_settings: batches from a facility the plant file does not list are
-        # skipped here whatever WASTEWATCH_INGEST_UNKNOWN_FACILITY says (the ingest may store them).
-        limits = dataclasses.replace(DecodeLimits.from_settings(settings), unknown_facility="reject")
-        self._decoder = MessageDecoder(catalog, limits)
+        # The ingest's own limits, facility policy included: the worker judges exactly the batches it stores.
+        self._decoder = MessageDecoder(catalog, DecodeLimits.from_settings(settings))
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=10_000)
         self._feeds: dict[str, PlantFeed] = {}
         self.counts = {"received": 0, "processed": 0, "acked": 0, "events": 0, "commits": 0}

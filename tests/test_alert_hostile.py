@@ -61,3 +61,25 @@ def test_hostile_messages_never_stop_the_alert_worker(settings_for, catalog, tmp
     assert alert.severity == "critical" and alert.active
     assert [r.body["rule"] for r in receiver.accepted] == ["feed_interlock"]
     json.dumps(receiver.accepted[0].body, ensure_ascii=False).encode("utf-8")  # valid UTF-8 all the way to the agency
+
+
+def test_the_alert_worker_judges_the_batches_the_ingest_stores(settings_for, catalog, tmp_path, mosquitto) -> None:  # type: ignore[no-untyped-def]
+    """With WASTEWATCH_INGEST_UNKNOWN_FACILITY=accept the ingest stores a batch from an unlisted facility:
+    fed into a cold plant, it must raise the feed interlock like any other batch, not be skipped."""
+    settings = settings_for(
+        alerts_client_id=f"alerts-{tmp_path.name}", alerts_routes="operators=log", ingest_unknown_facility="accept",
+    )
+    component = AlertsComponent(settings, catalog, scheduler=False)
+    component.start()
+    now_ms = round(time.time() * 1000)
+    cold = ("plants/kotim/telemetry", json.dumps({"ts": now_ms - 10, "values": {
+        "t_primary": 40, "t_secondary": 40, "burner_primary": 0, "burner_secondary": 0, "id_fan": 0}}).encode())
+    unlisted = ("plants/kotim/batches", json.dumps(
+        {"ts": now_ms, "batch_id": "b-unlisted", "source": "klinik-baru", "mass_kg": 15}).encode())
+    try:
+        wait_until(component.worker.connected.is_set, what="alert worker subscribed")
+        publish_all(mosquitto.url, [cold, unlisted], client_id=f"pub-{tmp_path.name}")
+        wait_until(lambda: [a for a in component.lifecycle.alerts.list_alerts() if a.rule_id == "feed_interlock"],
+                   timeout_s=30, what="the feed interlock raised for the unlisted facility's batch")
+    finally:
+        component.stop()
