@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from wastewatch.records import BATCH, READING
 from wastewatch.servers import free_port
 from wastewatch.settings import parse_mqtt_url
 from wastewatch.store.base import Point, Store
+from wastewatch.store.influx import InfluxStore
 
 EXAMPLES = int(os.environ.get("WASTEWATCH_HOSTILE_EXAMPLES", "20"))
 SURROGATE = "A\ud800"
@@ -65,7 +67,7 @@ POISON = {
 
 
 def test_poison_strings_are_dead_lettered_and_everything_after_them_stored(settings_for, store, catalog):
-    worker = IngestWorker(settings_for(store if hasattr(store, "url") else None), catalog, store)
+    worker = IngestWorker(settings_for(store if isinstance(store, InfluxStore) else None), catalog, store)
     worker.start()
     try:
         wait_until(worker.connected.is_set, what="ingest connected")
@@ -194,12 +196,14 @@ def test_an_exception_in_a_callback_does_not_kill_the_network_loop(mosquitto):
         if len(got) == 1:
             raise RuntimeError("a bug in a callback")
 
+    subscribed = threading.Event()
     client.on_message = on_message
+    client.on_subscribe = lambda *args: subscribed.set()
     client.connect(broker.host, broker.port)
     client.subscribe("hostile/callback", qos=1)
     client.loop_start()
     try:
-        time.sleep(0.3)  # let the subscription land (not an assertion on time)
+        wait_until(subscribed.is_set, what="the broker's SUBACK")
         publish_all(mosquitto.url, [("hostile/callback", b"first"), ("hostile/callback", b"second")])
         wait_until(lambda: got == [b"first", b"second"], what="the second message after the raising callback")
     finally:
@@ -298,7 +302,7 @@ def hostile_message(draw: st.DrawFn) -> tuple[str, bytes]:
 def test_generated_hostile_messages_never_stop_the_ingest(settings_for, store, catalog):
     dead_letter_bound = 64 * 1024
     worker = IngestWorker(
-        settings_for(store if hasattr(store, "url") else None, dead_letter_max_bytes=dead_letter_bound, dead_letter_max_payload_bytes=256),
+        settings_for(store if isinstance(store, InfluxStore) else None, dead_letter_max_bytes=dead_letter_bound, dead_letter_max_payload_bytes=256),
         catalog, store,
     )
     worker.start()
