@@ -135,9 +135,9 @@ class DurableWriter:
         started = time.perf_counter()
         try:
             self.store.write(points)
-        except (StoreRejected, ValueError, TypeError) as exc:
-            # Not an outage: the store refused the data, or it cannot be encoded (a value line protocol
-            # or SQLite cannot carry). Retrying would never succeed: find the bad points and dead-letter them.
+        except StoreRejected as exc:
+            # Not an outage: the store refused the data, or cannot carry it (each store raises StoreRejected
+            # for a value it cannot encode). Retrying would never succeed: find the bad points, dead-letter them.
             if len(points) == 1:
                 line = _describe(points[0])
                 payload = line.encode("utf-8", "backslashreplace")

@@ -83,7 +83,11 @@ class InfluxStore:
     def write(self, points: Sequence[Point]) -> None:
         if not points:
             return
-        body = gzip.compress(encode_points(list(points)), compresslevel=1)
+        try:
+            lines = encode_points(list(points))
+        except ValueError as exc:  # a value line protocol cannot carry (UnicodeEncodeError included): bad data
+            raise StoreRejected(f"InfluxDB at {self.url}: cannot encode: {exc}") from exc
+        body = gzip.compress(lines, compresslevel=1)
         try:
             self._post_write(body)
         except StoreRejected as exc:
