@@ -10,6 +10,7 @@ COPY simulators ./simulators
 COPY alerts ./alerts
 COPY api ./api
 COPY grafana ./grafana
+COPY launch ./launch
 RUN pip install --no-cache-dir . \
  && useradd --system --uid 10001 --home-dir /var/lib/wastewatch --shell /usr/sbin/nologin wastewatch \
  && mkdir -p /var/lib/wastewatch/alerts && chown -R wastewatch:wastewatch /var/lib/wastewatch

@@ -1,6 +1,6 @@
 """`wastewatch alerts`: run the worker; `list`, `show`, `ack`, `comment` and `assign` for operators.
 
-Wired by `wastewatch.cli.build_parser` with `add_arguments(sub)`; every handler takes
+Wired by `launch.cli.build_parser` with `add_arguments(sub)`; every handler takes
 `(args, settings)` and returns the exit code, like the other commands.
 """
 
@@ -10,7 +10,7 @@ import argparse
 import getpass
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from alerts import actions
 from alerts.outbox import Outbox
@@ -76,7 +76,7 @@ def _now_ms() -> int:
 
 
 def _when(ms: int | None) -> str:
-    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return "-" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def describe(alert: AlertRecord) -> str:
@@ -88,6 +88,7 @@ def describe(alert: AlertRecord) -> str:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    # lazy: the worker (paho, rules, notifiers) loads only when `wastewatch alerts run` runs
     from alerts.service import run_alerts
 
     try:

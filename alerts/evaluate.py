@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alerts.conditions import BATCH_KINDS, AllOf, AnyOf, Condition, NoData, Repeating, Threshold
+from alerts.conditions import BATCH_KINDS, AllOf, AnyOf, Condition, Leaf, NoData, Repeating, Threshold
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated, ClearReason
 from alerts.leaves import Fold, LeafContext, ReadingFold, fold_for, new_leaf_state, observe, reading_fold_for
 from alerts.messages import render
 from alerts.observations import Observation, Tick
 from alerts.plant_state import OperatingState, PlantState
-from alerts.conditions import Leaf
 from alerts.rule_state import LeafState, RuleState, ThresholdState
 from alerts.rules import Rule
 from wastewatch.records import Batch, DeviceStatus, Reading

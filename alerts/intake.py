@@ -1,5 +1,5 @@
 """Decoding the alert worker's messages: a fast path for the usual one (one reading on a sensor topic),
-the ingest's decoder (`ingest.decode.decode_message`) for everything else.
+the ingest's decoder (`wastewatch.decode.decode_message`) for everything else.
 
 The fast path gives exactly the records the decoder would, or gives up: any payload it does not
 recognise as plainly valid (a string timestamp, an unknown key, a value out of range, a bad status)
@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import math
 
-from ingest.decode import DecodeLimits, decode_message
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog, SensorSpec
-from wastewatch.records import SAMPLE_STATUSES, Record, Reading
+from wastewatch.records import SAMPLE_STATUSES, Reading, Record
 from wastewatch.topics import parse_topic
 
 _KEYS = frozenset(("ts", "value", "status"))

@@ -33,8 +33,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from wastewatch.operating_state import OperatingState as OperatingState  # re-exported for alerts modules
+from wastewatch.points import Point
 from wastewatch.records import Batch, Reading
-from wastewatch.store.base import Point
 
 PLANT_STATE = "plant_state"  # the measurement: Grafana annotations, compliance timeline, API
 

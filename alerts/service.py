@@ -29,9 +29,11 @@ from alerts.sender import OutboxSender, SenderPolicy
 from alerts.store import AlertChange
 from alerts.worker import AlertWorker
 from wastewatch.plant import PlantCatalog, load_catalog
+from wastewatch.points import Store
 from wastewatch.relational import Database
+from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import Settings, SettingsError
-from wastewatch.store import Store, open_store
+from wastewatch.store import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +202,6 @@ def run_alerts(settings: Settings) -> int:
         raise SettingsError("bad setting WASTEWATCH_MQTT_URL: required for `wastewatch alerts`")
     component = AlertsComponent(settings)
     component.start()
-    from wastewatch.cli import wait_for_signal
-
     try:
         wait_for_signal(threading.Event())
     finally:

@@ -23,8 +23,8 @@ message can never stop the processing thread or be redelivered for ever.
 
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 import queue
 import threading
 import time
@@ -38,13 +38,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from alerts.clock import Clock, DataClock
 from alerts.engine import Engine, Step
 from alerts.feed import PlantFeed
+from alerts.intake import MessageDecoder
 from alerts.leases import Leases, plant_lease
 from alerts.lifecycle import Lifecycle
 from alerts.plant_state import PlantStateTransition
 from alerts.rules import RuleSet
 from alerts.store import AlertChange, AlertStore
-from alerts.intake import MessageDecoder
-from ingest.decode import DecodeLimits
+from wastewatch.decode import DecodeLimits
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, Reading, Record
 from wastewatch.relational import Database, DatabaseError
@@ -103,7 +103,7 @@ def storable(record: Record) -> Record:
     clean = {name: valid_text(value) for name, value in texts.items() if value is not None}
     if all(clean[name] is texts[name] for name in clean):
         return record
-    return dataclasses.replace(record, **clean)
+    return dataclasses.replace(record, **clean)  # type: ignore[arg-type]  # only the str fields named above
 
 
 def configured_plants(settings: Settings, rulesets: Sequence[RuleSet]) -> list[str]:

@@ -22,10 +22,10 @@ from api.ratelimit import FailureLimiter
 from api.routes import ROUTERS, health
 from api.summary_cache import SummaryCache
 from wastewatch.plant import PlantCatalog, load_catalog
+from wastewatch.points import Store
 from wastewatch.relational import Database
 from wastewatch.settings import Settings
 from wastewatch.store import open_store
-from wastewatch.store.base import Store
 
 API_PREFIX = "/api/v1"
 OPEN_PATHS: frozenset[str] = frozenset({"/health", "/ready", "/docs", "/docs/assets", "/openapi.json"})

@@ -1,6 +1,6 @@
 """`wastewatch api` serves the API with uvicorn; `wastewatch keys issue|revoke|list` manages API keys.
 
-Wired by `wastewatch.cli.build_parser` with `add_arguments(sub)`.
+Wired by `launch.cli.build_parser` with `add_arguments(sub)`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from alerts.schema import open_database
 from api.keys import KeyConflict, KeyNotFound, KeyStore
 from api.roles import ROLE_ORDER, Role
+from wastewatch.plant import load_catalog
 from wastewatch.settings import Settings, describe_settings
 
 SETTINGS = [
@@ -48,6 +49,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    # lazy: FastAPI, uvicorn and every route load only when `wastewatch api` runs
     import uvicorn
 
     from api.app import create_app
@@ -75,8 +77,6 @@ def _scope(plants: tuple[str, ...] | None) -> str:
 
 def cmd_issue(args: argparse.Namespace, settings: Settings) -> int:
     if args.plants:
-        from wastewatch.plant import load_catalog
-
         catalog = load_catalog(settings.plant_config)
         unknown = [p for p in args.plants if catalog.get(p) is None]
         if unknown:

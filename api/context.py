@@ -10,9 +10,9 @@ from api.keys import KeyStore
 from api.ratelimit import FailureLimiter
 from api.summary_cache import SummaryCache
 from wastewatch.plant import PlantCatalog
+from wastewatch.points import Store
 from wastewatch.relational import Database
 from wastewatch.settings import Settings
-from wastewatch.store.base import Store
 
 
 @dataclass

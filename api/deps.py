@@ -3,7 +3,7 @@ named in the path, the requested time range and output format."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Path, Query
@@ -14,8 +14,8 @@ from api.keys import ApiKey
 from api.roles import Role
 from api.timerange import TimeRange, resolve_range
 from wastewatch.plant import PlantConfig
+from wastewatch.points import Store
 from wastewatch.relational import Database
-from wastewatch.store.base import Store
 from wastewatch.topics import ID_PATTERN
 
 Context = Annotated[ApiContext, Depends(get_context)]
@@ -72,7 +72,7 @@ def range_dependency(default_span: timedelta) -> object:
             str | None, Query(max_length=12, description="a calendar period in the plant's time zone: 2026-11-28, 2026-11, 2026-Q4, 2026")
         ] = None,
     ) -> TimeRange:
-        now = datetime.fromtimestamp(ctx.clock(), tz=timezone.utc)
+        now = datetime.fromtimestamp(ctx.clock(), tz=UTC)
         return resolve_range(start=start, end=end, period=period, now=now, zone=plant.zone, default_span=default_span)
 
     return Depends(_range)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -24,11 +25,7 @@ INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 def swagger_ui_files() -> Path | None:
-    """The folder of Swagger UI's script and stylesheet, or None without the package."""
-    try:
-        import fastapi_offline
-    except ImportError:
-        return None
+    """The folder of Swagger UI's script and stylesheet that fastapi-offline ships, or None if it lacks them."""
     folder = Path(fastapi_offline.__file__).parent / "static"
     return folder if (folder / "swagger-ui-bundle.js").is_file() else None
 

@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from alerts.store import AlertNotFound, AlertStateError
+from api.keys import KeyConflict, KeyNotFound
 from api.timerange import RangeError
+from wastewatch.points import StoreRejected, StoreUnavailable
 from wastewatch.relational import DatabaseError
-from wastewatch.store.base import StoreRejected, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ async def _alert_db_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    from api.keys import KeyConflict, KeyNotFound
-
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(RangeError, _bad_value)
     app.add_exception_handler(TooManyPoints, _bad_value)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.operating_state import OperatingState
+from wastewatch.points import Store
 from wastewatch.records import READING
-from wastewatch.store.base import Store
 from wastewatch.store.influx import InfluxStore
 from wastewatch.store.influxql import ident, literal
 

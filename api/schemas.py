@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from api.roles import Role
 from wastewatch.topics import ID_PATTERN
 
 
-def to_time(ms: int, zone: ZoneInfo | timezone = timezone.utc) -> datetime:
+def to_time(ms: int, zone: ZoneInfo | timezone = UTC) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=zone)
 
 

@@ -1,4 +1,4 @@
-"""Bodies of the summary answers (tonnage, uptime, compliance): the figures `wastewatch.summaries`
+"""Bodies of the summary answers (tonnage, uptime, compliance): the figures `api.summaries`
 computes, as JSON. Masses in kg and tonnes from integer grams; shares as fractions 0-1."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 RELATIVE = re.compile(r"^-(\d{1,6})(s|m|h|d|w)$")
@@ -18,8 +18,8 @@ QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 YEAR = re.compile(r"^(\d{4})$")
 MAX_RANGE_DAYS = 3 * 366
 """The longest range one request may ask for."""
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 """Every instant a request names, and every bound of a range or period, lies in [EARLIEST, LATEST]:
 arithmetic on it can then never leave the years `datetime` holds (no OverflowError, no 500)."""
 

@@ -59,10 +59,10 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.postgres import PostgresServer
+from tests.servers import InfluxServer, MosquittoServer, free_port
 from wastewatch.plant import bundled_plant_path
-from wastewatch.postgres import PostgresServer
 from wastewatch.relational import Database, connect_url
-from wastewatch.servers import InfluxServer, MosquittoServer, free_port
 
 PLANT = "kotim"
 LATENCY_SENSOR = "t_stack"  # no generated rule reads it: latency readings meet one rule
@@ -196,7 +196,7 @@ class WebhookSink:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as a production receiver would allow
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 arrived = time.perf_counter()
                 ok = receiver_verifies(sink.secret, self.headers.get("X-Wastewatch-Timestamp", ""),
@@ -434,7 +434,7 @@ def throughput_phase(
 # the worker under yappi (every thread, CPU clock), its stats saved as pstats when it stops
 PROFILED_WORKER = """
 import sys, yappi
-from wastewatch.cli import main
+from launch.cli import main
 yappi.set_clock_type("cpu")
 yappi.start()
 try:
@@ -447,7 +447,7 @@ finally:
 
 def worker_command(profile: str | None) -> list[str]:
     if profile is None:
-        return [sys.executable, "-m", "wastewatch.cli", "alerts", "run"]
+        return [sys.executable, "-m", "launch.cli", "alerts", "run"]
     return [sys.executable, "-c", PROFILED_WORKER, profile]
 
 
@@ -497,7 +497,7 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
         if args.with_ingest:
             ingest_env = {**env, "WASTEWATCH_INGEST_CLIENT_ID": "bench-ingest", "WASTEWATCH_DATA_DIR": str(work / "ingest")}
             with open(work / "ingest.log", "ab") as out:
-                ingest = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "ingest"], env=ingest_env,
+                ingest = subprocess.Popen([sys.executable, "-m", "launch.cli", "ingest"], env=ingest_env,
                                           stdout=out, stderr=out)
             procs.append(ingest)
             time.sleep(2.0)  # let it subscribe; it is not measured, only competes for the CPUs

@@ -32,22 +32,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/api_latency.py` from the checkout
 
-from alerts.schema import open_database  # noqa: E402
+from alerts.schema import open_database
 from api.keys import KeyStore
 from api.roles import Role
+from api.summaries.profiles import plant_profiles
+from api.summaries.rollup import rollup
 from bench.compliance_year import DAY_MIN, MINUTE_MS, STATE_INDEX, Year, state_per_minute, state_points
+from tests.servers import InfluxServer, free_port, wait_for_port
 from wastewatch.compliance.pipeline import Series, plan_series
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig, bundled_plant_path, load_plant
+from wastewatch.points import Point
 from wastewatch.records import Batch, Reading
-from wastewatch.servers import InfluxServer, free_port, wait_for_port
 from wastewatch.settings import Settings
-from wastewatch.store.base import Point
 from wastewatch.store.influx import InfluxStore
-from wastewatch.summaries.profiles import plant_profiles
-from wastewatch.summaries.rollup import rollup
 
 BATCH_POINTS = 5_000
 PERIOD_MIN = {"10min": 10, "30min": 30, "1h": 60}
@@ -142,7 +142,7 @@ def start_api(influx_url: str, data_dir: Path, cache_s: float) -> tuple[subproce
     env = {**os.environ, "WASTEWATCH_INFLUX_URL": influx_url, "WASTEWATCH_INFLUX_DATABASE": "bench",
            "WASTEWATCH_DATA_DIR": str(data_dir), "WASTEWATCH_API_PORT": str(port), "WASTEWATCH_LOG_LEVEL": "WARNING",
            "WASTEWATCH_API_MAX_POINTS": "100000", "WASTEWATCH_API_SUMMARY_CACHE_S": str(cache_s)}
-    proc = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "api"], env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "launch.cli", "api"], env=env)
     wait_for_port(port, timeout_s=30)
     return proc, f"http://127.0.0.1:{port}", key
 

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from ingest.worker import IngestWorker
+from tests.servers import InfluxServer, MosquittoServer
 from wastewatch.mqtt import publish_all
 from wastewatch.plant import load_catalog
-from wastewatch.servers import InfluxServer, MosquittoServer
 from wastewatch.settings import Settings
 from wastewatch.store.influx import InfluxStore
 

@@ -24,14 +24,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.schema import open_database  # noqa: E402
-from api.keys import KeyStore  # noqa: E402
-from api.roles import Role  # noqa: E402
-from wastewatch.history import backfill_history  # noqa: E402
-from wastewatch.plant import load_catalog  # noqa: E402
-from wastewatch.servers import free_port  # noqa: E402
-from wastewatch.settings import Settings  # noqa: E402
-from wastewatch.store import open_store  # noqa: E402
+from alerts.schema import open_database
+from api.keys import KeyStore
+from api.roles import Role
+from launch.history import backfill_history
+from tests.servers import free_port
+from wastewatch.plant import load_catalog
+from wastewatch.points import open_store
+from wastewatch.settings import Settings
 
 EXCLUDED = "positive_data_acceptance,allow_header_conformance"
 
@@ -62,7 +62,7 @@ def main() -> int:
     db = open_database(settings)
     key = KeyStore(db).issue("fuzz", Role.ADMIN, "fuzz", now_ms).secret_key
     db.close()
-    api = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "api"], env=env)
+    api = subprocess.Popen([sys.executable, "-m", "launch.cli", "api"], env=env)
     try:
         deadline = time.monotonic() + 30
         while True:

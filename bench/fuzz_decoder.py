@@ -1,6 +1,6 @@
 """Fuzz the MQTT decoder for a while: it must never raise, and whatever it accepts must be storable.
 
-Hypothesis drives `ingest.decode.decode_message` with three kinds of input, round after round
+Hypothesis drives `wastewatch.decode.decode_message` with three kinds of input, round after round
 until `--minutes` have passed: arbitrary bytes; arbitrary JSON on the plant's real topics; and
 near-valid messages (a valid reading, telemetry frame, batch or status with one field mutated:
 wrong types, NaN/inf, huge or negative numbers, odd time stamps, unicode, deep nesting). For each
@@ -26,12 +26,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from ingest.decode import REJECT_REASONS, DecodeLimits, decode_message  # noqa: E402
-from wastewatch.plant import load_catalog  # noqa: E402
-from wastewatch.store.base import check_point  # noqa: E402
-from wastewatch.store.lineprotocol import encode_point  # noqa: E402
+from wastewatch.decode import REJECT_REASONS, DecodeLimits, decode_message
+from wastewatch.plant import load_catalog
+from wastewatch.points import check_point
+from wastewatch.store.lineprotocol import encode_point
 
 CATALOG = load_catalog(None)
 PLANT = next(iter(CATALOG))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from wastewatch.servers import InfluxServer, MosquittoServer
+from tests.servers import InfluxServer, MosquittoServer
 
 SENSORS = ["t_primary", "t_secondary", "co", "nox", "so2", "hcl", "dust", "toc"]  # 800-897 is in range for each
 
@@ -65,7 +65,7 @@ def one_run(messages: int, publishers: int, run: int, workers: int) -> dict[str,
         worker_env = {**env, "WASTEWATCH_INGEST_CLIENT_ID": f"bench-ingest-{w}", "WASTEWATCH_DATA_DIR": str(work / f"data{w}")}
         if workers > 1:
             worker_env["WASTEWATCH_INGEST_SHARED_GROUP"] = "bench"
-        ingests.append(subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "ingest"], env=worker_env))
+        ingests.append(subprocess.Popen([sys.executable, "-m", "launch.cli", "ingest"], env=worker_env))
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # the ingest creates the database once it is up

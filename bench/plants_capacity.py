@@ -56,8 +56,8 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.servers import InfluxServer, MosquittoServer, free_port
 from wastewatch.plant import PlantConfig, bundled_plant_path, load_catalog
-from wastewatch.servers import InfluxServer, MosquittoServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KOTIM_RULES = ROOT / "alerts" / "rulesets" / "kotim.yaml"
@@ -345,10 +345,10 @@ def one_run(args: argparse.Namespace, speed: float, run: int) -> dict[str, Any]:
     ok = False
     try:
         with open(work / "ingest.log", "ab") as out:
-            procs["ingest"] = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "ingest"], env=ingest_env,
+            procs["ingest"] = subprocess.Popen([sys.executable, "-m", "launch.cli", "ingest"], env=ingest_env,
                                                stdout=out, stderr=out)
         with open(work / "alerts.log", "ab") as out:
-            procs["alerts"] = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "alerts", "run"], env=alerts_env,
+            procs["alerts"] = subprocess.Popen([sys.executable, "-m", "launch.cli", "alerts", "run"], env=alerts_env,
                                                stdout=out, stderr=out)
         metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         wait(lambda: metric(metrics_url, "wastewatch_ingest_reconnects_total") >= 1, 60, "ingest up", procs, work)
@@ -423,7 +423,7 @@ def sample_until_published(
     started = time.monotonic()
     while True:
         now = time.monotonic()
-        sent, acked, data_ms, _ = published(statuses)
+        _sent, acked, data_ms, _ = published(statuses)
         progress = alert_progress_ms(alerts_db, ids)
         samples.append({
             "t": now - started, "acked": acked,
@@ -559,8 +559,8 @@ def compliance_timings(plants_count: int, half_hours: int = 4) -> dict[str, floa
 def disk_per_plant_day(plants_count: int, days: int, settle_s: float) -> float:
     """MB InfluxDB 1.6.7 allocates per plant per day: `days` of every sensor at its period and the
     batches of `plants_count` plants written through InfluxStore, measured after --settle-s."""
+    from wastewatch.points import Point
     from wastewatch.records import BATCH, READING
-    from wastewatch.store.base import Point
     from wastewatch.store.influx import InfluxStore
 
     work = Path(tempfile.mkdtemp(prefix="ww-bench-disk-"))

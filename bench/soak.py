@@ -37,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wastewatch.servers import InfluxServer, MosquittoServer  # noqa: E402
-from wastewatch.store.influx import InfluxStore  # noqa: E402
+from tests.servers import InfluxServer, MosquittoServer
+from wastewatch.store.influx import InfluxStore
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Worker:
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "wastewatch.cli", *self.argv], env={**os.environ, **self.env}, stdout=out, stderr=out
+                [sys.executable, "-m", "launch.cli", *self.argv], env={**os.environ, **self.env}, stdout=out, stderr=out
             )
 
     def kill_and_restart(self) -> None:

@@ -14,17 +14,17 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from api.summaries import compliance_summary, tonnage, uptime, year_period
+from api.summaries.periods import Period
+from api.summaries.rollup import rollup
+from tests.servers import InfluxServer
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.plant import PlantConfig, load_catalog
+from wastewatch.points import Point, Store
 from wastewatch.records import Batch
-from wastewatch.servers import InfluxServer
-from wastewatch.store.base import Point, Store
 from wastewatch.store.influx import InfluxStore
-from wastewatch.summaries import compliance_summary, tonnage, uptime, year_period
-from wastewatch.summaries.periods import Period
-from wastewatch.summaries.rollup import rollup
 
 SERIES = [("eu-ied-annex-vi", "co", "10min", 10)] + [("eu-ied-annex-vi", p, "30min", 30) for p in ("co", "dust", "hcl", "nox", "so2", "toc")] \
     + [(prof, p, "1h", 60) for prof in ("id-kep03-1995-unconfirmed", "id-data-availability") for p in ("co", "dust", "hcl", "nox", "so2", "toc")]
@@ -70,7 +70,7 @@ def time_calls(calls: list[tuple[str, Callable[[], object]]], runs: int) -> None
             call()
             times.append((time.perf_counter() - t0) * 1000)
         times.sort()
-        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        p95 = times[max(0, round(0.95 * len(times)) - 1)]
         print(f"{name}: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms over {runs} runs", flush=True)
 
 

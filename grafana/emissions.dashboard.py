@@ -3,7 +3,8 @@ of the plant's compliance profiles, quality codes, discarded half-hours today an
 hours used this year. Only windows with quality `valid` carry a value worth plotting."""
 
 from grafana.limits import PlantLimits, SeriesLimits
-from grafana.panels import PLANT, dashboard as make_dashboard, row, stat, steps, table, target, targets, timeseries
+from grafana.panels import PLANT, row, stat, steps, table, target, targets, timeseries
+from grafana.panels import dashboard as make_dashboard
 
 limits = PlantLimits.default()
 QUALITY_CODES = ("valid", "abnormal_operation", "maintenance", "malfunction", "insufficient_data", "startup_shutdown", "no_waste")

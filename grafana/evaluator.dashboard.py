@@ -5,7 +5,6 @@ from grafana.limits import PlantLimits
 from grafana.panels import (
     PLANT,
     PLANT_STATES,
-    dashboard as make_dashboard,
     row,
     stat,
     state_timeline,
@@ -15,6 +14,9 @@ from grafana.panels import (
     targets,
     text,
     timeseries,
+)
+from grafana.panels import (
+    dashboard as make_dashboard,
 )
 
 limits = PlantLimits.default()

@@ -6,7 +6,7 @@ abnormal-operation caps, and the plant's UTC offset for daily grouping.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from wastewatch.compliance.pipeline import plan_series
 from wastewatch.compliance.profiles import Limit, Profile, load_bundled_profiles, select_profiles
@@ -85,7 +85,7 @@ class PlantLimits:
 
     def utc_offset(self) -> str:
         """InfluxQL `GROUP BY time(1d, <offset>)` so days start at local midnight (plants without DST)."""
-        offset = datetime(2026, 1, 1, tzinfo=timezone.utc).astimezone(self.plant.zone).utcoffset()
+        offset = datetime(2026, 1, 1, tzinfo=UTC).astimezone(self.plant.zone).utcoffset()
         minutes = -int(offset.total_seconds() // 60) if offset else 0
         return f"{minutes}m"
 

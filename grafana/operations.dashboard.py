@@ -8,7 +8,6 @@ from grafana.panels import (
     ONLINE,
     PLANT,
     PLANT_STATES,
-    dashboard as make_dashboard,
     row,
     stat,
     state_timeline,
@@ -17,6 +16,9 @@ from grafana.panels import (
     target,
     targets,
     timeseries,
+)
+from grafana.panels import (
+    dashboard as make_dashboard,
 )
 
 limits = PlantLimits.default()

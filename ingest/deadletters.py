@@ -103,7 +103,7 @@ class DeadLetterStore:
         self._swept_at = 0.0
 
     @property
-    def bytes(self) -> int:
+    def stored_bytes(self) -> int:
         """What the rows hold, as the byte bound counts it."""
         return self._bytes
 

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from ingest.worker import IngestWorker
-from wastewatch.store.base import Point, Store, StoreError
+from wastewatch.points import Point, Store, StoreError
 
 logger = logging.getLogger(__name__)
 

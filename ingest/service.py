@@ -8,6 +8,7 @@ import threading
 from ingest.health import IngestHealthWriter
 from ingest.worker import IngestWorker
 from wastewatch.plant import load_catalog
+from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import Settings, SettingsError
 from wastewatch.store import open_store
 
@@ -23,8 +24,6 @@ def run_ingest(settings: Settings) -> int:
     worker.start()
     health = IngestHealthWriter.for_worker(worker)
     health.start()
-    from wastewatch.cli import wait_for_signal
-
     try:
         wait_for_signal(threading.Event())
     finally:

@@ -10,13 +10,13 @@ filled the disk could not drain, because SQLite needs room to delete.
 from __future__ import annotations
 
 import json
-import sqlite3
 import shutil
+import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from wastewatch.store.base import Point
+from wastewatch.points import Point
 from wastewatch.sqlite import open_sqlite
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL, n INTEGER NOT NULL)"

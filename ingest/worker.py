@@ -21,14 +21,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from ingest.deadletters import DeadLetter, DeadLetterStore
-from ingest.decode import DecodeLimits, decode_message
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from ingest.writer import DurableWriter
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.persistent_session import PersistentSession
 from wastewatch.plant import PlantCatalog
+from wastewatch.points import Point, Store
 from wastewatch.settings import Settings
-from wastewatch.store.base import Point, Store
 from wastewatch.topics import data_subscriptions
 
 logger = logging.getLogger(__name__)

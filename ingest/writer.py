@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from ingest.deadletters import DeadLetterStore
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
-from wastewatch.store.base import Point, Store, StoreRejected, StoreUnavailable
+from wastewatch.points import Point, Store, StoreRejected, StoreUnavailable
 from wastewatch.store.lineprotocol import encode_point
 
 logger = logging.getLogger(__name__)

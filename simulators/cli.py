@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 import time
 from datetime import tzinfo
 
-from wastewatch.plant import PlantConfig, PlantConfigError, load_catalog
-from wastewatch.settings import Settings, SettingsError
 from simulators.publisher import MODES, PublishError, PublishProgress, run_simulator
 from simulators.scenarios import FAULT_KINDS, FaultWindow, parse_duration_s, parse_fault_spec, parse_start_ms
 from simulators.schedule import SCHEDULE_NAMES, schedule_named
+from wastewatch.plant import PlantConfig, PlantConfigError, load_catalog
+from wastewatch.runtime import stop_on_signal
+from wastewatch.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -83,19 +83,18 @@ def run_from_args(args: argparse.Namespace, settings: Settings) -> int:
         print(f"wastewatch simulate: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
 
     def progress(p: PublishProgress) -> None:
         logger.debug("simulator progress sim_ms=%s published=%s acknowledged=%s", p.sim_ms, p.published, p.acknowledged)
 
     try:
-        summary = run_simulator(
-            broker, plant, seed=args.seed, start_ms=start_ms, mode=args.mode, speed=args.speed, duration_s=duration_s,
-            faults=faults, schedule=schedule_named(args.schedule), telemetry=args.telemetry,
-            protocol=settings.mqtt_protocol, client_id=args.client_id, ca_file=settings.mqtt_ca_file,
-            stop_event=stop, on_progress=progress,
-        )
+        with stop_on_signal(stop):
+            summary = run_simulator(
+                broker, plant, seed=args.seed, start_ms=start_ms, mode=args.mode, speed=args.speed, duration_s=duration_s,
+                faults=faults, schedule=schedule_named(args.schedule), telemetry=args.telemetry,
+                protocol=settings.mqtt_protocol, client_id=args.client_id, ca_file=settings.mqtt_ca_file,
+                stop_event=stop, on_progress=progress,
+            )
     except (PublishError, ValueError) as exc:
         print(f"wastewatch simulate: {exc}", file=sys.stderr)
         return 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from random import Random
 
+from simulators.messages import QOS, Message
 from wastewatch.plant import PlantConfig
 from wastewatch.topics import sensor_topic
-from simulators.messages import QOS, Message
 
 TEN_YEARS_MS = 3650 * 86_400_000
 UNKNOWN_SENSOR_ID = "t_tertiary"

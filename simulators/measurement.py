@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass, field
 from random import Random
 
+from simulators.scenarios import FaultWindow
 from wastewatch.plant import PlantConfig, SensorSpec
 from wastewatch.records import SampleStatus
-from simulators.scenarios import FaultWindow
 
 TYPE_K_BURNOUT_C = 1372.0
 # molar masses for a ppm reading of a mg/Nm3 channel: mg/Nm3 = ppm x MW / 22.41 (domain.md §2.3)
@@ -61,7 +61,7 @@ class Instrument:
             return float(round(true_value)), "valid"
         value = true_value
         status: SampleStatus = "valid"
-        for index, window in self.faults:
+        for _, window in self.faults:
             if window.name == "analyzer_drift" and window.contains(t_ms):
                 value += window.number("rate_per_h") * (t_ms - window.start_ms) / 3_600_000
         value += rng.gauss(0.0, self.noise_sd)

@@ -13,9 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from random import Random
 
-from wastewatch.plant import PlantConfig
-from wastewatch.records import Batch, DeviceStatus, Reading
-from wastewatch.topics import batch_topic, sensor_topic, status_topic, telemetry_topic
 from simulators.bunker import Bunker
 from simulators.delivery import Delivery
 from simulators.effects import ChargePuff, DoorPuff, Effect, Overcharge, WetBatch, window_effects
@@ -28,6 +25,9 @@ from simulators.process import Process, WasteLoad
 from simulators.scenarios import FaultWindow, reasons_of
 from simulators.schedule import DailySchedule, OperatingSchedule
 from simulators.tally import Tally
+from wastewatch.plant import PlantConfig
+from wastewatch.records import DeviceStatus, Reading
+from wastewatch.topics import batch_topic, sensor_topic, status_topic, telemetry_topic
 
 PHYSICS_STEP_MS = 10_000
 PREROLL_STEP_MS = 60_000  # lags and wander are exact for any step, so the unseen pre-roll can stride

@@ -162,7 +162,7 @@ class Process:
         targets = process_targets(controls, load, self.temperatures, self.burner.fire)
         gauss = self._rng.gauss
         lagged, wander = self.lagged, self.wander
-        for name, dyn, pull, keep, shock_sd in self._coefficients(dt_s):
+        for name, _dyn, pull, keep, shock_sd in self._coefficients(dt_s):
             lagged[name] += (targets[name] - lagged[name]) * pull
             wander[name] = wander[name] * keep + gauss(0.0, shock_sd)
 

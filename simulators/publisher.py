@@ -22,15 +22,15 @@ from typing import Any, Literal
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from wastewatch.mqtt import connect, make_client
-from wastewatch.plant import PlantConfig
-from wastewatch.settings import BrokerAddress
-from wastewatch.topics import status_topic
 from simulators.messages import QOS
 from simulators.model import PlantModel, iter_messages
 from simulators.scenarios import FaultWindow
 from simulators.schedule import OperatingSchedule
 from simulators.tally import Tally
+from wastewatch.mqtt import connect, make_client
+from wastewatch.plant import PlantConfig
+from wastewatch.settings import BrokerAddress
+from wastewatch.topics import status_topic
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from wastewatch.records import Batch, DeviceStatus, Reading
 from simulators.messages import Message
+from wastewatch.records import Batch, DeviceStatus, Reading
 
 _KEY_MEMORY_MS = 6 * 3_600_000
 

@@ -18,13 +18,13 @@ from api.app import create_app
 from api.context import ApiContext
 from api.roles import ROLE_ORDER, Role
 from tests.helpers import wait_until
+from tests.servers import free_port
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.plant import PlantCatalog
+from wastewatch.points import Point, Store
 from wastewatch.records import Batch, Reading
-from wastewatch.servers import free_port
 from wastewatch.settings import Settings
-from wastewatch.store.base import Point, Store
 
 ZONE = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=ZONE)

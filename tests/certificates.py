@@ -33,7 +33,7 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
 
 def make_tls_files(directory: Path, common_name: str = "wastewatch test CA") -> TlsFiles:
     """A CA and a server certificate valid for 127.0.0.1 and localhost, one day either side of now."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
         x509.CertificateBuilder()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import PostgresServer
+from tests.servers import InfluxServer, MosquittoServer
 from wastewatch.plant import PlantCatalog, load_catalog
-from wastewatch.postgres import PostgresServer
-from wastewatch.servers import InfluxServer, MosquittoServer
+from wastewatch.points import Store
 from wastewatch.settings import Settings
-from wastewatch.store.base import Store
 from wastewatch.store.influx import InfluxStore
 from wastewatch.store.sqlite import SqliteStore
 

@@ -15,8 +15,8 @@ from alerts.notifiers.annotation import AnnotationNotifier
 from alerts.outbox import Outbox
 from alerts.sender import OutboxSender
 from alerts.store import AlertStateError
+from tests.test_alert_lifecycle import MIN, T0, alert_db_url, apply, db, lifecycle, raised
 from wastewatch.relational import Database
-from tests.test_alert_lifecycle import MIN, T0, alert_db_url, apply, db, lifecycle, raised  # noqa: F401  (fixtures)
 from wastewatch.store.influx import InfluxStore
 
 EVALUATOR_BOARD = Path(__file__).resolve().parent.parent / "grafana" / "dashboards" / "evaluator.json"

@@ -14,7 +14,7 @@ from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
 from alerts.schema import open_database
 from alerts.store import AlertStore
-from tests.test_alert_lifecycle import T0, alert_db_url, raised  # noqa: F401  (a fixture)
+from tests.test_alert_lifecycle import T0, alert_db_url, raised
 from wastewatch.plant import PlantCatalog
 from wastewatch.settings import Settings
 

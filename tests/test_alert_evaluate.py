@@ -30,8 +30,8 @@ from alerts import (
 )
 from alerts.evaluate import evaluate
 from alerts.observations import Observation
-from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages, parse_fault_spec
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, DeviceStatus, Reading
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from alerts import bundled_rules_path, load_rules
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.notifiers.log import LogNotifier
 from alerts.notifiers.webhook import WebhookNotifier
@@ -21,11 +22,10 @@ from alerts.sender import OutboxSender, SenderPolicy
 from alerts.service import AlertsComponent
 from tests.alert_receivers import WebhookReceiver
 from tests.helpers import publish_all, wait_until
-from wastewatch.relational import connect_url
-from tests.test_alert_lifecycle import T0, alert_db_url, raised  # noqa: F401  (a fixture)
+from tests.test_alert_lifecycle import T0, alert_db_url, raised
 from tests.test_alert_worker import SECRET
-from alerts import bundled_rules_path, load_rules
 from wastewatch.plant import PlantCatalog
+from wastewatch.relational import connect_url
 
 MINOR_SENSORS = ["co", "nox", "so2", "hcl", "dust", "toc", "o2", "flow"]
 FLOOD_RULES = f"""
@@ -101,7 +101,7 @@ def gated() -> Iterator[WebhookReceiver]:
     receiver.stop()
 
 
-def test_a_critical_alert_goes_before_minor_notifications_still_queued(alert_db_url, catalog: PlantCatalog, gated) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_critical_alert_goes_before_minor_notifications_still_queued(alert_db_url, catalog: PlantCatalog, gated) -> None:  # type: ignore[no-untyped-def]
     db = connect_url(alert_db_url)
     create_schema(db)
     rules = load_rules(bundled_rules_path("kotim"), catalog.get("kotim")).rules

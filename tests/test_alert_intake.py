@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts.intake import MessageDecoder
-from ingest.decode import DecodeLimits, decode_message
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 
 LIMITS = DecodeLimits(max_payload_bytes=4096, max_age_ms=30 * 86_400_000, max_future_ms=300_000)

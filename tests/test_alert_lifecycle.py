@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts import AlertCleared, AlertRaised, AlertUpdated, bundled_rules_path, load_rules
-from alerts import actions
+from alerts import AlertCleared, AlertRaised, AlertUpdated, actions, bundled_rules_path, load_rules
 from alerts.lifecycle import Lifecycle, Policy
 from alerts.outbox import Outbox
 from alerts.routing import parse_routes
@@ -116,10 +115,9 @@ def test_a_recovery_goes_to_every_channel_the_problem_went_to(lifecycle: Lifecyc
 
 
 def test_outbox_rows_commit_or_roll_back_with_the_alert(lifecycle: Lifecycle) -> None:
-    with pytest.raises(RuntimeError):
-        with lifecycle.db.transaction():
-            lifecycle.apply(raised(T0))
-            raise RuntimeError("crash before commit")
+    with pytest.raises(RuntimeError), lifecycle.db.transaction():
+        lifecycle.apply(raised(T0))
+        raise RuntimeError("crash before commit")
     assert lifecycle.alerts.list_alerts() == [] and lifecycle.outbox.rows() == []
 
 

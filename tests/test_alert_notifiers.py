@@ -17,7 +17,7 @@ from alerts.notifiers.mqtt import MqttNotifier
 from alerts.notifiers.webhook import WebhookNotifier, sign, verify_signature
 from tests.alert_receivers import MqttCollector, SmtpServer, WebhookReceiver, receiver_verifies, self_signed_tls
 from tests.helpers import wait_until
-from wastewatch.servers import MosquittoServer, free_port
+from tests.servers import MosquittoServer, free_port
 from wastewatch.settings import parse_mqtt_url
 
 SECRET = "s3cret-shared-with-the-agency-32-bytes+"

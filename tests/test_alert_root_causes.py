@@ -11,9 +11,9 @@ from alerts import AlertEvent, OperatingState, PlantState, Rule, RuleBook, bundl
 from alerts.engine import Engine
 from alerts.rule_state import RuleState
 from alerts.templates import TITLES_ID
-from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages, parse_fault_spec
 from tests.test_alert_worker import morning_start_ms
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Reading
 

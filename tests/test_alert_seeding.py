@@ -9,11 +9,11 @@ from alerts.clock import DataClock
 from alerts.engine import Engine, PlantTrack
 from alerts.plant_state import OperatingState, PlantSignals, PlantState
 from alerts.service import AlertsComponent
-from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages
 from tests.alert_receivers import MqttCollector
 from tests.helpers import publish_all, wait_until
-from tests.test_alert_worker import alert_settings, morning_start_ms, receiver, wait_drained  # noqa: F401
+from tests.test_alert_worker import alert_settings, morning_start_ms, receiver, wait_drained
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Reading
 
@@ -59,7 +59,7 @@ def test_a_plant_not_heard_from_for_longer_than_a_hold_is_seeded_afresh(catalog:
 
 
 def test_a_worker_started_at_two_in_the_afternoon_sends_the_agency_nothing(
-    settings_for, influx_store, catalog, tmp_path, receiver, mosquitto  # noqa: F811
+    settings_for, influx_store, catalog, tmp_path, receiver, mosquitto
 ):  # type: ignore[no-untyped-def]
     start_ms = morning_start_ms(2)
     messages = afternoon(catalog, start_ms, 9, 11)

@@ -22,9 +22,9 @@ from alerts.schema import create_schema
 from alerts.sender import OutboxSender, SenderPolicy
 from tests.alert_receivers import SmtpServer, WebhookReceiver
 from tests.helpers import wait_until
-from wastewatch.relational import Database, connect_url
-from tests.test_alert_lifecycle import MIN, T0, alert_db_url, cleared, raised  # noqa: F401  (a fixture)
+from tests.test_alert_lifecycle import MIN, T0, alert_db_url, cleared, raised
 from wastewatch.plant import PlantCatalog
+from wastewatch.relational import Database, connect_url
 
 SECRET = "sender-test-secret-of-32-bytes-or-more"
 FAST = SenderPolicy(retry_base_s=0.02, retry_max_s=0.1, failover_after_attempts=3, rate_limit_count=100)

@@ -18,8 +18,8 @@ from alerts.schema import create_schema
 from alerts.store import AlertStore
 from simulators import generate_messages
 from tests.helpers import publish_all, wait_until
-from tests.test_alert_postgres import pg_url  # noqa: F401
-from tests.test_alert_worker import SECRET, morning_start_ms, receiver  # noqa: F401
+from tests.test_alert_postgres import pg_url
+from tests.test_alert_worker import SECRET, morning_start_ms, receiver
 from wastewatch.relational import connect_url
 
 HOUR_MS = 3_600_000
@@ -57,7 +57,7 @@ def workers() -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def test_a_standby_taking_over_a_burning_plant_raises_nothing(
-    tmp_path, receiver, mosquitto, pg_url, catalog, workers  # noqa: F811
+    tmp_path, receiver, mosquitto, pg_url, catalog, workers
 ):  # type: ignore[no-untyped-def]
     start_ms = morning_start_ms(2)  # 05:00
     generated = generate_messages(catalog.get("kotim"), seed=5, start_ms=start_ms, duration_s=8 * 3600)

@@ -111,7 +111,7 @@ def test_wastewatch_alerts_stops_at_start_with_one_line_naming_the_webhook_setti
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WASTEWATCH_")}
     env = {**clean, "WASTEWATCH_MQTT_URL": mosquitto.url, "WASTEWATCH_DATA_DIR": str(tmp_path),
            "WASTEWATCH_ALERTS_WEBHOOK_URL": "https://agency.example/hook", "WASTEWATCH_ALERTS_WEBHOOK_SECRET": "too-short"}
-    result = subprocess.run([sys.executable, "-m", "wastewatch.cli", "alerts"], env=env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "launch.cli", "alerts"], env=env, capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 2, result.stderr
     (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("wastewatch:")]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import email
 import json
-from email import policy as email_policy
 from collections import Counter
 from datetime import datetime, timedelta
+from email import policy as email_policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,10 +21,10 @@ from alerts.outbox import Outbox
 from alerts.schema import open_database
 from alerts.service import AlertsComponent
 from alerts.store import AlertStore
-from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages, parse_fault_spec
 from tests.alert_receivers import MqttCollector, SmtpServer, WebhookReceiver
 from tests.helpers import publish_all, wait_until
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 from wastewatch.store.influx import InfluxStore
 

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
 from api.app import UndeclaredRole, _declare_roles
 from api.roles import ROLE_ORDER, Role
+from launch.cli import main
 from tests.api_support import NOW_MS, Api, run_api, seed_plant_day
 from tests.test_alert_lifecycle import T0, raised
-from wastewatch.cli import main
 from wastewatch.plant import PlantCatalog
 from wastewatch.store.sqlite import SqliteStore
 
@@ -200,10 +203,7 @@ def test_authentication_comes_before_any_other_answer(api: Api) -> None:
 
 # -- hostile bodies: a body limit before parsing, the key checked before the body and the query ------------
 
-import socket
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 
 def raw_request(api: Api, head: str, body_parts: list[bytes] = [], timeout_s: float = 20) -> tuple[int, bytes]:  # noqa: B006

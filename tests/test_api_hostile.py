@@ -13,10 +13,10 @@ then, a new search each run)."""
 from __future__ import annotations
 
 import os
-from urllib.parse import quote
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest

@@ -13,10 +13,10 @@ import pytest
 from api.roles import Role
 from api.routes.compliance import compliance_out
 from api.routes.uptime import uptime_out
+from api.summaries import compliance_summary, uptime
 from tests.api_support import ZONE, Api, at, run_api, seed_plant_day
 from wastewatch.plant import PlantCatalog
-from wastewatch.store.base import Store
-from wastewatch.summaries import compliance_summary, uptime
+from wastewatch.points import Store
 
 DAY = "period=2026-11-28"
 

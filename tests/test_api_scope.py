@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from fastapi import APIRouter
 
 from alerts.lifecycle import Lifecycle
@@ -20,9 +19,9 @@ from api.app import UndeclaredRole, _declare_roles
 from api.deps import EvaluatorKey
 from api.keys import KeyStore
 from api.roles import Role
+from launch.cli import main
 from tests.api_support import NOW_MS, Api, run_api, seed_plant_day
 from tests.test_alert_lifecycle import T0, raised
-from wastewatch.cli import main
 from wastewatch.plant import PlantCatalog
 from wastewatch.relational import Database, connect_url
 from wastewatch.settings import Settings

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from api.timerange import RangeError, TimeRange, parse_duration_s, resolve_range
+from api.timerange import EARLIEST, LATEST, RangeError, TimeRange, parse_duration_s, parse_instant, resolve_range
 
 ZONE = ZoneInfo("Asia/Jakarta")
-NOW = datetime(2026, 11, 28, 5, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
 
 
 def ms(*args: int, tz: ZoneInfo | timezone = ZONE) -> int:
@@ -73,10 +75,7 @@ def test_durations() -> None:
 
 # -- hostile input: every text either reads as a bounded range or is a RangeError, never another error ----
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from api.timerange import EARLIEST, LATEST, parse_instant
 
 UNITS = st.sampled_from("smhdw")
 HOSTILE_INSTANTS = st.one_of(

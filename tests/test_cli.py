@@ -14,7 +14,7 @@ import pytest
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WASTEWATCH_")}
     return subprocess.run(
-        [sys.executable, "-m", "wastewatch.cli", *args], env={**clean, **(env or {})}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "launch.cli", *args], env={**clean, **(env or {})}, capture_output=True, text=True, timeout=60
     )
 
 
@@ -75,6 +75,6 @@ def test_compliance_help_lists_its_settings_and_subcommands():
 
 def test_building_the_command_line_does_not_load_the_report_renderers() -> None:
     # Every worker starts through `wastewatch`: matplotlib, fpdf2 and numpy would cost each one tens of MB.
-    probe = "import sys, wastewatch.cli as c; c.build_parser(); print(sorted({'matplotlib', 'fpdf', 'numpy'} & set(sys.modules)))"
+    probe = "import sys, launch.cli as c; c.build_parser(); print(sorted({'matplotlib', 'fpdf', 'numpy'} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
+from api.summaries import compliance_summary
 from wastewatch.compliance.events import read_stored_events
 from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.compliance.profiles import load_bundled_profiles
@@ -16,9 +17,8 @@ from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.regulatory import Finding
 from wastewatch.compliance.year import read_year
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point, Store
 from wastewatch.records import Reading
-from wastewatch.store.base import Point, Store
-from wastewatch.summaries import compliance_summary
 
 PROFILES = load_bundled_profiles()
 EU = PROFILES["eu-ied-annex-vi"]

@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 
 from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle
-from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages
 from tests.helpers import wait_until
 from tests.test_cli import run_cli
 from wastewatch.compliance.pipeline import Channels
 from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.windows import day_bounds_ms
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog
+from wastewatch.points import Point
 from wastewatch.records import Batch, Reading
-from wastewatch.store.base import Point
 from wastewatch.store.sqlite import SqliteStore
 
 DAY = date(2026, 11, 20)
@@ -125,7 +125,7 @@ def test_the_service_runs_until_ctrl_c_and_exits_0(tmp_path: Path) -> None:
     env["WASTEWATCH_DATA_DIR"] = str(tmp_path)
     err_path = tmp_path / "stderr.txt"
     with open(err_path, "wb") as err, subprocess.Popen(
-        [sys.executable, "-m", "wastewatch.cli", "compliance"], env=env, stdout=subprocess.DEVNULL, stderr=err
+        [sys.executable, "-m", "launch.cli", "compliance"], env=env, stdout=subprocess.DEVNULL, stderr=err
     ) as proc:
         try:
             wait_until(lambda: "compliance service started" in err_path.read_text() or proc.poll() is not None,

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle
-from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages, parse_fault_spec
 from wastewatch.compliance.amendments import read_amendments
 from wastewatch.compliance.jobs import ComplianceJobs
@@ -25,10 +24,11 @@ from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.service import ComplianceService
 from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.compliance.windows import day_bounds_ms, iter_window_starts
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.operating_state import OperatingState as S
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point, Store
 from wastewatch.records import Batch, Reading
-from wastewatch.store.base import Point, Store
 
 DAY = date(2026, 11, 28)
 HALF_HOUR_MS = 1_800_000

@@ -33,9 +33,9 @@ from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.timeline import Interval
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point, Store
 from wastewatch.records import Reading
 from wastewatch.settings import Settings
-from wastewatch.store.base import Point, Store
 
 PROFILES = load_bundled_profiles()
 EU = PROFILES["eu-ied-annex-vi"]

@@ -24,6 +24,7 @@ from ingest.worker import IngestWorker
 from simulators.days import scenario_day
 from simulators.publisher import run_simulator
 from tests.helpers import wait_until
+from tests.servers import InfluxServer, MosquittoServer
 from wastewatch.compliance.jobs import ComplianceJobs, JobReport
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
@@ -33,10 +34,9 @@ from wastewatch.compliance.results import read_averages, read_days
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point, Store
 from wastewatch.records import BATCH, READING, Batch, Reading
-from wastewatch.servers import InfluxServer, MosquittoServer
 from wastewatch.settings import Settings
-from wastewatch.store.base import Point, Store
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault  # back-fills three simulated days through the broker and the ingest
@@ -79,10 +79,10 @@ class DayRun:
 def record_plant_states(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> None:
     """The alert worker's state machine over the stored readings and batches, written as it writes them."""
     config, signals = PlantStateConfig(), PlantSignals()
-    assert STATE_SENSORS == (
+    assert (
         config.t_primary_sensor, config.t_secondary_sensor, config.burner_primary_sensor, config.burner_secondary_sensor,
         config.id_fan_sensor,
-    )
+    ) == STATE_SENSORS
     records: list[Reading | Batch] = [
         Reading(plant.id, p.tags["sensor"], p.time_ms, float(p.fields["value"]), p.tags.get("status", "valid"))  # type: ignore[arg-type]
         for sensor in STATE_SENSORS

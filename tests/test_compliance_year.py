@@ -15,8 +15,8 @@ from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.compliance.year import read_year
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Store
 from wastewatch.records import Batch, Reading
-from wastewatch.store.base import Store
 
 EU = load_bundled_profiles()["eu-ied-annex-vi"]
 MIN = 60_000

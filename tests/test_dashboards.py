@@ -11,7 +11,7 @@ import yaml
 
 from grafana.build import OUTPUT_DIR, build, drift
 from grafana.panels import DATASOURCE_UID
-from wastewatch.cli import main
+from launch.cli import main
 
 GRAFANA = Path(__file__).resolve().parents[1] / "grafana"
 UIDS = {"operations.json": "ww-operations", "emissions.json": "ww-emissions", "evaluator.json": "ww-evaluator"}

@@ -26,17 +26,17 @@ from alerts.plant_state import OperatingState, PlantSignals, PlantState, PlantSt
 from alerts.routing import parse_routes
 from alerts.schema import create_schema
 from grafana.build import OUTPUT_DIR
-from ingest.decode import DecodeLimits, decode_message
 from ingest.health import IngestHealthWriter
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from simulators.model import generate_messages
+from tests.servers import InfluxServer
 from wastewatch.compliance.jobs import ComplianceJobs
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
+from wastewatch.points import Point
 from wastewatch.records import Batch, Reading
 from wastewatch.relational import connect_url
-from wastewatch.servers import InfluxServer
-from wastewatch.store.base import Point
 from wastewatch.store.influx import InfluxStore
 
 SIM_HOURS = 24
@@ -159,7 +159,7 @@ def test_every_panel_query_returns_data_of_the_expected_shape(stored: InfluxStor
     empty_by_panel: dict[tuple[str, str], list[bool]] = {}
     queries = _panel_queries()
     assert len(queries) > 40
-    for uid, title, ref, query, fmt in queries:
+    for uid, title, _ref, query, fmt in queries:
         series = stored.query(expand(query, shown))  # an InfluxQL error raises StoreRejected
         for s in series:
             assert s["columns"][0] == "time", (title, s["columns"])

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import REJECT_REASONS, DecodeLimits, decode_message
+from wastewatch.decode import REJECT_REASONS, DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, DeviceStatus, Reading
 

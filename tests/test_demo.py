@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 from tests.helpers import wait_until
+from tests.servers import free_port
 from wastewatch.plant import PlantCatalog
-from wastewatch.servers import free_port
 from wastewatch.store.sqlite import SqliteStore
 
 
@@ -49,7 +49,7 @@ class DemoProcess:
     def __enter__(self) -> DemoProcess:
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "wastewatch.cli", "demo", *self._args], env=self._env, cwd=self._cwd, stdout=out, stderr=err
+                [sys.executable, "-m", "launch.cli", "demo", *self._args], env=self._env, cwd=self._cwd, stdout=out, stderr=err
             )
         return self
 

@@ -12,7 +12,7 @@ from ingest.spool import Spool
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
 from wastewatch.plant import PlantCatalog
-from wastewatch.store.base import Point
+from wastewatch.points import Point
 from wastewatch.store.influx import InfluxStore
 
 

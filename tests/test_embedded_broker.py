@@ -10,8 +10,8 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from tests.helpers import wait_until
+from tests.servers import free_port
 from wastewatch.embedded_broker import EmbeddedBroker
-from wastewatch.servers import free_port
 
 
 def _connected_client(port: int, client_id: str) -> tuple[mqtt.Client, threading.Event]:

@@ -21,9 +21,9 @@ from ingest.worker import IngestWorker
 from simulators import FaultWindow, Tally
 from simulators.publisher import Mode, PublishSummary, run_simulator
 from tests.helpers import wait_until
+from tests.servers import MosquittoServer
 from wastewatch.plant import PlantCatalog, PlantConfig
-from wastewatch.servers import MosquittoServer
-from wastewatch.store.base import AggregateFn, Store
+from wastewatch.points import AggregateFn, Store
 from wastewatch.topics import status_topic
 
 HOUR_MS = 3_600_000

@@ -9,7 +9,7 @@ import httpx
 
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
-from wastewatch.servers import free_port
+from tests.servers import free_port
 from wastewatch.store.influx import InfluxStore
 
 T0 = 1_795_000_000_000

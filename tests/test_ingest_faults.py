@@ -64,7 +64,7 @@ def test_broker_restarted_mid_stream_loses_nothing(tmp_path, own_broker, influx_
 def _start_ingest(settings_env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **settings_env}
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "ingest"], env=env, stdout=out, stderr=out)
+        return subprocess.Popen([sys.executable, "-m", "launch.cli", "ingest"], env=env, stdout=out, stderr=out)
 
 
 def test_ingest_sigkilled_mid_batch_loses_and_doubles_nothing(tmp_path, own_broker, influx_store, catalog):

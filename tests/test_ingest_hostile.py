@@ -19,7 +19,8 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.deadletters import DeadLetterStore
 from ingest.metrics import IngestMetrics
@@ -27,11 +28,11 @@ from ingest.spool import Spool
 from ingest.worker import IngestWorker
 from ingest.writer import DurableWriter
 from tests.helpers import publish_all, wait_until
+from tests.servers import free_port
 from wastewatch.mqtt import make_client
+from wastewatch.points import Point, Store
 from wastewatch.records import BATCH, READING
-from wastewatch.servers import free_port
 from wastewatch.settings import parse_mqtt_url
-from wastewatch.store.base import Point, Store
 from wastewatch.store.influx import InfluxStore
 
 EXAMPLES = int(os.environ.get("WASTEWATCH_HOSTILE_EXAMPLES", "20"))
@@ -154,14 +155,14 @@ def test_the_dead_letter_table_keeps_its_byte_bound_and_counts_what_it_dropped(t
     try:
         for i in range(1000):
             letters.add(now_ms(), "plants/kotim/telemetry", "malformed_json", f"bad {i}", os.urandom(5000))
-            assert letters.bytes <= 64 * 1024
+            assert letters.stored_bytes <= 64 * 1024
         kept = sum(letters.counts().values())
         assert kept > 0 and kept + letters.dropped()["bound"] == 1000
         assert letters.list(limit=1)[0].detail == "bad 999"  # the newest are kept
     finally:
         letters.close()
     reopened = DeadLetterStore(tmp_path / "dl.sqlite3", max_bytes=64 * 1024)
-    assert reopened.bytes <= 64 * 1024 and reopened.dropped()["bound"] == 1000 - kept
+    assert reopened.stored_bytes <= 64 * 1024 and reopened.dropped()["bound"] == 1000 - kept
     reopened.close()
 
 
@@ -213,7 +214,7 @@ def test_an_exception_in_a_callback_does_not_kill_the_network_loop(mosquitto):
 
 def _check(settings_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wastewatch.cli", "ingest", "--check"],
+        [sys.executable, "-m", "launch.cli", "ingest", "--check"],
         env={**os.environ, **settings_env}, capture_output=True, text=True, timeout=30,
     )
 
@@ -324,7 +325,7 @@ def test_generated_hostile_messages_never_stop_the_ingest(settings_for, store, c
             publish_all(url, messages)
             wait_until(lambda: stored_times(store, "t_stack") >= expected, timeout_s=30, what="every valid reading stored")
             wait_until(lambda: worker.counts().acked == worker.counts().received, what="every message acknowledged")
-            assert worker.dead_letters.bytes <= dead_letter_bound
+            assert worker.dead_letters.stored_bytes <= dead_letter_bound
             assert sum(worker.dead_letters.counts().values()) <= worker.counts().received
             assert worker.connected.is_set() and worker.stalled_s() == 0.0
 

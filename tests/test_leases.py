@@ -10,8 +10,8 @@ import pytest
 
 from alerts.leases import Leases
 from alerts.schema import create_schema
+from tests.test_alert_lifecycle import alert_db_url
 from wastewatch.relational import Database, connect_url
-from tests.test_alert_lifecycle import alert_db_url  # noqa: F401  (a fixture)
 
 T0 = 1_795_000_000.0
 

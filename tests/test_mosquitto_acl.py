@@ -19,9 +19,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from launch.cli import main
 from tests.helpers import wait_until
-from wastewatch.cli import main
-from wastewatch.servers import MosquittoServer
+from tests.servers import MosquittoServer
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
 SERVICES = {
@@ -34,7 +34,7 @@ class Broker:
     def __init__(self, server: MosquittoServer, passwords: dict[str, str]) -> None:
         self.server, self.passwords = server, passwords
 
-    def client(self, user: str | None, password: str | None = None) -> tuple[mqtt.Client, "queue.Queue[mqtt.MQTTMessage]", int]:
+    def client(self, user: str | None, password: str | None = None) -> tuple[mqtt.Client, queue.Queue[mqtt.MQTTMessage], int]:
         """A connected client (or the CONNACK reason code of a refused one) and its inbox."""
         inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         connack: queue.Queue[int] = queue.Queue()

@@ -14,9 +14,9 @@ import pytest
 from ingest.worker import IngestWorker
 from tests.certificates import TlsFiles, make_tls_files
 from tests.helpers import publish_all, wait_until
+from tests.servers import MosquittoServer
 from tests.test_ingest import reading_messages, recent_ms, stored_count
 from wastewatch.mqtt import make_client
-from wastewatch.servers import MosquittoServer
 from wastewatch.settings import Settings, parse_mqtt_url
 
 PASSWORD = "s3cret-for-tests"

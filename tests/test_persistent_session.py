@@ -8,8 +8,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from tests.helpers import publish_all, wait_until
+from tests.servers import MosquittoServer
 from wastewatch.persistent_session import PersistentSession
-from wastewatch.servers import MosquittoServer
 from wastewatch.settings import parse_mqtt_url
 
 Received = list[tuple[int, int, bytes]]  # (generation at delivery, mid, payload)

@@ -6,19 +6,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from alerts.schema import open_database
-from api.reports import build_report, render_report
+from api.reports.render import render_report
+from api.reports.report import build_report
 from tests.test_summaries import FAULT_DAY, add_alert, ms, write_month
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Store
 from wastewatch.records import Batch
 from wastewatch.relational import Database
 from wastewatch.settings import Settings
-from wastewatch.store.base import Store
 
 
 @pytest.fixture
@@ -113,14 +117,11 @@ def test_quarterly_and_annual_reports_group_by_week_and_month(store: Store, koti
 
 # -- CSV formula injection: text from devices (waste codes, facility ids) never starts a formula ------------
 
-import tempfile
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 STORABLE = st.text(max_size=20).filter(lambda t: t.isprintable() and not t.endswith("\\"))
-"""What a store tag can hold (wastewatch.store.base.check_tag_value)."""
+"""What a store tag can hold (wastewatch.points.check_tag_value)."""
 HOSTILE_TEXT = st.one_of(
     st.sampled_from(["=cmd|'/C calc'!A", "+SUM(1,2)", "-2+3", "@SUM(A1)", "=HYPERLINK(\"http://x\")"]),
     st.builds(lambda c, rest: c + rest, st.sampled_from("=+-@"), STORABLE),

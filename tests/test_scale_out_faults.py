@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.helpers import publish_all, wait_until
+from tests.servers import MosquittoServer, free_port
 from tests.test_ingest import reading_messages, recent_ms, stored_count
-from wastewatch.servers import MosquittoServer, free_port
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault
@@ -37,7 +37,7 @@ class IngestProcess:
     def start(self) -> IngestProcess:
         env = {**os.environ, **self.env, "WASTEWATCH_METRICS_PORT": str(self.metrics_port)}
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "wastewatch.cli", "ingest"], env=env, stdout=out, stderr=out)
+            self.proc = subprocess.Popen([sys.executable, "-m", "launch.cli", "ingest"], env=env, stdout=out, stderr=out)
         return self
 
     def log_text(self) -> str:

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from launch.history import backfill_history
 from simulators.model import PlantModel
-from wastewatch.history import backfill_history
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch
 from wastewatch.store.sqlite import SqliteStore

@@ -3,6 +3,7 @@ of domain.md §4, and the messages it claims the ingest will store or dead-lette
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import statistics
@@ -14,10 +15,10 @@ import pytest
 
 from alerts import AlertRaised, OperatingState, PlantSignals, PlantState, RuleBook, bundled_rules_path, load_rules, observe_signal, settle
 from alerts.events import AlertEvent
-from ingest.decode import DecodeLimits, decode_message
 from simulators.model import Generated, PlantModel, generate_messages
 from simulators.scenarios import FAULT_NAMES, INVALID_REASONS, FaultWindow, parse_duration_s, parse_fault_spec
 from simulators.schedule import ContinuousSchedule
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
 from wastewatch.records import Batch, Reading
 
@@ -231,7 +232,7 @@ def test_a_fault_free_day_feeds_only_when_the_measured_values_permit_it(catalog:
 def test_batches_come_every_15_minutes_at_about_65_kg(plant: PlantConfig, normal_day: Generated) -> None:
     fed = batches(normal_day)
     assert 45 <= len(fed) <= 65
-    gaps_min = [(b.time_ms - a.time_ms) / MIN_MS for a, b in zip(fed, fed[1:])]
+    gaps_min = [(b.time_ms - a.time_ms) / MIN_MS for a, b in itertools.pairwise(fed)]
     assert 14 <= statistics.median(gaps_min) <= 16
     assert all(55 <= b.mass_kg <= 75 for b in fed)
     assert 62 <= statistics.mean(b.mass_kg for b in fed) <= 68
@@ -257,7 +258,7 @@ def test_burning_values_sit_in_the_typical_ranges(normal_day: Generated) -> None
 
 def test_temperatures_move_smoothly(normal_day: Generated) -> None:
     series = values(normal_day, "t_secondary", local_ms(9), local_ms(20))
-    steps = [abs(b - a) for a, b in zip(series, series[1:])]
+    steps = [abs(b - a) for a, b in itertools.pairwise(series)]
     assert max(steps) < 25 and statistics.mean(steps) < 5
 
 
@@ -401,7 +402,7 @@ def test_analyzer_drift_adds_a_growing_offset(plant: PlantConfig) -> None:
     base_o2 = by_time(base, "o2")
     for reading in readings(drifted, "o2"):
         hours = (reading.time_ms - window.start_ms) / HOUR_MS
-        if 0 <= hours and base_o2[reading.time_ms] + 0.5 * hours < 25:
+        if hours >= 0 and base_o2[reading.time_ms] + 0.5 * hours < 25:
             assert reading.value - base_o2[reading.time_ms] == pytest.approx(0.5 * hours, abs=0.011)
 
 

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.decode import DecodeLimits, decode_message
 from simulators.model import PlantModel, generate_messages
 from simulators.plant_state import Phase
 from simulators.scenarios import FAULT_KINDS, FaultWindow
 from simulators.schedule import ContinuousSchedule
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
 from wastewatch.records import Batch, Reading
 

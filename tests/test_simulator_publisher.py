@@ -11,8 +11,8 @@ import pytest
 
 from simulators.model import PlantModel
 from simulators.publisher import MAX_FUTURE_S, PublishProgress, _warn_future, lead_over_wall_clock_s, run_simulator
+from tests.servers import MosquittoServer
 from wastewatch.plant import PlantCatalog
-from wastewatch.servers import MosquittoServer
 from wastewatch.settings import Settings
 
 NOW_S = 1_750_000_000.0

@@ -26,8 +26,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from tests.servers import _stop_process, free_port, wait_for_port
 from tests.test_stack_secrets import COMPOSE
-from wastewatch.servers import _stop_process, free_port, wait_for_port
 from wastewatch.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ class ShippedBroker:
         env.update({var: self.passwords[user] for user, var in SERVICES.items()})
         return env
 
-    def start(self) -> "ShippedBroker":
+    def start(self) -> ShippedBroker:
         d = self.directory
         shutil.copytree(DEPLOY / "mosquitto", d / "config")
         shutil.copytree(ROOT / "wastewatch" / "brokers", d / "tuning")
@@ -102,7 +102,7 @@ class ShippedBroker:
         return (self.directory / "mosquitto.log").read_text(errors="replace")
 
     def client(self, user: str | None, password: str | None = None, *, tls: bool = True, ca_file: Path | None = None,
-               protocol: int = mqtt.MQTTv311) -> tuple[mqtt.Client, "queue.Queue[mqtt.MQTTMessage]", object]:
+               protocol: int = mqtt.MQTTv311) -> tuple[mqtt.Client, queue.Queue[mqtt.MQTTMessage], object]:
         """A client on the TLS listener (or the plain one) and its inbox, with the CONNACK reason (0: accepted)."""
         inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         connack: queue.Queue[object] = queue.Queue()

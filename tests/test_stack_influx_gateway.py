@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import _stop_process, free_port, wait_for_port
 from tests.test_stack_influx_users import DATABASE, AuthInfluxServer, admin_query, point, run_init, service_store
 from tests.test_stack_secrets import COMPOSE, dotenv, real_secrets
-from wastewatch.servers import _stop_process, free_port, wait_for_port
-from wastewatch.store.base import StoreRejected
+from wastewatch.points import StoreRejected
 from wastewatch.store.influx import InfluxStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ class Gateway:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "Gateway":
+    def start(self) -> Gateway:
         d = self.directory
         text = GATEWAY.read_text()
         assert text.count("listen 8086;") == 1 and text.count("http://influxdb:8086;") == 2

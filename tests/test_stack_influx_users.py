@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from contextlib import closing
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.servers import InfluxServer, _stop_process
 from tests.test_stack_secrets import COMPOSE, dotenv, real_secrets, service_environment
-from wastewatch.servers import InfluxServer, _stop_process
+from wastewatch.points import Point, StoreRejected
 from wastewatch.settings import Settings
 from wastewatch.store import open_store
-from wastewatch.store.base import Point, StoreRejected
 from wastewatch.store.influx import InfluxStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ class AuthInfluxServer(InfluxServer):
 
     log: list[str] = field(default_factory=list)
 
-    def start(self, timeout_s: float = 30.0) -> "AuthInfluxServer":
+    def start(self, timeout_s: float = 30.0) -> AuthInfluxServer:
         conf = self.directory / "influxdb.conf"
         conf.write_text(
             "reporting-disabled = true\n"
@@ -210,9 +210,8 @@ def test_running_the_init_again_applies_new_passwords_and_keeps_the_grants(influ
     assert result.returncode == 0, result.stderr
     with closing(service_store("reports", rotated, influx)) as store:
         assert store.select("reading")
-    with closing(service_store("reports", env, influx)) as stale:
-        with pytest.raises(StoreRejected):
-            stale.select("reading")
+    with closing(service_store("reports", env, influx)) as stale, pytest.raises(StoreRejected):
+        stale.select("reading")
     grants = admin_query(influx, 'SHOW GRANTS FOR "wastewatch-reports"')["results"][0]["series"][0]["values"]
     assert grants == [[DATABASE, "READ"]]
     run_init(env, influx)  # back, for the other tests

@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import _stop_process, free_port, wait_for_port
 from tests.test_stack_secrets import COMPOSE
-from wastewatch.servers import _stop_process, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "deploy" / "proxy" / "wastewatch.conf"
@@ -41,7 +41,7 @@ class Upstream:
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 upstream.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
                 body = json.dumps({"upstream": upstream.name, "path": self.path}).encode()
                 self.send_response(200)
@@ -91,7 +91,7 @@ class Proxy:
         assert text.count("/etc/nginx/certs/") == 2
         return text.replace("/etc/nginx/certs/", f"{self.directory}/certs/")
 
-    def start(self) -> "Proxy":
+    def start(self) -> Proxy:
         d = self.directory
         subprocess.run(["sh", str(ROOT / "deploy" / "gen-certs.sh"), "localhost"], check=True, capture_output=True,
                        env={**os.environ, "WASTEWATCH_CERTS_DIR": str(d / "certs"), "WASTEWATCH_CA_DIR": str(d / "ca")})
@@ -191,9 +191,8 @@ def test_a_client_checks_the_certificate(proxy: Proxy, tmp_path: Path) -> None:
         httpx.get(f"https://localhost:{proxy.api_port}/", verify=other)
     # and the name: the certificate is for localhost and 127.0.0.1 only
     context = ssl.create_default_context(cafile=str(proxy.ca_file))
-    with socket.create_connection(("127.0.0.1", proxy.api_port)) as raw:
-        with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
-            context.wrap_socket(raw, server_hostname="wastewatch.example")
+    with socket.create_connection(("127.0.0.1", proxy.api_port)) as raw, pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
+        context.wrap_socket(raw, server_hostname="wastewatch.example")
 
 
 def test_the_compose_proxy_runs_this_file_with_the_certificates() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wastewatch.store.base import Point, StoreRejected
+from wastewatch.points import Point, StoreRejected
 from wastewatch.store.influx import InfluxStore
 from wastewatch.store.lineprotocol import encode_point
 

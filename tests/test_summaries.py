@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerts.schema import open_database
+from api.summaries import alert_response, compliance_summary, month_period, parse_period, tonnage, uptime
 from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode
@@ -17,11 +18,10 @@ from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.results import DayRecord
 from wastewatch.operating_state import OperatingState as S
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point, Store
 from wastewatch.records import Batch, Reading
 from wastewatch.relational import Database
 from wastewatch.settings import Settings
-from wastewatch.store.base import Point, Store
-from wastewatch.summaries import alert_response, compliance_summary, month_period, parse_period, tonnage, uptime
 
 JKT = ZoneInfo("Asia/Jakarta")  # UTC+7, no DST: the Kotim plant's zone
 

@@ -10,20 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from api.summaries import Tonnage, compliance_summary, month_period, parse_period, tonnage, uptime
+from api.summaries.cells import raw_cells
+from api.summaries.rollup import COUNT_DAY, COUNT_MONTH, ROLLUP_DAY, ROLLUP_MONTH, TONNAGE_DAY, rollup, rollup_recent_days
+from launch.compliance import open_jobs
 from tests.test_cli import run_cli
 from tests.test_summaries import JKT, engine_day, ms, write_engine_day, write_month
-from wastewatch.compliance.cli import open_jobs
 from wastewatch.compliance.profiles import Profile, load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
 from wastewatch.compliance.results import AverageRecord
 from wastewatch.compliance.service import ComplianceService
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point, Store
 from wastewatch.records import Batch
-from wastewatch.store.base import Point, Store
 from wastewatch.store.sqlite import SqliteStore
-from wastewatch.summaries import Tonnage, compliance_summary, month_period, parse_period, tonnage, uptime
-from wastewatch.summaries.cells import raw_cells
-from wastewatch.summaries.rollup import COUNT_DAY, COUNT_MONTH, ROLLUP_DAY, ROLLUP_MONTH, TONNAGE_DAY, rollup, rollup_recent_days
 
 SOURCES = ("rsud-murjani", "puskesmas-baamang", "klinik-perkebunan")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wastewatch.store.base import FieldCondition, Point, Store
+from wastewatch.points import FieldCondition, Point, Store
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from api.summaries.uptime import states_timeline
 from tests.test_summaries import ms, state_point
 from wastewatch.compliance.reader import read_timeline
 from wastewatch.operating_state import OperatingState as S
-from wastewatch.store.base import Store
-from wastewatch.summaries.uptime import states_timeline
+from wastewatch.points import Store
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,10 @@ from alerts.engine import Engine
 from alerts.routing import parse_routes
 from alerts.schema import open_database
 from alerts.store import AlertStore
-from ingest.decode import DecodeLimits, decode_message
 from simulators import generate_messages, parse_fault_spec, schedule_named
 from tests.helpers import publish_all, wait_until
-from tests.test_alert_worker import SECRET, alert_settings, morning_start_ms, receiver  # noqa: F401
+from tests.test_alert_worker import SECRET, alert_settings, morning_start_ms, receiver
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 
 ZONE = timezone(timedelta(hours=7))  # Asia/Jakarta
@@ -139,7 +139,7 @@ threading.Event().wait()
 
 @pytest.mark.fault
 def test_a_worker_started_mid_operation_and_killed_mid_day_raises_nothing_on_a_fault_free_day(
-    settings_for, catalog, tmp_path, receiver, mosquitto  # noqa: F811
+    settings_for, catalog, tmp_path, receiver, mosquitto
 ):  # type: ignore[no-untyped-def]
     start_ms = morning_start_ms(2)  # 05:00, pre-heat
     generated = generate_messages(catalog.get("kotim"), seed=7, start_ms=start_ms, duration_s=16 * 3600)  # type: ignore[arg-type]

@@ -16,10 +16,10 @@ from alerts.notifiers.webhook import WebhookNotifier
 from alerts.outbox import Outbox
 from tests.alert_receivers import receiver_verifies
 from tests.helpers import wait_until
-from tests.test_alert_lifecycle import alert_db_url  # noqa: F401  (a fixture)
+from tests.servers import free_port
+from tests.test_alert_lifecycle import alert_db_url
 from tests.test_alert_sender import SECRET, Setup
 from wastewatch.plant import PlantCatalog
-from wastewatch.servers import free_port
 
 pytestmark = pytest.mark.fault
 
@@ -46,7 +46,7 @@ class ScriptedReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 assert receiver_verifies(
                     SECRET, self.headers.get("X-Wastewatch-Timestamp", ""), self.headers.get("X-Wastewatch-Idempotency-Key", ""),
@@ -85,7 +85,7 @@ class ScriptedReceiver:
 
 
 def test_a_receiver_that_times_out_then_fails_then_recovers_gets_everything_once_in_order(
-    alert_db_url: str, catalog: PlantCatalog  # noqa: F811
+    alert_db_url: str, catalog: PlantCatalog
 ) -> None:
     setup = Setup(alert_db_url, catalog, "operators=log;agency=webhook")
     receiver = ScriptedReceiver(slow=2, failing=3).start()

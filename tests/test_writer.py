@@ -10,8 +10,8 @@ from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from ingest.writer import Backoff, DurableWriter
 from tests.helpers import wait_until
-from wastewatch.servers import InfluxServer
-from wastewatch.store.base import Point
+from tests.servers import InfluxServer
+from wastewatch.points import Point
 from wastewatch.store.influx import InfluxStore
 
 T0 = 1_795_000_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from wastewatch.store.base import FieldValue, Point
+from wastewatch.points import FieldValue, Point
 
 SampleStatus = Literal["valid", "maintenance", "malfunction"]
 SAMPLE_STATUSES: tuple[SampleStatus, ...] = ("valid", "maintenance", "malfunction")

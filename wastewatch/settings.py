@@ -205,7 +205,7 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="a demo or test deployment: example secrets (change-me…) are accepted")
 
     @model_validator(mode="after")
-    def _refuse_example_secrets(self) -> "Settings":
+    def _refuse_example_secrets(self) -> Settings:
         # .env.example ships every secret as change-me-…: a production service must never run with one.
         if self.demo:
             return self

@@ -7,7 +7,7 @@ holding up evaluation. A point rejected by the store (4xx) is permanent and neve
 from __future__ import annotations
 
 from alerts.notifiers import Notification, NotifierError, Receipt
-from wastewatch.store.base import Point, Store, StoreError, StoreRejected
+from wastewatch.points import Point, Store, StoreError, StoreRejected
 
 
 class AnnotationNotifier:

@@ -9,7 +9,14 @@ import sys
 import threading
 from typing import cast
 
+from alerts.schema import open_database
+from api.reports.messages import Language
+from api.summaries.periods import PeriodError
+from api.summaries.rollup import rollup_command
+from wastewatch.plant import load_catalog
+from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import Settings, describe_settings
+from wastewatch.store import open_store
 
 SETTINGS = [
     "influx_url", "influx_database", "data_dir", "plant_config", "alerts_db_url", "reports_smtp_to", "reports_smtp_from",
@@ -45,27 +52,19 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from alerts.schema import open_database
+    # lazy: the renderers (matplotlib, fpdf2: tens of MB) load only when a report is made, not with the command line
     from api.reports.mailer import ReportJob, ReportMailError, start_report_scheduler
-    from api.reports.messages import Language
     from api.reports.render import Format, render_report
     from api.reports.report import build_report
-    from wastewatch.plant import load_catalog
-    from wastewatch.store import open_store
-    from wastewatch.summaries.periods import PeriodError
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's font subsetting logs every glyph at INFO
     catalog = load_catalog(settings.plant_config)
     if args.action == "rollup":
-        from wastewatch.summaries.rollup import rollup_command
-
         return rollup_command(settings, catalog, args.plant, args.since, args.until)
     store = open_store(settings)
     alert_db = open_database(settings)
     try:
         if args.schedule:
-            from wastewatch.cli import wait_for_signal
-
             scheduler = start_report_scheduler(settings, store, catalog, alert_db=alert_db)
             try:
                 wait_for_signal(threading.Event())

@@ -20,11 +20,11 @@ from apscheduler.triggers.cron import CronTrigger
 from api.reports.messages import Language, text
 from api.reports.render import Format, render_report
 from api.reports.report import PlantReport, build_report
+from api.summaries.alert_response import AlertRows
+from api.summaries.periods import previous_month
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Store
 from wastewatch.settings import Settings
-from wastewatch.store.base import Store
-from wastewatch.summaries.alert_response import AlertRows
-from wastewatch.summaries.periods import previous_month
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class ReportJob:
         """The scheduled call: a failure is logged, and the scheduler runs the next one on time."""
         try:
             self.run(plant)
-        except Exception:  # noqa: BLE001 - one failed month must not stop the schedule
+        except Exception:
             logger.exception("report not sent plant=%s", plant.id)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
-from wastewatch.summaries import (
+from api.summaries import (
     AlertResponse,
-    Grouping,
     ComplianceSummary,
+    Grouping,
     Period,
     Tonnage,
     Uptime,
@@ -19,7 +18,9 @@ from wastewatch.summaries import (
     tonnage,
     uptime,
 )
-from wastewatch.summaries.alert_response import AlertRows
+from api.summaries.alert_response import AlertRows
+from wastewatch.plant import PlantConfig
+from wastewatch.points import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,6 @@ def build_report(
     now_ms: int | None = None,
 ) -> PlantReport:
     """Compute the figures of `period` (`2026-11`, `2026-Q4`, `2026` or a `Period`) once."""
-    import time
 
     p = parse_period(period, plant.zone) if isinstance(period, str) else period
     by: Grouping = "day" if p.kind == "month" else ("week" if p.kind == "quarter" else "month")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
@@ -58,7 +58,7 @@ def list_alerts(
     """Newest raised first."""
     if plant is not None:
         plant_for(ctx, key, plant)  # unknown, or not the key's: the same 404
-    now = datetime.fromtimestamp(ctx.clock(), tz=timezone.utc)
+    now = datetime.fromtimestamp(ctx.clock(), tz=UTC)
     since_ms = epoch_ms(since, now, "since") if since else None
     until_ms = epoch_ms(until, now, "until") if until else None
     flt = AlertFilter(plant, active, acknowledged, severity, category, rule_id, assignee, since_ms, until_ms, limit, offset,

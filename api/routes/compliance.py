@@ -1,5 +1,5 @@
 """Compliance per pollutant and period: valid averages, exceedances per limit, discarded half-hours and
-days, abnormal-operation hours used of the yearly allowance (evaluator, via wastewatch.summaries)."""
+days, abnormal-operation hours used of the yearly allowance (evaluator, via api.summaries)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import Context, EvaluatorKey, Format, PeriodRange, Plant
 from api.schemas import to_time
+from api.summaries import ComplianceSummary, compliance_summary
 from api.summary_schemas import ComplianceOut, ComplianceRow, LimitOut, PollutantComplianceOut, ProfileOut
 from api.tabular import csv_responses, table_response
-from wastewatch.summaries import ComplianceSummary, compliance_summary
 
 router = APIRouter(prefix="/plants/{plant_id}", tags=["compliance"])
 

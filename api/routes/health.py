@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel

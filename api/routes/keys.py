@@ -12,7 +12,6 @@ from api.keys import ApiKey
 from api.schemas import AuditEntry, AuditTrail, KeyIn, KeyIssuedOut, KeyList, KeyOut, to_time
 
 
-
 def _unscoped(key: AdminKey) -> ApiKey:
     if key.plants is not None:
         raise HTTPException(403, f"the key {key.name!r} is scoped to plants ({', '.join(key.plants)}); managing keys needs an unscoped admin key")

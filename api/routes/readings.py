@@ -11,8 +11,8 @@ from api.errors import TooManyPoints
 from api.schemas import ReadingRow, Readings, to_time
 from api.tabular import csv_responses, table_response
 from api.timerange import parse_duration_s
+from wastewatch.points import AggregateFn
 from wastewatch.records import READING
-from wastewatch.store.base import AggregateFn
 
 router = APIRouter(prefix="/plants/{plant_id}/sensors/{sensor_id}", tags=["readings"])
 Aggregate = Literal["mean", "min", "max", "last", "count", "sum"]

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from api.deps import Context, EvaluatorKey, Plant
-from api.reports import build_report, render_report
+from api.reports.render import render_report
+from api.reports.report import build_report
 from api.reports.style import REPORT_CSP
+from api.summaries import PeriodError, parse_period
 from api.timerange import calendar_period
-from wastewatch.summaries import PeriodError, parse_period
 
 router = APIRouter(prefix="/plants/{plant_id}/reports", tags=["reports"])
 ReportFormat = Literal["json", "csv", "html", "pdf"]

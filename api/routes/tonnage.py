@@ -1,4 +1,4 @@
-"""Batches (agency) and tonnage per day, week, month, facility and waste code (evaluator, via wastewatch.summaries)."""
+"""Batches (agency) and tonnage per day, week, month, facility and waste code (evaluator, via api.summaries)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pydantic import BaseModel
 
 from api.deps import AgencyKey, Context, EvaluatorKey, Format, PeriodRange, Plant
 from api.errors import TooManyPoints
-from api.schemas import BatchRow, Batches, to_time
+from api.schemas import Batches, BatchRow, to_time
+from api.summaries import Grouping, Tonnage, TonnageShare, tonnage
+from api.summaries.tonnage import grams_to_tonnes
 from api.summary_schemas import TonnageBucketOut, TonnageOut, TonnageShareOut
 from api.tabular import csv_responses, table_response
 from wastewatch.records import BATCH
-from wastewatch.summaries import Grouping, Tonnage, TonnageShare, tonnage
-from wastewatch.summaries.tonnage import grams_to_tonnes
 
 router = APIRouter(prefix="/plants/{plant_id}", tags=["tonnage"])
 By = Literal["day", "week", "month", "facility", "waste_code"]

@@ -1,5 +1,5 @@
 """Uptime: operating hours, plant and data availability (Indonesian and EU rules), downtime with causes
-(evaluator, via wastewatch.summaries)."""
+(evaluator, via api.summaries)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import Context, EvaluatorKey, Format, PeriodRange, Plant
 from api.schemas import to_time
+from api.summaries import DowntimeIncident, PollutantDataAvailability, Uptime, uptime
 from api.summary_schemas import DataAvailabilityOut, DowntimeList, DowntimeOut, QuarterAvailabilityOut, UptimeOut
 from api.tabular import csv_responses, table_response
 from api.timerange import TimeRange
 from wastewatch.plant import PlantConfig
-from wastewatch.summaries import DowntimeIncident, PollutantDataAvailability, Uptime, uptime
 
 router = APIRouter(prefix="/plants/{plant_id}", tags=["uptime"])
 

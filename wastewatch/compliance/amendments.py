@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import AverageKey, AverageRecord, DayKey, DayRecord
-from wastewatch.store.base import FieldValue, Point, Store
+from wastewatch.points import FieldValue, Point, Store
 
 EMISSION_AMENDMENT = "emission_amendment"
 VERSION_CHANGED = "calculation version changed"

@@ -12,7 +12,7 @@ from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.results import AverageKey, AverageRecord, DayKey, DayRecord
 from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.timeline import OperatingTimeline
-from wastewatch.store.base import Point
+from wastewatch.points import Point
 
 PREFETCH_DAYS = 6
 """Days a recomputation reads at once: 6 days of 1-minute values are 8,640 rows per channel, under

@@ -23,7 +23,7 @@ from wastewatch.compliance.regulatory import abnormal_intervals
 from wastewatch.compliance.results import AverageRecord, read_averages
 from wastewatch.compliance.timeline import Interval
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import FieldValue, Point, Store
+from wastewatch.points import FieldValue, Point, Store
 
 ABNORMAL_EVENT = "abnormal_event"
 EVENT_LOOKBACK_MS = 86_400_000

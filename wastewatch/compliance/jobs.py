@@ -56,7 +56,7 @@ from wastewatch.compliance.regulatory import (
 from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, quarter_of, window_start_ms
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Point, Store, StoreError
+from wastewatch.points import Point, Store, StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
 from wastewatch.compliance.normalise import nearest
 from wastewatch.compliance.pipeline import Channels, pair_tolerance_ms
+from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
 from wastewatch.compliance.reader import BatchMass, read_batches, read_samples, read_timeline
 from wastewatch.compliance.results import AverageRecord, read_averages
 from wastewatch.compliance.samples import Sample, unique_by_time
@@ -24,7 +24,7 @@ from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.compliance.windows import local_day
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
+from wastewatch.points import Store
 
 HOUR_MS = 3_600_000
 EFFECTIVE: frozenset[OperatingState] = frozenset({OperatingState.BURNING, OperatingState.BURNOUT})

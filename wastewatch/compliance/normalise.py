@@ -187,9 +187,10 @@ def nearest(series: Sequence[Sample], time_ms: int, tolerance_ms: int) -> Sample
     best = None
     if before is not None and time_ms - before.time_ms <= tolerance_ms:
         best = before
-    if after is not None and after.time_ms - time_ms <= tolerance_ms:
-        if best is None or after.time_ms - time_ms < time_ms - best.time_ms:
-            best = after
+    if after is not None and after.time_ms - time_ms <= tolerance_ms and (
+        best is None or after.time_ms - time_ms < time_ms - best.time_ms
+    ):
+        best = after
     return best
 
 

@@ -10,8 +10,8 @@ from typing import get_args
 from wastewatch.compliance.samples import Sample, SampleStatus
 from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.operating_state import OperatingState
+from wastewatch.points import Store
 from wastewatch.records import BATCH, READING
-from wastewatch.store.base import Store
 
 PLANT_STATE = "plant_state"
 """Written by the alert worker (`alerts.lifecycle.record_plant_state`): tags plant; fields state,

@@ -13,7 +13,7 @@ from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.service import FindingsSink
 from wastewatch.compliance.windows import window_start_ms
 from wastewatch.plant import PlantCatalog, PlantConfig
-from wastewatch.store import Store, StoreError
+from wastewatch.points import Store, StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.daily import v4_status
 from wastewatch.compliance.quality import QualityCode
-from wastewatch.store.base import FieldValue, Point, Store
+from wastewatch.points import FieldValue, Point, Store
 
 EMISSION_AVG = "emission_avg"
 EMISSION_DAY = "emission_day"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import islice
 from operator import lt
-from dataclasses import dataclass
 from typing import Literal
 
 from wastewatch.records import Reading

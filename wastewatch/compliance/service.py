@@ -16,7 +16,7 @@ from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.regulatory import Finding
 from wastewatch.compliance.windows import window_start_ms
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import StoreError
+from wastewatch.points import StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from wastewatch.compliance.timeline import Interval
 from wastewatch.compliance.validity import YearValidity, year_validity
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
+from wastewatch.points import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ def is_postgres_url(url: str | None) -> bool:
 def connect_url(url: str) -> Database:
     """A connection to `postgresql://…` or `sqlite:///path`."""
     if is_postgres_url(url):
-        # lazy on purpose: psycopg costs a process ~110 ms and ~20 MB, and an SQLite deployment never needs it
+        # lazy: psycopg costs a process ~110 ms and ~20 MB, and an SQLite deployment never needs it
         from wastewatch.relational.postgres import PostgresDatabase
 
         return PostgresDatabase(url)

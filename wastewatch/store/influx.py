@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from wastewatch.store.base import (
+from wastewatch.points import (
     AggregateFn,
     AggregateRow,
     FieldCondition,

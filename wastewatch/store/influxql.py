@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from wastewatch.store.base import FieldCondition, FieldValue
+from wastewatch.points import FieldCondition, FieldValue
 
 
 def ident(name: str) -> str:

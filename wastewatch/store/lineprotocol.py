@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 
-from wastewatch.store.base import FieldValue, Point, check_tag_value
+from wastewatch.points import FieldValue, Point, check_tag_value
 
 _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\n"})
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})

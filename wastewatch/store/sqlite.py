@@ -8,8 +8,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from wastewatch.store.base import (
-    check_point,
+from wastewatch.points import (
     AggregateFn,
     AggregateRow,
     FieldCondition,
@@ -18,6 +17,7 @@ from wastewatch.store.base import (
     SeriesColumn,
     StoreRejected,
     StoreUnavailable,
+    check_point,
 )
 from wastewatch.sqlite import open_sqlite
 

@@ -14,7 +14,7 @@ from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
 from wastewatch.compliance.results import DayRecord
 from wastewatch.compliance.windows import local_day, quarter_of
-from wastewatch.store.base import Point
+from wastewatch.points import Point
 
 DAY = "day"
 """The period tag of the counts of judged days."""

@@ -1,17 +1,17 @@
 """Plant summaries served from stored data (batches, plant states, stored averages, the alert
 database): tonnage, uptime and data availability, compliance, alert response."""
 
-from wastewatch.summaries.alert_response import AlertResponse, AlertResponseItem, alert_response
-from wastewatch.summaries.compliance import (
+from api.summaries.alert_response import AlertResponse, AlertResponseItem, alert_response
+from api.summaries.compliance import (
     ComplianceSummary,
     LimitExceedances,
     PollutantCompliance,
     ProfileUsed,
     compliance_summary,
 )
-from wastewatch.summaries.periods import Period, PeriodError, month_period, parse_period, quarter_period, year_period
-from wastewatch.summaries.tonnage import Grouping, Tonnage, TonnageBucket, TonnageShare, tonnage
-from wastewatch.summaries.uptime import (
+from api.summaries.periods import Period, PeriodError, month_period, parse_period, quarter_period, year_period
+from api.summaries.tonnage import Grouping, Tonnage, TonnageBucket, TonnageShare, tonnage
+from api.summaries.uptime import (
     DowntimeIncident,
     PollutantDataAvailability,
     QuarterDataAvailability,

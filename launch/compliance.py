@@ -1,7 +1,7 @@
 """`wastewatch compliance`: run the compliance jobs on the plants' clocks; `run-day`, `recompute` and
 `show` for operators.
 
-Wired by `wastewatch.cli.build_parser` with `add_arguments(sub)`; every handler takes
+Wired by `launch.cli.build_parser` with `add_arguments(sub)`; every handler takes
 `(args, settings)` and returns the exit code. Bad input ends with exit 2 and one line on stderr.
 """
 
@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from alerts.regulatory import open_regulatory_alerts
+from api.summaries.rollup import RollupReport, rollup_after_day
 from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.daily import v4_status
 from wastewatch.compliance.jobs import LATE_DATA, ComplianceJobs, JobReport, wall_clock_ms
@@ -23,11 +25,13 @@ from wastewatch.compliance.pipeline import Series
 from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.quality import DISCARDED, QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
+from wastewatch.compliance.service import ComplianceService
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
+from wastewatch.points import Store, StoreError
+from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import Settings, describe_settings
-from wastewatch.store import Store, StoreError, open_store
-from wastewatch.summaries.rollup import RollupReport, rollup_after_day
+from wastewatch.store import open_store
 
 SETTINGS = [
     "influx_url", "influx_database", "influx_token", "influx_username", "influx_password", "data_dir", "plant_config",
@@ -129,10 +133,6 @@ def open_jobs(store: Store, *, clock_ms: Callable[[], int] = wall_clock_ms) -> C
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from wastewatch.cli import wait_for_signal
-    from wastewatch.compliance.service import ComplianceService
-
-    from alerts.regulatory import open_regulatory_alerts
 
     catalog = load_catalog(settings.plant_config)
     store = open_store(settings)

@@ -7,11 +7,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from api.summaries.periods import local_midnight_ms
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
+from wastewatch.points import Store
 from wastewatch.records import BATCH
-from wastewatch.store.base import Store
-from wastewatch.summaries.periods import local_midnight_ms
 
 NO_CODE = "-"
 """Waste-code key of batches sent without a code."""

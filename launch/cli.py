@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 
+from alerts.cli import add_arguments as add_alert_arguments
+from api.cli import add_arguments as add_api_arguments
+from api.reports.cli import add_arguments as add_report_arguments
+from grafana.cli import add_arguments as add_dashboard_arguments
+from ingest.deadletters import DeadLetterStore
+from ingest.health import check_running
+from launch.compliance import add_arguments as add_compliance_arguments
+from launch.devices import add_arguments as add_device_arguments
+from simulators.cli import add_arguments as add_simulator_arguments
+from simulators.cli import run_from_args
+from simulators.scenarios import parse_duration_s
 from wastewatch.plant import PlantConfigError
 from wastewatch.relational import DatabaseError
+from wastewatch.runtime import configure_logging
 from wastewatch.settings import Settings, SettingsError, describe_settings, load_settings
 
 CONNECTION = ["mqtt_url", "mqtt_protocol", "mqtt_ca_file"]
@@ -36,38 +45,21 @@ INGEST = [
 ]
 
 
-def wait_for_signal(stop: threading.Event) -> None:
-    """Block until SIGINT/SIGTERM (or `stop` is set elsewhere)."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if settings.log_level != "DEBUG":  # APScheduler logs every run of every job at INFO
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.check:
-        from ingest.health import check_running
 
         healthy, message = check_running(settings.metrics_port, settings.ingest_max_stall_s)
         print(message, file=sys.stdout if healthy else sys.stderr)
         return 0 if healthy else 1
+    # lazy: the ingest worker (paho, the store client) loads only when `wastewatch ingest` runs
     from ingest.service import run_ingest
 
     return run_ingest(settings)
 
 
 def cmd_deadletters(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.deadletters import DeadLetterStore
 
     path = settings.data_dir / "deadletters.sqlite3"
     if not path.exists():
@@ -89,15 +81,13 @@ def cmd_deadletters(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from simulators.cli import run_from_args
 
     return run_from_args(args, settings)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from wastewatch.demo import run_demo
-
-    from simulators.scenarios import parse_duration_s
+    # lazy: the demo loads every service and the API only when `wastewatch demo` runs
+    from launch.demo import run_demo
 
     try:
         backfill_s = parse_duration_s(args.backfill) if args.backfill else 0.0
@@ -154,23 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     dl = add("deadletters", "Show the dead-letter record: counts by reason and the newest entries.", cmd_deadletters, COMMON)
     dl.add_argument("--reason", help="only this reason")
     dl.add_argument("--limit", type=int, default=20, help="how many entries (default 20)")
-    from alerts.cli import add_arguments as add_alert_arguments
-
     add_alert_arguments(sub)
-    from wastewatch.compliance.cli import add_arguments as add_compliance_arguments
-
     add_compliance_arguments(sub)
-    from api.reports.cli import add_arguments as add_report_arguments
-
     add_report_arguments(sub)
-    from grafana.cli import add_arguments as add_dashboard_arguments
-
     add_dashboard_arguments(sub)
-    from wastewatch.devices import add_arguments as add_device_arguments
-
     add_device_arguments(sub)
-    from api.cli import add_arguments as add_api_arguments
-
     add_api_arguments(sub)
     sim = add(
         "simulate",
@@ -178,12 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_simulate,
         CONNECTION + ["plant_config", "log_level"],
     )
-    try:
-        from simulators.cli import add_arguments
-    except ImportError:  # the simulator package is optional at build time of the parser
-        pass
-    else:
-        add_arguments(sim)
+    add_simulator_arguments(sim)
     return parser
 
 
@@ -195,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"wastewatch: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings)
+    configure_logging(settings.log_level)
     try:
         return int(args.func(args, settings))
     except (SettingsError, PlantConfigError, DatabaseError) as exc:

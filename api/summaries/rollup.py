@@ -30,19 +30,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from api.summaries.cells import Cells, next_month, raw_cells
+from api.summaries.counts import (
+    Counts,
+    count_averages,
+    count_days,
+    limits_fingerprint,
+    merge,
+    totals,
+)
+from api.summaries.periods import local_midnight_ms
+from api.summaries.profiles import plant_profiles
 from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.results import EMISSION_AVG, read_days
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import FieldValue, Point, Store
 from wastewatch.settings import Settings
 from wastewatch.store import open_store
-from wastewatch.store.base import FieldValue, Point, Store
-from wastewatch.summaries.cells import Cells, next_month, raw_cells
-from wastewatch.summaries.counts import (
-    Counts, count_averages, count_days, limits_fingerprint, merge, totals,
-)
-from wastewatch.summaries.periods import local_midnight_ms
-from wastewatch.summaries.profiles import plant_profiles
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from api.summaries.alert_response import AlertRows
+from api.summaries.counts import (
+    DAY,
+    DAYS,
+    DAYS_DISCARDED,
+    DAYS_OPERATING,
+    DAYS_VALID,
+    DAYS_VALID_CODE,
+    N_DISCARDED,
+    N_VALID,
+    quarters,
+    total,
+    totals,
+)
+from api.summaries.profiles import plant_profiles
+from api.summaries.stored_counts import compliance_counts
 from wastewatch.compliance.kpis import AVAILABLE, HOUR_MS, operating_hours, state_hours
 from wastewatch.compliance.pipeline import day_period
 from wastewatch.compliance.profiles import Profile
@@ -14,13 +30,7 @@ from wastewatch.compliance.reader import PLANT_STATE, STATE_LOOKBACK_DAYS
 from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
-from wastewatch.summaries.alert_response import AlertRows
-from wastewatch.summaries.counts import (
-    DAY, DAYS, DAYS_DISCARDED, DAYS_OPERATING, DAYS_VALID, DAYS_VALID_CODE, N_DISCARDED, N_VALID, quarters, total, totals,
-)
-from wastewatch.summaries.profiles import plant_profiles
-from wastewatch.summaries.stored_counts import compliance_counts
+from wastewatch.points import Store
 
 
 @dataclass(frozen=True, slots=True)

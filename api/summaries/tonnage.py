@@ -11,14 +11,21 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from api.summaries.cells import (
+    Cells,
+    capped,
+    days_of_month,
+    months_within,
+    next_month,
+    raw_cells,
+    runs_outside,
+    whole_days,
+)
+from api.summaries.periods import local_midnight_ms
+from api.summaries.rollup import TONNAGE_MONTH, day_totals, read_rollup_cells, rolled_up_months
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
-from wastewatch.summaries.cells import (
-    Cells, capped, days_of_month, months_within, next_month, raw_cells, runs_outside, whole_days,
-)
-from wastewatch.summaries.periods import local_midnight_ms
-from wastewatch.summaries.rollup import TONNAGE_MONTH, day_totals, read_rollup_cells, rolled_up_months
+from wastewatch.points import Store
 
 Grouping = Literal["day", "week", "month"]
 

@@ -9,36 +9,36 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
-import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from types import FrameType
 from typing import Protocol, TextIO
+
+import uvicorn
 
 from alerts.clock import DataClock
 from alerts.regulatory import RegulatoryAlerts
 from alerts.schema import open_database
 from alerts.service import AlertsComponent, change_printer
+from api.app import create_app
 from api.keys import KeyConflict, KeyStore
 from api.roles import Role
+from api.summaries.rollup import rollup_after_day
 from ingest.worker import IngestCounts, IngestWorker
+from launch.history import HistoryProgress, HistorySummary, backfill_history
 from simulators.model import PlantModel
 from simulators.publisher import PublishError, PublishProgress, run_simulator
 from wastewatch.compliance.replay import ComplianceComponent
 from wastewatch.embedded_broker import EmbeddedBroker
-from wastewatch.history import HistoryProgress, HistorySummary, backfill_history
 from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_catalog
+from wastewatch.points import Store
 from wastewatch.relational import Database
-from wastewatch.servers import free_port
+from wastewatch.runtime import free_port, port_is_free, stop_on_signal
 from wastewatch.settings import Settings
-from wastewatch.store import Store, open_store
+from wastewatch.store import open_store
 from wastewatch.store.sqlite import SqliteStore
-from wastewatch.summaries.rollup import rollup_after_day
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class BrokerComponent:
         # amqtt (and its `transitions` state machines) log every session change at INFO, burying the demo's lines.
         for name in ("amqtt", "transitions"):
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
-        port = MQTT_DEFAULT_PORT if _port_is_free(MQTT_DEFAULT_PORT) else free_port()
+        port = MQTT_DEFAULT_PORT if port_is_free(MQTT_DEFAULT_PORT) else free_port()
         try:
             self._broker = EmbeddedBroker(port).start()
         except RuntimeError:
@@ -95,15 +95,6 @@ class BrokerComponent:
         if self._broker is not None:
             self._broker.stop()
 
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @dataclass
@@ -201,12 +192,8 @@ class ApiComponent:
     name = "api"
 
     def __init__(self, settings: Settings, store: Store, catalog: PlantCatalog) -> None:
-        import uvicorn
-
-        from api.app import create_app
-
         self.db: Database = open_database(settings)
-        port = settings.api_port if _port_is_free(settings.api_port) else free_port()
+        port = settings.api_port if port_is_free(settings.api_port) else free_port()
         self.url = f"http://{settings.api_host}:{port}"
         app = create_app(settings, store=store, catalog=catalog, alert_db=self.db)
         self._server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=port, log_level="warning"))
@@ -253,22 +240,6 @@ class _Stack:
             except Exception:
                 logger.exception("stopping a demo component failed component=%s", component.name)
 
-
-def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
-    """Ctrl-C and SIGTERM set `stop`; returns a function restoring the previous handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None  # only the main thread may set handlers; the caller sets `stop` itself
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def restore() -> None:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-    return restore
 
 
 def _describe_broker(settings: Settings, embedded: bool) -> str:
@@ -344,7 +315,7 @@ def _fill_history(
             day = datetime.fromtimestamp(p.sim_ms / 1000, plant.zone).strftime("%Y-%m-%d")
             print(f"  history: plant day {day}, {p.points} points", file=out, flush=True)
 
-    print(f"back-filling {backfill_s / 86_400:g} days of plant history into the store (no MQTT; see wastewatch/history.py)", file=out, flush=True)
+    print(f"back-filling {backfill_s / 86_400:g} days of plant history into the store (no MQTT; see launch/history.py)", file=out, flush=True)
     model = PlantModel(plant, seed, start_ms)
     summary = backfill_history(
         store, catalog, plant, seed=seed, start_ms=start_ms, end_ms=end_ms, now_ms=now_ms, on_progress=progress, model=model,
@@ -425,18 +396,17 @@ def run_demo(
     if plant is None:
         raise PlantConfigError("the plant catalogue is empty")
     stop = stop_event or threading.Event()
-    restore_signals = _install_signal_handlers(stop)
     stack = _Stack()
     started = time.monotonic()
     out = sys.stdout
-    try:
-        running = _start_all(settings, catalog, plant, stack, speed=speed, seed=seed, backfill_s=backfill_s)
-        _print_banner(running, plant, embedded=settings.mqtt_url is None, speed=speed, seed=seed, out=out)
-        _report_until_stopped(stop, running.simulator, running.worker, plant.zone, out)
-    finally:
-        # The alert worker stops first: the simulator's parting "offline" is the demo ending, not a plant fault.
-        stack.stop_all(first="alerts")
-        restore_signals()
+    with stop_on_signal(stop):
+        try:
+            running = _start_all(settings, catalog, plant, stack, speed=speed, seed=seed, backfill_s=backfill_s)
+            _print_banner(running, plant, embedded=settings.mqtt_url is None, speed=speed, seed=seed, out=out)
+            _report_until_stopped(stop, running.simulator, running.worker, plant.zone, out)
+        finally:
+            # The alert worker stops first: the simulator's parting "offline" is the demo ending, not a plant fault.
+            stack.stop_all(first="alerts")
     sim, counts = running.simulator, running.worker.counts()
     outcome = f"failed ({sim.error})" if sim.failed.is_set() else "stopped"
     print(

@@ -7,16 +7,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from api.summaries.counts import (
+    DAY,
+    DAY_RULES,
+    DAYS_DISCARDED,
+    DAYS_VALID,
+    DISCARDED_N,
+    VALID,
+    Totals,
+    over,
+    total,
+    totals,
+)
+from api.summaries.profiles import plant_profiles
+from api.summaries.stored_counts import compliance_counts
 from wastewatch.compliance.events import EVENT_LOOKBACK_MS, read_stored_events
 from wastewatch.compliance.pipeline import Series, plan_series
 from wastewatch.compliance.profiles import UNCONFIRMED, Limit, Profile
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import Store
-from wastewatch.summaries.counts import (
-    DAY, DAY_RULES, DAYS_DISCARDED, DAYS_VALID, DISCARDED_N, VALID, Totals, over, total, totals,
-)
-from wastewatch.summaries.profiles import plant_profiles
-from wastewatch.summaries.stored_counts import compliance_counts
+from wastewatch.points import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Local Mosquitto and InfluxDB servers as child processes (tests, benchmarks, the demo).
+"""Local Mosquitto and InfluxDB servers as child processes, for the tests and the benchmarks (not shipped).
 
 Each runs on a free loopback port with its own temporary data directory and is stopped by PID.
 Mosquitto started as root drops to the `mosquitto` user, so its files are made readable to it.
@@ -14,20 +14,16 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import httpx
 
+from wastewatch.runtime import free_port
+
 # The broker settings the project recommends (README "Broker settings that matter"): the same file
 # is mounted into Mosquitto by docker-compose.yml, and used by the tests and benchmarks.
-MOSQUITTO_TUNING = Path(str(resources.files("wastewatch") / "brokers" / "mosquitto-tuning.conf")).read_text()
+MOSQUITTO_TUNING = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "tuning" / "mosquitto-tuning.conf"
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, timeout_s: float = 10.0) -> None:
@@ -73,7 +69,7 @@ class MosquittoServer:
             f"listener {self.port} 127.0.0.1\n"
             f"persistence_location {self.directory}/\n"
             "log_dest stderr\nlog_type error\nlog_type warning\n"
-            f"{MOSQUITTO_TUNING}{self.extra_config or 'allow_anonymous true'}\n"
+            f"{MOSQUITTO_TUNING.read_text()}{self.extra_config or 'allow_anonymous true'}\n"
         )
         conf.chmod(0o644)
         with open(self.directory / "mosquitto.log", "ab") as log:

@@ -6,22 +6,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from api.summaries.cells import (
+    DAY_S,
+    capped,
+    constant_offset_s,
+    days_of_month,
+    months_within,
+    next_month,
+    runs_outside,
+    whole_days,
+)
+from api.summaries.counts import (
+    ABNORMAL,
+    DAY,
+    DISCARDED_N,
+    NOT_DISCARDED,
+    VALID,
+    Counts,
+    count_averages,
+    count_days,
+    limits_fingerprint,
+    merge,
+    over,
+    window_limits,
+)
+from api.summaries.periods import local_midnight_ms
+from api.summaries.rollup import COUNT_DAY, COUNT_MONTH, read_counts
 from wastewatch.compliance.pipeline import plan_series
 from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import EMISSION_AVG, read_days
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
-from wastewatch.store.base import FieldCondition, Store
-from wastewatch.summaries.cells import (
-    DAY_S, capped, constant_offset_s, days_of_month, months_within, next_month, runs_outside, whole_days,
-)
-from wastewatch.summaries.counts import (
-    ABNORMAL, DAY, DISCARDED_N, NOT_DISCARDED, VALID, Counts, count_averages, count_days, limits_fingerprint, merge, over,
-    window_limits,
-)
-from wastewatch.summaries.periods import local_midnight_ms
-from wastewatch.summaries.rollup import COUNT_DAY, COUNT_MONTH, read_counts
+from wastewatch.points import FieldCondition, Store
 
 MAX_RUNS = 3
 """Stretches not covered read with one query each; with more, one query spans them all."""

@@ -44,8 +44,8 @@ def check_text(value: str) -> str:
 
 def check_point(point: Point) -> None:
     """ValueError when a backend could not store `point` faithfully (see `check_tag_value`)."""
-    for value in point.tags.values():
-        check_tag_value(value)
+    for tag in point.tags.values():
+        check_tag_value(tag)
     for value in point.fields.values():
         if isinstance(value, str):
             check_text(value)

@@ -1,4 +1,4 @@
-"""A local PostgreSQL server as a child process (tests, benchmarks), like `wastewatch.servers`.
+"""A local PostgreSQL server as a child process (tests, benchmarks), like `tests.servers`.
 
 Debian's server binaries (`/usr/lib/postgresql/<version>/bin`) run as the `postgres` OS user when
 we are root (PostgreSQL refuses to run as root), in a temporary data directory owned by it, on a
@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wastewatch.servers import free_port
+from tests.servers import free_port
 
 SERVER_USER = "postgres"
 
@@ -91,7 +91,7 @@ class PostgresServer:
                 return
             except psycopg.OperationalError:
                 if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"postgres exited with {self.proc.returncode}; see {self.directory}/postgres.log")
+                    raise RuntimeError(f"postgres exited with {self.proc.returncode}; see {self.directory}/postgres.log") from None
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"PostgreSQL did not accept connections within {timeout_s} s") from None
                 time.sleep(0.1)

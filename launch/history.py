@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle, state_point
-from ingest.decode import DecodeLimits, decode_message
+from api.summaries.rollup import rollup
 from simulators.model import PlantModel, iter_messages
 from wastewatch.compliance.jobs import ComplianceJobs
+from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point, Store
 from wastewatch.records import Batch, Reading
-from wastewatch.store.base import Point, Store
-from wastewatch.summaries.rollup import rollup
 
 logger = logging.getLogger(__name__)
 
