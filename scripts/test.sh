@@ -2,7 +2,7 @@
 # Set up and pass the tests on a fresh Debian/Ubuntu machine (the README's test command).
 # Installs Mosquitto, InfluxDB 1.x, PostgreSQL and nginx from the distribution when missing (the tests start their
 # own instances on free loopback ports), installs the package with its test extras into .venv (PEP 668:
-# never into the system Python), runs pytest.
+# never into the system Python), runs ruff, mypy --strict and the floor-plan check (import-linter), then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +22,8 @@ fi
 
 source scripts/venv.sh
 wastewatch_venv test
+# the static checks first: lint, types (mypy --strict, pyproject.toml), the floor plan (.importlinter)
+ruff check --quiet .
+mypy
+lint-imports --no-cache >/dev/null || lint-imports --no-cache
 exec python -m pytest -q "$@"
