@@ -69,7 +69,7 @@ class ShippedBroker:
     def start(self) -> ShippedBroker:
         d = self.directory
         shutil.copytree(DEPLOY / "mosquitto", d / "config")
-        shutil.copytree(ROOT / "wastewatch" / "brokers", d / "tuning")
+        shutil.copytree(ROOT / "deploy" / "mosquitto" / "tuning", d / "tuning")
         (d / "data").mkdir()
         subprocess.run(["sh", str(DEPLOY / "gen-certs.sh"), "localhost"], check=True, capture_output=True,
                        env={**os.environ, "WASTEWATCH_CERTS_DIR": str(d / "certs"), "WASTEWATCH_CA_DIR": str(d / "ca")})
