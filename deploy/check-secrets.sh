@@ -5,8 +5,8 @@
 #
 #   check-secrets.sh VAR [VAR ...] -- COMMAND [ARG ...]
 #
-# An empty or unset VAR is always refused; a value containing change-me (any case) is refused unless
-# WASTEWATCH_DEMO=1 (a throw-away demo, never production).
+# An empty or unset VAR is always refused; a value containing change-me (any case), or shorter than
+# 16 characters, is refused unless WASTEWATCH_DEMO=1 (a throw-away demo, never production).
 set -eu
 bad=0
 while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
@@ -18,6 +18,11 @@ while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
   eval "value=\${$var:-}"
   if [ -z "$value" ]; then
     echo "check-secrets: $var is empty or not set: set it in .env (see .env.example)" >&2
+    bad=1
+    continue
+  fi
+  if [ "${#value}" -lt 16 ] && [ "${WASTEWATCH_DEMO:-0}" != "1" ]; then
+    echo "check-secrets: $var is shorter than 16 characters: set a real secret (openssl rand -hex 32)" >&2
     bad=1
     continue
   fi

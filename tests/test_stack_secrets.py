@@ -301,6 +301,11 @@ def test_check_secrets_refuses_empty_even_in_a_demo_and_accepts_examples_only_in
     assert "A is empty or not set" in run_check_secrets(["A"], {}).stderr
     assert run_check_secrets(["A"], {"A": "Change-Me-please"}).returncode == 1
     assert run_check_secrets(["A"], {"A": "change-me-please", "WASTEWATCH_DEMO": "1"}).returncode == 0
+    # a short secret is refused outside a demo, whatever it holds
+    short = run_check_secrets(["A"], {"A": "s3cr3t-pw"})
+    assert short.returncode == 1 and "A is shorter than 16 characters" in short.stderr
+    assert run_check_secrets(["A"], {"A": "s3cr3t-pw", "WASTEWATCH_DEMO": "1"}).returncode == 0
+    assert run_check_secrets(["A"], {"A": "x" * 16}).returncode == 0
     # it runs the command that follows `--` only when every check passed
     ran = subprocess.run(["sh", str(ROOT / "deploy" / "check-secrets.sh"), "A", "--", "echo", "started"],
                          env={"PATH": os.environ["PATH"], "A": os.urandom(8).hex()}, capture_output=True, text=True)
