@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import struct
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -17,6 +19,71 @@ from wastewatch.settings import BrokerAddress, parse_mqtt_url
 logger = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # a persistent session outlives a week-long outage of the worker
+READ_CHUNK_BYTES = 256 * 1024  # one recv() from the broker's socket; paho takes its packets from this buffer
+PACKETS_PER_READ = 2_000  # packets handled from the buffer before paho's loop looks at its writes and keepalive
+
+
+class BufferedSocket:
+    """The broker's socket read in large chunks: paho asks for 1 byte, then 1, then the rest, per packet.
+
+    paho 2.x reads each packet with three or more `recv()` calls and one `select()` (a 4-byte PUBACK
+    and a 60-byte PUBLISH alike); from this buffer those are slices. `pending()` tells paho's loop
+    that bytes are waiting without `select()` (paho asks it of TLS sockets for the same reason);
+    everything else is the wrapped socket's.
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._buf = b""
+        self._pos = 0
+
+    def recv(self, bufsize: int) -> bytes:
+        buf, pos = self._buf, self._pos
+        if pos >= len(buf):
+            buf = bytes(self._sock.recv(READ_CHUNK_BYTES))  # BlockingIOError / SSLWantReadError as paho expects
+            if not buf:
+                return buf  # the broker closed the connection
+            self._buf, pos = buf, 0
+        end = pos + bufsize
+        self._pos = end
+        return buf[pos:end]
+
+    def buffered(self) -> int:
+        return max(0, len(self._buf) - self._pos)
+
+    def pending(self) -> int:
+        inner = self._sock.pending() if isinstance(self._sock, ssl.SSLSocket) else 0
+        return self.buffered() + inner
+
+    def __getattr__(self, name: str) -> Any:  # send, fileno, close, setblocking, do_handshake, ...
+        return getattr(self._sock, name)
+
+
+class BufferedClient(mqtt.Client):
+    """A paho client that reads its socket through a `BufferedSocket` and handles what is buffered at once.
+
+    paho's `loop_read` handles one packet per `select()`; this one goes on while whole packets wait in
+    the buffer (at most `PACKETS_PER_READ`, so PUBACKs and PINGREQs still go out in between). It
+    relies on paho 2.x's `_create_socket` and `loop_read`; paho-mqtt is pinned to 2.x.
+    """
+
+    def _create_socket(self) -> Any:
+        sock = super()._create_socket()
+        if isinstance(sock, (socket.socket, ssl.SSLSocket)):  # not the websocket wrapper
+            return BufferedSocket(sock)
+        return sock
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        sock: Any = self._sock
+        if not isinstance(sock, BufferedSocket):
+            return rc
+        buffered = sock.buffered
+        for _ in range(PACKETS_PER_READ):
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._sock is not sock or not buffered():
+                break
+            rc = super().loop_read(max_packets)
+        return rc
 
 
 def make_client(
@@ -30,7 +97,7 @@ def make_client(
 ) -> mqtt.Client:
     """A paho client for `broker`, not yet connected. `persistent` keeps the session across reconnects."""
     version = mqtt.MQTTv5 if protocol == "5" else mqtt.MQTTv311
-    client = mqtt.Client(
+    client = BufferedClient(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=version,
