@@ -7,6 +7,7 @@ carries a rejection for each bad part, so nothing good is lost with the bad.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -91,6 +92,9 @@ class Decoded:
     rejections: list[Rejection] = field(default_factory=list)
 
 
+_parse_topic = functools.lru_cache(maxsize=4096)(parse_topic)  # a Topic is immutable; live topics repeat
+
+
 class _Reject(Exception):
     def __init__(self, reason: RejectReason, detail: str) -> None:
         self.rejection = Rejection(reason, detail)
@@ -111,7 +115,7 @@ def decode_message(topic: str, payload: bytes, catalog: PlantCatalog, now_ms: in
 def _decode(topic: str, payload: bytes, catalog: PlantCatalog, now_ms: int, limits: DecodeLimits, out: Decoded) -> None:
     if len(payload) > limits.max_payload_bytes:
         raise _Reject("payload_too_large", f"{len(payload)} bytes > {limits.max_payload_bytes}")
-    parsed = parse_topic(topic)
+    parsed = _parse_topic(topic)
     if parsed is None or parsed.kind in ("state", "alert"):
         raise _Reject("malformed_topic", f"not a data topic of the contract: {topic[:200]!r}")
     plant = catalog.get(parsed.plant)
@@ -121,21 +125,23 @@ def _decode(topic: str, payload: bytes, catalog: PlantCatalog, now_ms: int, limi
         out.records.append(_status(plant.id, parsed.name or "", payload, now_ms))
         return
     body = _json(payload)
-    items = body if isinstance(body, list) else [body]
+    is_list = isinstance(body, list)
+    items = body if is_list else [body]
     if not items:
         raise _Reject("invalid_payload", "empty back-fill array")
     if len(items) > MAX_BACKFILL_ITEMS:
         raise _Reject("invalid_payload", f"back-fill array of {len(items)} > {MAX_BACKFILL_ITEMS} items")
+    kind, records = parsed.kind, out.records
     for index, item in enumerate(items):
-        where = f"[{index}] " if isinstance(body, list) else ""
         try:
-            if parsed.kind == "sensor":
-                out.records.append(_reading(plant, parsed.name or "", item, now_ms, limits))
-            elif parsed.kind == "batch":
-                out.records.append(_batch(plant, item, now_ms, limits))
+            if kind == "sensor":
+                records.append(_reading(plant, parsed.name or "", item, now_ms, limits))
+            elif kind == "batch":
+                records.append(_batch(plant, item, now_ms, limits))
             else:
-                _telemetry(plant, item, now_ms, limits, out, where)
+                _telemetry(plant, item, now_ms, limits, out, f"[{index}] " if is_list else "")
         except _Reject as exc:
+            where = f"[{index}] " if is_list else ""
             out.rejections.append(Rejection(exc.rejection.reason, where + exc.rejection.detail))
 
 
@@ -192,7 +198,8 @@ def _checked_value(plant: PlantConfig, sensor_id: str, raw: Any) -> float:
     sensor = plant.sensor(sensor_id)
     if sensor is None:
         raise _Reject("unknown_sensor", f"sensor {sensor_id[:80]!r} is not in plant {plant.id}'s catalogue")
-    value = _number(raw, f"{sensor_id} value")
+    # A finite float (inf - inf and nan - nan are nan) needs no further check; anything else goes through _number.
+    value = raw if type(raw) is float and raw - raw == 0.0 else _number(raw, f"{sensor_id} value")
     if not sensor.min <= value <= sensor.max:
         raise _Reject("out_of_range", f"{sensor_id} value {value} outside [{sensor.min}, {sensor.max}] {sensor.unit}")
     return value
