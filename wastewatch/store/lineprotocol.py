@@ -12,6 +12,8 @@ _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\n"})
 
 
 def _field(value: FieldValue) -> str:
+    if type(value) is float and value - value == 0.0:  # a finite float, the common case (inf - inf is nan)
+        return repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -35,12 +37,17 @@ def _series(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
     return ",".join(parts)
 
 
+@functools.lru_cache(maxsize=1024)
+def _field_key(key: str) -> str:
+    return key.translate(_KEY)
+
+
 def encode_point(point: Point) -> str:
-    """One line of line protocol; tags sorted, as InfluxDB recommends (series keys are cached)."""
+    """One line of line protocol; tags sorted, as InfluxDB recommends (series and field keys are cached)."""
     head = _series(point.measurement, tuple(point.tags.items()))
-    fields = ",".join(f"{k.translate(_KEY)}={_field(v)}" for k, v in point.fields.items())
+    fields = ",".join([f"{_field_key(k)}={_field(v)}" for k, v in point.fields.items()])
     return f"{head} {fields} {point.time_ms}"
 
 
 def encode_points(points: list[Point] | tuple[Point, ...]) -> bytes:
-    return "\n".join(encode_point(p) for p in points).encode("utf-8")
+    return "\n".join(map(encode_point, points)).encode("utf-8")
