@@ -151,31 +151,33 @@ class IngestWorker:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         now_ms = int(self._clock() * 1000)
-        self._counts["received"] += 1
         payload = bytes(message.payload)
         try:
             topic = message.topic
         except UnicodeDecodeError:  # brokers refuse such topics; should one pass, it costs this message only
             topic = "(topic not UTF-8)"
         decoded = decode_message(topic, payload, self.catalog, now_ms, self._limits)
+        points = [record.to_point() for record in decoded.records]
         letter = None
         if decoded.rejections:  # one row per message, written off this thread
             letter = self.dead_letters.letter(now_ms, topic, [(r.reason, r.detail) for r in decoded.rejections], payload)
         full = None
+        now = time.monotonic()
         with self._lock:
+            self._counts["received"] += 1
             batch = self._open
             if not batch.messages:
-                batch.opened_at = time.monotonic()
+                batch.opened_at = now
             if not self._waiting:
-                self._progress_at = time.monotonic()
+                self._progress_at = now
             self._waiting += 1
-            batch.points.extend(record.to_point() for record in decoded.records)
+            batch.points += points
             if letter is not None:
                 batch.dead.append(letter)
             batch.messages += 1
-            if message.qos > 0:
+            if message.qos:
                 batch.acks.append((self._session.generation, message.mid))
-            self._last_message_at = time.monotonic()
+            self._last_message_at = now
             if len(batch.points) >= self._max_lines or len(batch.acks) >= self._max_acks:
                 full, self._open = batch, _Batch()
         if full is not None:
