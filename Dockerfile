@@ -8,6 +8,7 @@ COPY wastewatch ./wastewatch
 COPY ingest ./ingest
 COPY simulators ./simulators
 COPY alerts ./alerts
+COPY compliance ./compliance
 COPY api ./api
 COPY grafana ./grafana
 COPY launch ./launch

@@ -18,12 +18,13 @@ from typing import Any
 
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated
 from alerts.outbox import Outbox, idempotency_key
-from alerts.plant_state import PLANT_STATE, PlantStateTransition, state_point
+from alerts.plant_state import PlantStateTransition, state_point
 from alerts.routing import Routes
 from alerts.rules import Rule
 from alerts.store import AlertChange, AlertNotFound, AlertRecord, AlertStore
 from alerts.templates import alert_payload
 from wastewatch.plant import PlantCatalog
+from wastewatch.records import PLANT_STATE
 from wastewatch.relational import Database
 
 logger = logging.getLogger(__name__)

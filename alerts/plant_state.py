@@ -34,9 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wastewatch.operating_state import OperatingState as OperatingState  # re-exported for alerts modules
 from wastewatch.points import Point
-from wastewatch.records import Batch, Reading
-
-PLANT_STATE = "plant_state"  # the measurement: Grafana annotations, compliance timeline, API
+from wastewatch.records import PLANT_STATE, Batch, Reading
 
 
 class PlantStateConfig(BaseModel):

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.operating_state import OperatingState
 from wastewatch.points import Store
-from wastewatch.records import READING
+from wastewatch.records import PLANT_STATE, READING
 from wastewatch.store.influx import InfluxStore
 from wastewatch.store.influxql import ident, literal
 

@@ -41,16 +41,15 @@ from pathlib import Path
 
 import numpy as np
 
+from compliance.jobs import ComplianceJobs
 from tests.servers import InfluxServer
 from wastewatch.compliance.amendments import EMISSION_AMENDMENT
-from wastewatch.compliance.jobs import ComplianceJobs
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.results import EMISSION_AVG, EMISSION_DAY
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig, bundled_plant_path, load_plant
 from wastewatch.points import Point
-from wastewatch.records import READING
+from wastewatch.records import PLANT_STATE, READING
 from wastewatch.store.influx import InfluxStore
 
 MINUTE_MS = 60_000

@@ -510,7 +510,7 @@ def compliance_timings(plants_count: int, half_hours: int = 4) -> dict[str, floa
     """Median seconds of one half-hour job and one day job per plant, over two stored days each."""
     sys.path.insert(0, str(ROOT))
     from bench.compliance_year import Year, back_fill
-    from wastewatch.compliance.jobs import ComplianceJobs
+    from compliance.jobs import ComplianceJobs
     from wastewatch.store.influx import InfluxStore
 
     work = Path(tempfile.mkdtemp(prefix="ww-bench-compliance-"))

@@ -19,11 +19,10 @@ from api.summaries.periods import Period
 from api.summaries.rollup import rollup
 from tests.servers import InfluxServer
 from wastewatch.compliance.quality import QualityCode
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.plant import PlantConfig, load_catalog
 from wastewatch.points import Point, Store
-from wastewatch.records import Batch
+from wastewatch.records import PLANT_STATE, Batch
 from wastewatch.store.influx import InfluxStore
 
 SERIES = [("eu-ied-annex-vi", "co", "10min", 10)] + [("eu-ied-annex-vi", p, "30min", 30) for p in ("co", "dust", "hcl", "nox", "so2", "toc")] \

@@ -17,15 +17,17 @@ from zoneinfo import ZoneInfo
 
 from alerts.regulatory import open_regulatory_alerts
 from api.summaries.rollup import RollupReport, rollup_after_day
+from compliance.jobs import LATE_DATA, ComplianceJobs, JobReport, wall_clock_ms
+from compliance.kpi_reader import read_kpis
+from compliance.result_store import read_averages, read_days
+from compliance.scheduler import ComplianceService
 from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.daily import v4_status
-from wastewatch.compliance.jobs import LATE_DATA, ComplianceJobs, JobReport, wall_clock_ms
-from wastewatch.compliance.kpis import PlantKpis, read_kpis
+from wastewatch.compliance.kpis import PlantKpis
 from wastewatch.compliance.pipeline import Series
 from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.quality import DISCARDED, QualityCode
-from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
-from wastewatch.compliance.service import ComplianceService
+from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
 from wastewatch.points import Store, StoreError

@@ -26,11 +26,11 @@ from api.app import create_app
 from api.keys import KeyConflict, KeyStore
 from api.roles import Role
 from api.summaries.rollup import rollup_after_day
+from compliance.replay import ComplianceComponent
 from ingest.worker import IngestCounts, IngestWorker
 from launch.history import HistoryProgress, HistorySummary, backfill_history
 from simulators.model import PlantModel
 from simulators.publisher import PublishError, PublishProgress, run_simulator
-from wastewatch.compliance.replay import ComplianceComponent
 from wastewatch.embedded_broker import EmbeddedBroker
 from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_catalog
 from wastewatch.points import Store

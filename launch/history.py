@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle, state_point
 from api.summaries.rollup import rollup
+from compliance.jobs import ComplianceJobs
 from simulators.model import PlantModel, iter_messages
-from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig

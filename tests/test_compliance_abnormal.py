@@ -10,15 +10,14 @@ from datetime import date, datetime
 import pytest
 
 from api.summaries import compliance_summary
-from wastewatch.compliance.events import read_stored_events
-from wastewatch.compliance.jobs import ComplianceJobs
+from compliance.event_store import read_stored_events
+from compliance.jobs import ComplianceJobs
+from compliance.year_reader import read_year
 from wastewatch.compliance.profiles import load_bundled_profiles
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.regulatory import Finding
-from wastewatch.compliance.year import read_year
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
-from wastewatch.records import Reading
+from wastewatch.records import PLANT_STATE, Reading
 
 PROFILES = load_bundled_profiles()
 EU = PROFILES["eu-ied-annex-vi"]

@@ -17,13 +17,12 @@ from simulators import generate_messages
 from tests.helpers import wait_until
 from tests.test_cli import run_cli
 from wastewatch.compliance.pipeline import Channels
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Point
-from wastewatch.records import Batch, Reading
+from wastewatch.records import PLANT_STATE, Batch, Reading
 from wastewatch.store.sqlite import SqliteStore
 
 DAY = date(2026, 11, 20)

@@ -11,24 +11,24 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle
+from compliance.amendment_store import read_amendments
+from compliance.jobs import ComplianceJobs
+from compliance.kpi_reader import read_kpis
+from compliance.result_store import read_averages, read_days
+from compliance.scheduler import ComplianceService
 from simulators import generate_messages, parse_fault_spec
-from wastewatch.compliance.amendments import read_amendments
-from wastewatch.compliance.jobs import ComplianceJobs
-from wastewatch.compliance.kpis import read_kpis, tonnage_by_day, tonnage_by_source
+from wastewatch.compliance.kpis import BatchMass, tonnage_by_day, tonnage_by_source
 from wastewatch.compliance.pipeline import Channels, closed_window_starts, compute_series, plan_series
 from wastewatch.compliance.profiles import load_bundled_profiles, select_profiles
 from wastewatch.compliance.quality import QualityCode
-from wastewatch.compliance.reader import PLANT_STATE, BatchMass
-from wastewatch.compliance.results import read_averages, read_days
 from wastewatch.compliance.samples import Sample
-from wastewatch.compliance.service import ComplianceService
 from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.compliance.windows import day_bounds_ms, iter_window_starts
 from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.operating_state import OperatingState as S
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
-from wastewatch.records import Batch, Reading
+from wastewatch.records import PLANT_STATE, Batch, Reading
 
 DAY = date(2026, 11, 28)
 HALF_HOUR_MS = 1_800_000

@@ -15,11 +15,10 @@ from alerts.regulatory import RegulatoryAlerts
 from alerts.routing import parse_routes
 from alerts.schema import open_database
 from alerts.store import AlertStore
+from compliance.jobs import ComplianceJobs
 from wastewatch.compliance.abnormal import exceedance_runs, measure_events
-from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.regulatory import (
     Finding,
     abnormal_intervals,
@@ -34,7 +33,7 @@ from wastewatch.compliance.timeline import Interval
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
-from wastewatch.records import Reading
+from wastewatch.records import PLANT_STATE, Reading
 from wastewatch.settings import Settings
 
 PROFILES = load_bundled_profiles()

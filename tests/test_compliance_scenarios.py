@@ -20,22 +20,21 @@ from pathlib import Path
 import pytest
 
 from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle
+from compliance.jobs import ComplianceJobs, JobReport
+from compliance.result_store import read_averages, read_days
 from ingest.worker import IngestWorker
 from simulators.days import scenario_day
 from simulators.publisher import run_simulator
 from tests.helpers import wait_until
 from tests.servers import InfluxServer, MosquittoServer
-from wastewatch.compliance.jobs import ComplianceJobs, JobReport
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.regulatory import Finding
-from wastewatch.compliance.results import read_averages, read_days
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
-from wastewatch.records import BATCH, READING, Batch, Reading
+from wastewatch.records import BATCH, PLANT_STATE, READING, Batch, Reading
 from wastewatch.settings import Settings
 from wastewatch.store.influx import InfluxStore
 

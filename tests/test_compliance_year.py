@@ -7,13 +7,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from wastewatch.compliance.kpis import emitted_mass_g, read_specific_emissions, specific_emission_g_t
+from compliance.kpi_reader import read_specific_emissions
+from compliance.year_reader import read_year
+from wastewatch.compliance.kpis import emitted_mass_g, specific_emission_g_t
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.windows import day_bounds_ms
-from wastewatch.compliance.year import read_year
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Store
 from wastewatch.records import Batch, Reading

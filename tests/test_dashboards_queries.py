@@ -25,13 +25,13 @@ from alerts.outbox import Outbox
 from alerts.plant_state import OperatingState, PlantSignals, PlantState, PlantStateConfig, observe_signal, settle
 from alerts.routing import parse_routes
 from alerts.schema import create_schema
+from compliance.jobs import ComplianceJobs
 from grafana.build import OUTPUT_DIR
 from ingest.health import IngestHealthWriter
 from ingest.metrics import IngestMetrics
 from ingest.spool import Spool
 from simulators.model import generate_messages
 from tests.servers import InfluxServer
-from wastewatch.compliance.jobs import ComplianceJobs
 from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Point

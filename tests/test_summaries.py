@@ -11,15 +11,14 @@ import pytest
 
 from alerts.schema import open_database
 from api.summaries import alert_response, compliance_summary, month_period, parse_period, tonnage, uptime
-from wastewatch.compliance.jobs import ComplianceJobs
+from compliance.jobs import ComplianceJobs
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode
-from wastewatch.compliance.reader import PLANT_STATE
 from wastewatch.compliance.results import DayRecord
 from wastewatch.operating_state import OperatingState as S
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
-from wastewatch.records import Batch, Reading
+from wastewatch.records import PLANT_STATE, Batch, Reading
 from wastewatch.relational import Database
 from wastewatch.settings import Settings
 

@@ -13,13 +13,13 @@ import pytest
 from api.summaries import Tonnage, compliance_summary, month_period, parse_period, tonnage, uptime
 from api.summaries.cells import raw_cells
 from api.summaries.rollup import COUNT_DAY, COUNT_MONTH, ROLLUP_DAY, ROLLUP_MONTH, TONNAGE_DAY, rollup, rollup_recent_days
+from compliance.scheduler import ComplianceService
 from launch.compliance import open_jobs
 from tests.test_cli import run_cli
 from tests.test_summaries import JKT, engine_day, ms, write_engine_day, write_month
 from wastewatch.compliance.profiles import Profile, load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
 from wastewatch.compliance.results import AverageRecord
-from wastewatch.compliance.service import ComplianceService
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
 from wastewatch.records import Batch

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from api.summaries.uptime import states_timeline
+from compliance.input_reader import read_timeline
 from tests.test_summaries import ms, state_point
-from wastewatch.compliance.reader import read_timeline
 from wastewatch.operating_state import OperatingState as S
 from wastewatch.points import Store
 

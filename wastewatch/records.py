@@ -13,6 +13,9 @@ SAMPLE_STATUSES: tuple[SampleStatus, ...] = ("valid", "maintenance", "malfunctio
 READING = "reading"
 BATCH = "batch"
 DEVICE_STATUS = "device_status"
+PLANT_STATE = "plant_state"
+"""Written by the alert worker (`alerts.plant_state.state_point`): tags plant; fields state, from_state,
+reason; time = the transition. Read by the compliance timeline, the summaries, the API and Grafana."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from api.summaries.counts import (
 )
 from api.summaries.profiles import plant_profiles
 from api.summaries.stored_counts import compliance_counts
-from wastewatch.compliance.events import EVENT_LOOKBACK_MS, read_stored_events
+from compliance.event_store import read_stored_events
+from wastewatch.compliance.events import EVENT_LOOKBACK_MS
 from wastewatch.compliance.pipeline import Series, plan_series
 from wastewatch.compliance.profiles import UNCONFIRMED, Limit, Profile
 from wastewatch.plant import PlantConfig

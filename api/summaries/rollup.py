@@ -41,8 +41,9 @@ from api.summaries.counts import (
 )
 from api.summaries.periods import local_midnight_ms
 from api.summaries.profiles import plant_profiles
+from compliance.result_store import read_days
 from wastewatch.compliance.profiles import Profile
-from wastewatch.compliance.results import EMISSION_AVG, read_days
+from wastewatch.compliance.results import EMISSION_AVG
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import FieldValue, Point, Store

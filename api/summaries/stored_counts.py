@@ -32,10 +32,11 @@ from api.summaries.counts import (
 )
 from api.summaries.periods import local_midnight_ms
 from api.summaries.rollup import COUNT_DAY, COUNT_MONTH, read_counts
+from compliance.result_store import read_days
 from wastewatch.compliance.pipeline import plan_series
 from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.quality import QualityCode
-from wastewatch.compliance.results import EMISSION_AVG, read_days
+from wastewatch.compliance.results import EMISSION_AVG
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
 from wastewatch.points import FieldCondition, Store

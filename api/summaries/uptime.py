@@ -26,11 +26,11 @@ from api.summaries.stored_counts import compliance_counts
 from wastewatch.compliance.kpis import AVAILABLE, HOUR_MS, operating_hours, state_hours
 from wastewatch.compliance.pipeline import day_period
 from wastewatch.compliance.profiles import Profile
-from wastewatch.compliance.reader import PLANT_STATE, STATE_LOOKBACK_DAYS
-from wastewatch.compliance.timeline import OperatingTimeline
+from wastewatch.compliance.timeline import STATE_LOOKBACK_DAYS, OperatingTimeline
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Store
+from wastewatch.records import PLANT_STATE
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ and new value and quality, the reason and when — a result is never silently ov
 
 `amended_at` is a tag so that a window amended twice keeps both records (same series and time would
 merge them); one recomputation shares one `amended_at`, which keeps the series count small.
+The jobs write them with the results they replace; `compliance.amendment_store` reads them back.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import AverageKey, AverageRecord, DayKey, DayRecord
-from wastewatch.points import FieldValue, Point, Store
+from wastewatch.points import FieldValue, Point
 
 EMISSION_AMENDMENT = "emission_amendment"
 VERSION_CHANGED = "calculation version changed"
@@ -108,9 +109,3 @@ def amend_days(
 ) -> tuple[list[DayRecord], list[Amendment]]:
     """The day records to write (new or changed) and an amendment for each changed one."""
     return _amend(stored, computed, lambda r: "24h", reason, at_ms)
-
-
-def read_amendments(store: Store, plant_id: str, start_ms: int | None = None, end_ms: int | None = None) -> list[Amendment]:
-    """Amendments of windows starting in [start_ms, end_ms), in window order."""
-    points = store.select(EMISSION_AMENDMENT, where={"plant": plant_id}, start_ms=start_ms, end_ms=end_ms)
-    return sorted((Amendment.from_point(p) for p in points), key=lambda a: (a.start_ms, a.at_ms, a.profile, a.pollutant, a.period))

@@ -2,34 +2,40 @@
 throughput, operating hours, plant availability, CEMS data availability and specific emissions
 (grams of each pollutant emitted per tonne incinerated).
 
-Pure functions over fetched data, and `read_kpis` to fetch it for a period.
+Pure functions over fetched data; `compliance.kpi_reader` fetches it for a period.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.normalise import nearest
-from wastewatch.compliance.pipeline import Channels, pair_tolerance_ms
 from wastewatch.compliance.quality import DISCARDED, IDLE, QualityCode
-from wastewatch.compliance.reader import BatchMass, read_batches, read_samples, read_timeline
-from wastewatch.compliance.results import AverageRecord, read_averages
+from wastewatch.compliance.results import AverageRecord
 from wastewatch.compliance.samples import Sample, unique_by_time
 from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.compliance.windows import local_day
 from wastewatch.operating_state import OperatingState
-from wastewatch.plant import PlantConfig
-from wastewatch.points import Store
 
 HOUR_MS = 3_600_000
 EFFECTIVE: frozenset[OperatingState] = frozenset({OperatingState.BURNING, OperatingState.BURNOUT})
 AVAILABLE: frozenset[OperatingState] = frozenset({OperatingState.READY, OperatingState.BURNING, OperatingState.BURNOUT})
 """[A] states in which the plant can take waste or is burning it: what plant availability counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMass:
+    """One weighed batch: when, how much, from which facility."""
+
+    time_ms: int
+    mass_kg: float
+    source: str
+    waste_code: str | None = None
 
 
 def tonnage_by_day(batches: Iterable[BatchMass], zone: ZoneInfo) -> dict[date, float]:
@@ -108,16 +114,17 @@ class PlantKpis:
     """Per `profile/pollutant/period` series."""
 
 
-def read_kpis(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> PlantKpis:
-    """Fetch batches, the state timeline and stored averages for the period and compute the KPIs."""
-    batches = read_batches(store, plant.id, start_ms, end_ms)
-    timeline = read_timeline(store, plant.id, start_ms, end_ms)
+def plant_kpis(
+    plant_id: str, zone: ZoneInfo, start_ms: int, end_ms: int, batches: Sequence[BatchMass], timeline: OperatingTimeline,
+    averages: Iterable[AverageRecord],
+) -> PlantKpis:
+    """The KPIs over [start_ms, end_ms) from the period's batches, state timeline and stored averages."""
     operating_h = operating_hours(timeline, start_ms, end_ms)
     tonnes = math.fsum(b.mass_kg for b in batches) / 1000
     return PlantKpis(
-        plant.id, start_ms, end_ms, tonnes, tonnage_by_day(batches, plant.zone), tonnage_by_source(batches), operating_h,
+        plant_id, start_ms, end_ms, tonnes, tonnage_by_day(batches, zone), tonnage_by_source(batches), operating_h,
         tonnes * 1000 / operating_h if operating_h else None, plant_availability(timeline, start_ms, end_ms),
-        state_hours(timeline, start_ms, end_ms), series_availability(read_averages(store, plant.id, start_ms, end_ms).values()),
+        state_hours(timeline, start_ms, end_ms), series_availability(averages),
     )
 
 
@@ -142,22 +149,6 @@ def emitted_mass_g(
 def specific_emission_g_t(mass_g: float, tonnes: float) -> float | None:
     """Grams of a pollutant emitted per tonne of waste incinerated; None without waste."""
     return mass_g / tonnes if tonnes > 0 else None
-
-
-def read_specific_emissions(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> dict[str, float | None]:
-    """g/t per CEMS concentration over [start_ms, end_ms): mass from flow × concentration, tonnes from batches."""
-    channels = Channels.of(plant)
-    flow_sensor = next((s for s in plant.sensors if s.cems and s.quantity == "flow"), None)
-    if flow_sensor is None:
-        return {}
-    tonnes = math.fsum(b.mass_kg for b in read_batches(store, plant.id, start_ms, end_ms)) / 1000
-    flow = read_samples(store, plant.id, flow_sensor.id, start_ms, end_ms)
-    out: dict[str, float | None] = {}
-    for sid, sensor in sorted(channels.concentrations.items()):
-        samples = read_samples(store, plant.id, sid, start_ms, end_ms)
-        mass = emitted_mass_g(samples, flow, sensor.period_s, pair_tolerance_ms(sensor))
-        out[sid] = specific_emission_g_t(mass, tonnes)
-    return out
 
 
 def series_availability(averages: Iterable[AverageRecord]) -> dict[str, float | None]:

@@ -197,7 +197,7 @@ def judge_v4(
 def abnormal_intervals(profile: Profile, half_hours: Iterable[AverageRecord]) -> list[Interval]:
     """[A] Abnormal operation as the stored averages show it: runs of consecutive half-hours in which
     any pollutant's value is above its column A limit, each run one event [start of the first, end of
-    the last). The samples then say when each began and ended (`events.read_abnormal_events`).
+    the last). The samples then say when each began and ended (`compliance.event_store.read_abnormal_events`).
 
     Read from stored values only: the averages are not recoded abnormal_operation by this (that
     would need the operator's declaration of a failure, IED Art. 46(6)), so V6 still counts them.

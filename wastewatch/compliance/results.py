@@ -10,19 +10,20 @@ replaces the same point instead of adding a second one beside it. Stores merge f
 `value` once written stays when a window loses it: `value` and `raw_value` mean something only when
 the quality carries a value (valid, abnormal operation), and readers here ignore them otherwise.
 Grafana panels filter on `WHERE "quality" = 'valid'` for the same reason.
+
+`compliance.result_store` reads and writes them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.daily import v4_status
 from wastewatch.compliance.quality import QualityCode
-from wastewatch.points import FieldValue, Point, Store
+from wastewatch.points import FieldValue, Point
 
 EMISSION_AVG = "emission_avg"
 EMISSION_DAY = "emission_day"
@@ -157,20 +158,3 @@ def _float(value: FieldValue | None) -> float | None:
 
 def _int(value: FieldValue | None) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
-
-
-def write_records(store: Store, records: Iterable[AverageRecord | DayRecord]) -> None:
-    store.write([r.to_point() for r in records])
-
-
-def read_averages(store: Store, plant_id: str, start_ms: int, end_ms: int, **where: str) -> dict[AverageKey, AverageRecord]:
-    """Stored averages with a window start in [start_ms, end_ms), optionally narrowed by tags."""
-    points = store.select(EMISSION_AVG, where={"plant": plant_id, **where}, start_ms=start_ms, end_ms=end_ms)
-    records = (AverageRecord.from_point(p) for p in points)
-    return {r.key: r for r in records}
-
-
-def read_days(store: Store, plant_id: str, zone: ZoneInfo, start_ms: int, end_ms: int, **where: str) -> dict[DayKey, DayRecord]:
-    points = store.select(EMISSION_DAY, where={"plant": plant_id, **where}, start_ms=start_ms, end_ms=end_ms)
-    records = (DayRecord.from_point(p, zone) for p in points)
-    return {r.key: r for r in records}

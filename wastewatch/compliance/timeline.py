@@ -11,6 +11,9 @@ from typing import Protocol
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.operating_state import OperatingState
 
+STATE_LOOKBACK_DAYS: tuple[int, ...] = (1, 7, 31, 366)
+"""How far back to look for the state a range starts in: a continuous plant may not change state for weeks."""
+
 
 class StateChange(Protocol):
     """A change of operating state (the alert worker's `PlantStateTransition` is one)."""

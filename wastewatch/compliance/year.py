@@ -1,29 +1,26 @@
 """A calendar year judged from stored results: V5 (≤ 10 discarded days per pollutant), V6 (daily
 limits; column A or 97 % ≤ column B), V7 (CO) and V8 (abnormal operation: ≤ 4 h per event, ≤ 60 h a
-year, dust ≤ 150 mg/Nm³ during an event), for each emission profile of a plant."""
+year, dust ≤ 150 mg/Nm³ during an event), for each emission profile of a plant; `compliance.year_reader`
+reads a year's results from the store and judges it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.abnormal import AbnormalYear, count_abnormal
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.checks import V6Result, V7Result, check_v6, check_v7
 from wastewatch.compliance.daily import DailyAverage
-from wastewatch.compliance.events import read_abnormal_events
 from wastewatch.compliance.profiles import AvgPeriod, Profile
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.regulatory import abnormal_intervals
-from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
+from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.compliance.timeline import Interval
 from wastewatch.compliance.validity import YearValidity, year_validity
-from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms
-from wastewatch.plant import PlantConfig
-from wastewatch.points import Store
+from wastewatch.compliance.windows import local_day, period_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +60,7 @@ def judge_year(
     now_ms: int, co_window_h: float = 24.0, events: Sequence[Interval] | None = None,
 ) -> YearReport:
     """The year's checks from its stored day and short-average records (other years' are ignored).
-    V8 counts `events` as measured from the samples (`events.read_abnormal_events`); without them,
+    V8 counts `events` as measured from the samples (`compliance.event_store.read_abnormal_events`); without them,
     the runs of half-hours over column A."""
     by_pollutant: dict[str, list[DailyAverage]] = defaultdict(list)
     for d in days:
@@ -106,22 +103,3 @@ def _v8(
     ]
     counted = [y for y in count_abnormal(intervals, in_event, rules, zone, now_ms) if y.year == year]
     return counted[0] if counted else AbnormalYear(year, 0.0, rules.max_year_h, (), ())
-
-
-def read_year(store: Store, plant: PlantConfig, profiles: Sequence[Profile], year: int, now_ms: int) -> list[YearReport]:
-    """Every emission profile's year from the stored days and the 10-min and half-hour averages."""
-    start_ms = day_bounds_ms(date(year, 1, 1), plant.zone)[0]
-    end_ms = day_bounds_ms(date(year, 12, 31), plant.zone)[1]
-    reports: list[YearReport] = []
-    for profile in profiles:
-        if profile.kind != "emission_limits":
-            continue
-        days = read_days(store, plant.id, plant.zone, start_ms, end_ms, profile=profile.id).values()
-        averages = [
-            r for period in ("10min", "30min")
-            for r in read_averages(store, plant.id, start_ms, end_ms, profile=profile.id, period=period).values()
-        ]
-        halves = [r for r in averages if r.period == "30min"]
-        events = read_abnormal_events(store, plant, profile, halves, now_ms=now_ms) if profile.abnormal_operation else None
-        reports.append(judge_year(profile, plant.id, year, days, averages, plant.zone, now_ms, events=events))
-    return reports

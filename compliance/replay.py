@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol, TextIO
 
-from wastewatch.compliance.jobs import HALF_HOUR_MS, ComplianceJobs, DayHook, JobReport
+from compliance.jobs import HALF_HOUR_MS, ComplianceJobs, DayHook, JobReport
+from compliance.scheduler import FindingsSink
 from wastewatch.compliance.profiles import ProfileError
-from wastewatch.compliance.service import FindingsSink
 from wastewatch.compliance.windows import window_start_ms
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Store, StoreError
@@ -57,7 +57,7 @@ class ComplianceComponent:
         for plant in self.plants:
             self.jobs.series(plant)  # an unknown profile id stops the start, not the first job
         # Each job logs a summary at INFO; the printed half-hour lines say it more readably.
-        jobs_logger = logging.getLogger("wastewatch.compliance.jobs")
+        jobs_logger = logging.getLogger(ComplianceJobs.__module__)
         jobs_logger.setLevel(max(logging.WARNING, logging.getLogger().level))
         self._thread = threading.Thread(target=self._run, name="demo-compliance", daemon=True)
         self._thread.start()

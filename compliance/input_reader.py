@@ -4,18 +4,14 @@ the plant-state timeline the alert worker records, and weighed batches."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import get_args
 
+from wastewatch.compliance.kpis import BatchMass
 from wastewatch.compliance.samples import Sample, SampleStatus
-from wastewatch.compliance.timeline import OperatingTimeline
+from wastewatch.compliance.timeline import STATE_LOOKBACK_DAYS, OperatingTimeline
 from wastewatch.operating_state import OperatingState
 from wastewatch.points import Store
-from wastewatch.records import BATCH, READING
-
-PLANT_STATE = "plant_state"
-"""Written by the alert worker (`alerts.lifecycle.record_plant_state`): tags plant; fields state,
-from_state, reason; time = the transition."""
+from wastewatch.records import BATCH, PLANT_STATE, READING
 
 _STATUSES: frozenset[str] = frozenset(get_args(SampleStatus))
 _STATUS_OF: dict[str, SampleStatus] = {status: status for status in get_args(SampleStatus)}
@@ -23,8 +19,6 @@ _NUMBERS: frozenset[type] = frozenset({int, float})
 """A value's exact type, so a boolean field (a subclass of int) is not taken for a number."""
 _STATE_NAMES: frozenset[str] = frozenset(s.value for s in OperatingState)
 _DAY_MS = 86_400_000
-STATE_LOOKBACK_DAYS: tuple[int, ...] = (1, 7, 31, 366)
-"""How far back to look for the state a range starts in: a continuous plant may not change state for weeks."""
 
 
 def read_samples(store: Store, plant_id: str, sensor_id: str, start_ms: int, end_ms: int) -> list[Sample]:
@@ -72,32 +66,23 @@ def read_timeline(store: Store, plant_id: str, start_ms: int, end_ms: int) -> Op
 
     Without any recorded change before the range the state there is unknown (no effective time).
     """
-    changes = _state_changes(store, plant_id, start_ms, end_ms)
+    changes = read_state_changes(store, plant_id, start_ms, end_ms)
     for days in STATE_LOOKBACK_DAYS:
-        earlier = _state_changes(store, plant_id, start_ms - days * _DAY_MS, start_ms)
+        earlier = read_state_changes(store, plant_id, start_ms - days * _DAY_MS, start_ms)
         if earlier:
             changes.insert(0, earlier[-1])
             break
     return OperatingTimeline(tuple(changes))
 
 
-def _state_changes(store: Store, plant_id: str, start_ms: int, end_ms: int) -> list[tuple[int, OperatingState]]:
+def read_state_changes(store: Store, plant_id: str, start_ms: int, end_ms: int) -> list[tuple[int, OperatingState]]:
+    """The recorded operating-state changes in [start_ms, end_ms), in time order (unknown states left out)."""
     changes: list[tuple[int, OperatingState]] = []
     for point in store.select(PLANT_STATE, where={"plant": plant_id}, start_ms=start_ms, end_ms=end_ms):
         state = point.fields.get("state")
         if isinstance(state, str) and state in _STATE_NAMES:
             changes.append((point.time_ms, OperatingState(state)))
     return changes
-
-
-@dataclass(frozen=True, slots=True)
-class BatchMass:
-    """One weighed batch: when, how much, from which facility."""
-
-    time_ms: int
-    mass_kg: float
-    source: str
-    waste_code: str | None = None
 
 
 def read_batches(store: Store, plant_id: str, start_ms: int, end_ms: int) -> list[BatchMass]:

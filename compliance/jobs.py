@@ -7,7 +7,7 @@ averages and days, and record an amendment for every stored result a recomputati
 - `recompute(plant, start_ms, end_ms)`: the whole local days the range touches, for late data.
 - `clock_findings(plant, now_ms)`: the abnormal-operation clock between half-hours (every minute).
 
-After a day job its `after_day` hooks run: the composition root (`compliance.cli`) hands in the
+After a day job its `after_day` hooks run: the composition root (`launch.compliance`) hands in the
 summaries' roll-up, so the jobs do not import what people read.
 
 Recomputing a day from all its samples is what makes the result equal to computing from scratch.
@@ -24,11 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from compliance.dayruns import PendingWrites, Prefetched, day_runs
+from compliance.event_store import read_abnormal_events, store_events
+from compliance.input_reader import read_channels, read_timeline
+from compliance.result_store import read_averages, read_days
 from wastewatch.compliance.amendments import Amendment, amend_averages, amend_days
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.daily import DailyAverage
-from wastewatch.compliance.dayruns import PendingWrites, Prefetched, day_runs
-from wastewatch.compliance.events import read_abnormal_events, store_events
 from wastewatch.compliance.pipeline import (
     Channels,
     Computed,
@@ -42,7 +44,6 @@ from wastewatch.compliance.pipeline import (
     plan_series,
 )
 from wastewatch.compliance.profiles import Profile, load_bundled_profiles, select_profiles
-from wastewatch.compliance.reader import read_channels, read_timeline
 from wastewatch.compliance.regulatory import (
     CO_WINDOW_H,
     Finding,
@@ -53,7 +54,7 @@ from wastewatch.compliance.regulatory import (
     judge_v4,
     judge_windows,
 )
-from wastewatch.compliance.results import AverageRecord, DayRecord, read_averages, read_days
+from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms, quarter_of, window_start_ms
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Point, Store, StoreError
@@ -68,7 +69,7 @@ LATE_DATA = "late data"
 
 DayHook = Callable[[Store, PlantConfig, date, int], object]
 """Run after each day job with the store, the plant, the judged day and the job's clock; what it
-returns goes into `JobReport.after_day` (`summaries.rollup.rollup_after_day` is one)."""
+returns goes into `JobReport.after_day` (`api.summaries.rollup.rollup_after_day` is one)."""
 
 
 def wall_clock_ms() -> int:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from wastewatch.compliance.jobs import ComplianceJobs, JobReport
+from compliance.jobs import ComplianceJobs, JobReport
 from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.regulatory import Finding
 from wastewatch.compliance.windows import window_start_ms
