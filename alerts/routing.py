@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alerts.notifiers import CHANNELS
+from wastewatch.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 AUDIENCES: tuple[str, ...] = ("operators", "agency", "escalation")
 
 
-class RouteConfigError(ValueError):
+class RouteConfigError(ConfigError, ValueError):
     """The routes setting cannot be read; the message names the part."""
 
 

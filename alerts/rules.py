@@ -32,6 +32,7 @@ from alerts.conditions import BATCH_KINDS, CONDITION_KINDS, Condition, Leaf, NoD
 from alerts.events import Category, Severity
 from alerts.messages import MessageTemplates
 from alerts.plant_state import OperatingState, PlantStateConfig
+from wastewatch.errors import ConfigError
 from wastewatch.plant import PlantConfig
 from wastewatch.topics import ID_PATTERN
 
@@ -162,7 +163,7 @@ class RuleSet(BaseModel):
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-class RuleConfigError(Exception):
+class RuleConfigError(ConfigError):
     """A rule file is missing or invalid; each line of the message names the rule and the field."""
 
     def __init__(self, message: str, problems: list[str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from alerts.events import AlertCleared, AlertRaised, AlertUpdated
 from alerts.outbox import plant_filter
+from wastewatch.errors import Conflict, NotFound
 from wastewatch.relational import Database, Row
 
 
@@ -82,11 +83,11 @@ class AlertChange:
     transition_id: int
 
 
-class AlertNotFound(LookupError):
+class AlertNotFound(NotFound):
     """No alert has this id."""
 
 
-class AlertStateError(ValueError):
+class AlertStateError(Conflict):
     """The alert is not in a state that allows this action (e.g. already acknowledged)."""
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from alerts.store import AlertNotFound, AlertStateError
 from api.keys import KeyConflict, KeyNotFound
 from api.timerange import RangeError
+from wastewatch.errors import InvalidRequest
 from wastewatch.points import StoreRejected, StoreUnavailable
 from wastewatch.relational import DatabaseError
 
@@ -36,7 +37,7 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-class TooManyPoints(ValueError):
+class TooManyPoints(InvalidRequest):
     """The answer would hold more points than the cap allows."""
 
 

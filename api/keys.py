@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from api.roles import Role
+from wastewatch.errors import Conflict, NotFound
 from wastewatch.relational import Database, Row
 from wastewatch.topics import ID_PATTERN
 
@@ -56,11 +57,11 @@ def key_statements(id_column: str) -> list[str]:
     ]
 
 
-class KeyNotFound(LookupError):
+class KeyNotFound(NotFound):
     """No live key has this name or key id."""
 
 
-class KeyConflict(ValueError):
+class KeyConflict(Conflict):
     """A live key already has this name."""
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from wastewatch.errors import InvalidRequest
+
 RELATIVE = re.compile(r"^-(\d{1,6})(s|m|h|d|w)$")
 DURATION = re.compile(r"^(\d{1,6})(s|m|h|d|w)$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -24,7 +26,7 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 arithmetic on it can then never leave the years `datetime` holds (no OverflowError, no 500)."""
 
 
-class RangeError(ValueError):
+class RangeError(InvalidRequest):
     """The range could not be read; the message says which part and why."""
 
 

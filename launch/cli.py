@@ -17,7 +17,7 @@ from launch.devices import add_arguments as add_device_arguments
 from simulators.cli import add_arguments as add_simulator_arguments
 from simulators.cli import run_from_args
 from simulators.scenarios import parse_duration_s
-from wastewatch.plant import PlantConfigError
+from wastewatch.errors import ConfigError
 from wastewatch.relational import DatabaseError
 from wastewatch.runtime import configure_logging
 from wastewatch.settings import Settings, SettingsError, describe_settings, load_settings
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         return int(args.func(args, settings))
-    except (SettingsError, PlantConfigError, DatabaseError) as exc:
+    except (ConfigError, DatabaseError) as exc:  # wastewatch.errors: one line, exit status 2
         print(f"wastewatch: {exc}", file=sys.stderr)
         return 2
 

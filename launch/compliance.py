@@ -29,6 +29,7 @@ from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.quality import DISCARDED, QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.compliance.windows import day_bounds_ms
+from wastewatch.errors import ConfigError
 from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
 from wastewatch.points import Store, StoreError
 from wastewatch.runtime import wait_for_signal
@@ -43,7 +44,7 @@ DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-class UsageError(Exception):
+class UsageError(ConfigError):
     """Bad input on the command line; the message is one line saying what to give instead."""
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wastewatch.errors import WastewatchError
 from wastewatch.settings import Settings
 from wastewatch.topics import is_valid_id
 
@@ -20,7 +21,7 @@ DEPLOY_DIR = Path("deploy") / "mosquitto"
 ACL_MARKER = "# --- devices (wastewatch devices add) ---"
 
 
-class DeviceError(Exception):
+class DeviceError(WastewatchError):
     """The device cannot be added; the message says why."""
 
 

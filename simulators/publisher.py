@@ -27,6 +27,7 @@ from simulators.model import PlantModel, iter_messages
 from simulators.scenarios import FaultWindow
 from simulators.schedule import OperatingSchedule
 from simulators.tally import Tally
+from wastewatch.errors import WastewatchError
 from wastewatch.mqtt import connect, make_client
 from wastewatch.plant import PlantConfig
 from wastewatch.settings import BrokerAddress
@@ -41,7 +42,7 @@ MAX_FUTURE_S = 300.0  # the ingest dead-letters timestamps further ahead of its 
 _FOREVER_S = 100 * 365 * 86_400.0
 
 
-class PublishError(Exception):
+class PublishError(WastewatchError):
     """The broker could not be reached, refused messages, or did not acknowledge them in time."""
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from wastewatch.errors import ConfigError
 from wastewatch.topics import ID_PATTERN
 
 Quantity = Literal[
@@ -101,7 +102,7 @@ class PlantConfig(BaseModel):
         return cached
 
 
-class PlantConfigError(Exception):
+class PlantConfigError(ConfigError):
     """A plant file is missing or invalid; the message names the file and the field."""
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from wastewatch.errors import WastewatchError
+
 FieldValue = float | int | str | bool
 AggregateFn = Literal["mean", "sum", "count", "min", "max", "last"]
 AGGREGATE_FNS: tuple[AggregateFn, ...] = ("mean", "sum", "count", "min", "max", "last")
@@ -81,7 +83,7 @@ class SeriesColumn:
     values: list[FieldValue]
 
 
-class StoreError(Exception):
+class StoreError(WastewatchError):
     """Any failure of the time-series store."""
 
 

@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wastewatch.errors import ConfigError
+
 
 class BrokerAddress(BaseModel):
     """Where and how to reach the MQTT broker, parsed from `WASTEWATCH_MQTT_URL`."""
@@ -246,7 +248,7 @@ class Settings(BaseSettings):
         return parse_mqtt_url(self.mqtt_url) if self.mqtt_url else None
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigError):
     """A setting is missing or invalid; the message is one line naming it."""
 
 

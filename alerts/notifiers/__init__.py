@@ -14,11 +14,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from wastewatch.errors import WastewatchError
+
 CHANNELS: tuple[str, ...] = ("webhook", "email", "mqtt", "log")
 INTERNAL_CHANNELS: tuple[str, ...] = ("annotation",)
 
 
-class NotifierError(Exception):
+class NotifierError(WastewatchError):
     """A channel failed to deliver one notification."""
 
     def __init__(self, message: str, *, retryable: bool = True) -> None:

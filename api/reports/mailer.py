@@ -22,6 +22,7 @@ from api.reports.render import Format, render_report
 from api.reports.report import PlantReport, build_report
 from api.summaries.alert_response import AlertRows
 from api.summaries.periods import previous_month
+from wastewatch.errors import WastewatchError
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Store
 from wastewatch.settings import Settings
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 EXTENSIONS: dict[str, str] = {"pdf": "pdf", "html": "html", "csv": "csv", "json": "json"}
 
 
-class ReportMailError(Exception):
+class ReportMailError(WastewatchError):
     """The report e-mail could not be sent (the message names the SMTP failure)."""
 
 

@@ -25,6 +25,7 @@ from api.reports.layout import Section, heading, sections
 from api.reports.messages import Language, text
 from api.reports.report import PlantReport
 from api.reports.style import REPORT_CSS, svg_image_url
+from wastewatch.errors import InvalidRequest
 
 Format = Literal["json", "csv", "html", "pdf"]
 FORMATS: dict[str, str] = {
@@ -38,7 +39,7 @@ FONT_DIR = Path(get_data_path()) / "fonts" / "ttf"
 """DejaVu ships with matplotlib: a Unicode font for the PDF (≤, –, Indonesian text) without another dependency."""
 
 
-class ReportFormatError(ValueError):
+class ReportFormatError(InvalidRequest):
     """An unknown format or language."""
 
 

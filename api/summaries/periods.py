@@ -9,13 +9,15 @@ from datetime import date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from wastewatch.errors import InvalidRequest
+
 PeriodKind = Literal["month", "quarter", "year", "range"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 
 
-class PeriodError(ValueError):
+class PeriodError(InvalidRequest):
     """A period text that is not `YYYY-MM`, `YYYY-Qn` or `YYYY`."""
 
 

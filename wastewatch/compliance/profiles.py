@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from wastewatch.errors import ConfigError
 from wastewatch.operating_state import OperatingState
 from wastewatch.topics import ID_PATTERN
 
@@ -211,7 +212,7 @@ def _limit_name(limit: Limit) -> str:
     return f"{limit.pollutant} {limit.avg_period} {limit.rule}"
 
 
-class ProfileError(Exception):
+class ProfileError(ConfigError):
     """A profile file is missing or invalid; the message names the file, profile, limit and field."""
 
 

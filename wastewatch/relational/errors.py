@@ -6,6 +6,8 @@ Exceptions:
 
 from __future__ import annotations
 
+from wastewatch.errors import WastewatchError
 
-class DatabaseError(Exception):
+
+class DatabaseError(WastewatchError):
     """The relational database could not be opened, or a statement failed."""
