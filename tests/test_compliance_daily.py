@@ -14,7 +14,7 @@ from wastewatch.compliance.confidence import subtract_ci, validate_averages
 from wastewatch.compliance.daily import DailyAverage, eu_daily_averages, id_daily_averages, v4_status
 from wastewatch.compliance.profiles import AvgPeriod, load_bundled_profiles
 from wastewatch.compliance.quality import QualityCode as Q
-from wastewatch.compliance.validity import quarterly_availability, year_validity
+from wastewatch.compliance.validity import availability_by_quarter, quarterly_availability, year_validity
 
 JKT = ZoneInfo("Asia/Jakarta")
 HALF = 1_800_000
@@ -142,3 +142,15 @@ def test_quarterly_availability_needs_75_percent_of_operating_days() -> None:
     # with 0 left it stays 44 / 60 = 0.733 → projected under 75 %
     assert q_bad.best_case_share(20) == 0.8
     assert q_bad.best_case_share(0) == 44 / 60
+
+
+def test_availability_by_quarter_judges_counted_days_as_the_days_themselves() -> None:
+    # the API counts stored days; the same tallies give the same verdicts, in calendar order
+    days = _days(2026, [False] * 44 + [True] * 16) + _days(2025, [False] * 3)
+    from_days = quarterly_availability(days, 0.75)
+    from_counts = availability_by_quarter({(2026, 1): (44, 60), (2025, 1): (3, 3)}, 0.75)
+    assert from_counts == from_days
+    assert [(q.year, q.quarter, q.ok) for q in from_counts] == [(2025, 1, True), (2026, 1, False)]
+    # a quarter with no operating day has no share and is not failed
+    (idle,) = availability_by_quarter({(2026, 2): (0, 0)})
+    assert (idle.share, idle.ok) == (None, True)

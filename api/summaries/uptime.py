@@ -27,6 +27,7 @@ from wastewatch.compliance.kpis import AVAILABLE, HOUR_MS, operating_hours, stat
 from wastewatch.compliance.pipeline import day_period
 from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.timeline import STATE_LOOKBACK_DAYS, OperatingTimeline
+from wastewatch.compliance.validity import QuarterAvailability, availability_by_quarter
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Store
@@ -35,22 +36,36 @@ from wastewatch.records import PLANT_STATE
 
 @dataclass(frozen=True, slots=True)
 class QuarterDataAvailability:
-    """Indonesian rule for one pollutant and quarter: valid days ÷ operating days ≥ min_share."""
+    """Indonesian rule for one pollutant and quarter: valid days ÷ operating days ≥ min_share, judged
+    by `wastewatch.compliance.validity` (the one place of the rule) on the stored day counts."""
 
     pollutant: str
-    quarter: str
-    valid_days: int
-    operating_days: int
-    min_share: float
+    availability: QuarterAvailability
+
+    @property
+    def quarter(self) -> str:
+        """`2026-Q4`."""
+        return f"{self.availability.year}-Q{self.availability.quarter}"
+
+    @property
+    def valid_days(self) -> int:
+        return self.availability.valid_days
+
+    @property
+    def operating_days(self) -> int:
+        return self.availability.operating_days
+
+    @property
+    def min_share(self) -> float:
+        return self.availability.min_share
 
     @property
     def share(self) -> float | None:
-        return self.valid_days / self.operating_days if self.operating_days else None
+        return self.availability.share
 
     @property
     def ok(self) -> bool:
-        share = self.share
-        return share is None or share >= self.min_share
+        return self.availability.ok
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +209,11 @@ def data_availability(
         result.append(PollutantDataAvailability(
             pollutant, day_total(id_id, N_VALID), day_total(id_id, N_DISCARDED), day_total(id_id, DAYS_VALID),
             day_total(id_id, DAYS_OPERATING), day_total(eu_id, N_DISCARDED), day_total(eu_id, DAYS_DISCARDED), max_days,
-            tuple(
-                QuarterDataAvailability(pollutant, f"{y}-Q{q}", v.get(DAYS_VALID_CODE, 0), v.get(DAYS_OPERATING, 0), min_share)
-                for (y, q), v in (quarters(counts, id_id, pollutant) if id_id else {}).items()
-            ),
+            tuple(QuarterDataAvailability(pollutant, q) for q in availability_by_quarter(
+                {key: (v.get(DAYS_VALID_CODE, 0), v.get(DAYS_OPERATING, 0))
+                 for key, v in (quarters(counts, id_id, pollutant) if id_id else {}).items()},
+                min_share,
+            )),
         ))
     return tuple(result)
 

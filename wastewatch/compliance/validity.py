@@ -4,7 +4,7 @@ availability (≥ 75 % of operating days valid, domain.md §1.3)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -67,4 +67,12 @@ def quarterly_availability(days: Sequence[DailyAverage], min_share: float = 0.75
         if day.operated:
             tally[1] += 1
             tally[0] += int(day.valid)
-    return [QuarterAvailability(y, q, v, o, min_share) for (y, q), (v, o) in sorted(counts.items())]
+    return availability_by_quarter({key: (v, o) for key, (v, o) in counts.items()}, min_share)
+
+
+def availability_by_quarter(
+    tallies: Mapping[tuple[int, int], tuple[int, int]], min_share: float = 0.75
+) -> list[QuarterAvailability]:
+    """The rule on days counted elsewhere (the API's stored day counts): (valid days, operating days)
+    per (year, quarter), one entry per quarter in calendar order."""
+    return [QuarterAvailability(y, q, v, o, min_share) for (y, q), (v, o) in sorted(tallies.items())]
