@@ -12,6 +12,7 @@ from typing import Any
 
 from alerts.events import AlertCleared, AlertRaised, AlertUpdated
 from alerts.outbox import plant_filter
+from alerts.queries import AlertFilter, filtered_rows
 from wastewatch.errors import Conflict, NotFound
 from wastewatch.relational import Database, Row
 
@@ -113,14 +114,12 @@ class AlertStore:
         return AlertRecord.from_row(row) if row else None
 
     def list_alerts(self, *, active_only: bool = False, plant: str | None = None, limit: int = 50) -> list[AlertRecord]:
-        where, params = ["1 = 1"], []
-        if active_only:
-            where.append("active = 1")
-        if plant:
-            where.append("plant = ?")
-            params.append(plant)
-        sql = f"SELECT * FROM alerts WHERE {' AND '.join(where)} ORDER BY raised_at_ms DESC, id DESC LIMIT ?"
-        return [AlertRecord.from_row(r) for r in self.db.query(sql, (*params, limit))]
+        """The newest raised first (the CLI's listing): `find` with two of its filters."""
+        return self.find(AlertFilter(plant=plant or None, active=True if active_only else None, limit=limit))
+
+    def find(self, flt: AlertFilter) -> list[AlertRecord]:
+        """Alerts matching `flt`, newest raised first (the API's listing; SQL in `alerts.queries`)."""
+        return [AlertRecord.from_row(r) for r in filtered_rows(self.db, flt)]
 
     def open(self, event: AlertRaised, title: str, *, notified: bool, flapping: bool) -> int:
         return self.db.insert(

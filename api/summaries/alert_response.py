@@ -1,18 +1,15 @@
 """Alert response: the exceedance and critical alerts raised in a period and how fast they were
-acknowledged, from the alert database."""
+acknowledged, from the alert database (read by `alerts.queries`)."""
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Protocol
 
+from alerts.queries import AlertRows, raised_rows
 
-class AlertRows(Protocol):
-    """What is read from the alert database (`wastewatch.relational.Database` is one): plain SQL rows."""
-
-    def query(self, sql: str, params: Sequence[Any] = ...) -> list[dict[str, Any]]: ...
+__all__ = ["RESPONSE_CATEGORIES", "AlertResponse", "AlertResponseItem", "AlertRows", "alert_response"]
 
 
 RESPONSE_CATEGORIES: frozenset[str] = frozenset({"regulatory"})
@@ -51,14 +48,7 @@ def alert_response(
     db: AlertRows, plant_id: str, start_ms: int, end_ms: int, *, categories: Collection[str] = RESPONSE_CATEGORIES
 ) -> AlertResponse:
     """Critical alerts and alerts of `categories` raised in [start_ms, end_ms), with acknowledgement times."""
-    cats = sorted(categories)
-    marks = ",".join("?" for _ in cats) or "NULL"
-    rows = db.query(
-        "SELECT id, rule_id, severity, category, title, raised_at_ms, ack_at_ms, ack_by FROM alerts "
-        f"WHERE plant = ? AND raised_at_ms >= ? AND raised_at_ms < ? AND (severity = 'critical' OR category IN ({marks})) "
-        "ORDER BY raised_at_ms, id",
-        (plant_id, start_ms, end_ms, *cats),
-    )
+    rows = raised_rows(db, plant_id, start_ms, end_ms, categories)
     items = tuple(
         AlertResponseItem(
             int(r["id"]), str(r["rule_id"]), str(r["severity"]), str(r["category"]), str(r["title"] or r["rule_id"]),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from api.summaries.alert_response import AlertRows
+from alerts.queries import AlertRows, open_rows
 from api.summaries.counts import (
     DAY,
     DAYS,
@@ -263,12 +263,7 @@ def _down_spans(
 
 def _cause_alerts(db: AlertRows, plant_id: str, start_ms: int, end_ms: int) -> list[tuple[int, int, int | None, str, str, int]]:
     """(id, raised, cleared, rule, title, severity rank) of critical and major alerts open at some time in the range."""
-    marks = ",".join("?" for _ in CAUSE_SEVERITIES)
-    rows = db.query(
-        f"SELECT id, raised_at_ms, cleared_at_ms, rule_id, title, severity FROM alerts WHERE plant = ? "
-        f"AND severity IN ({marks}) AND raised_at_ms < ? AND (cleared_at_ms IS NULL OR cleared_at_ms > ?)",
-        (plant_id, *CAUSE_SEVERITIES, end_ms, start_ms),
-    )
+    rows = open_rows(db, plant_id, CAUSE_SEVERITIES, start_ms, end_ms)
     return [
         (int(r["id"]), int(r["raised_at_ms"]), None if r["cleared_at_ms"] is None else int(r["cleared_at_ms"]),
          str(r["rule_id"]), str(r["title"] or r["rule_id"]), CAUSE_SEVERITIES.index(str(r["severity"])))
