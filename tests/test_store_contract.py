@@ -106,3 +106,29 @@ def test_select_column_keeps_field_types(store):
     assert [c.values for c in store.select_column("flags", "on")] == [[True, False]]
     assert [(c.times, c.values) for c in store.select_column("flags", "n")] == [([T0], [3])]
     assert [c.values for c in store.select_column("flags", "s", where={"unit": "a"})] == [["x"]]
+
+
+def test_latest_gives_each_groups_newest_point_with_its_own_time(store):
+    store.write([
+        reading("co", T0, 1.0), reading("co", T0 + 5000, 2.0), reading("co", T0 + 9000, 3.0, "maintenance"),
+        reading("o2", T0 + 2000, 11.0), reading("o2", T0 + 20_000, 12.0), reading("co", T0 + 7000, 9.0, plant="other"),
+    ])
+    by_sensor = store.latest("reading", "value", where={"plant": "kotim"}, start_ms=T0, end_ms=T0 + 20_000, group_by=["sensor"])
+    assert [(p.tags, p.time_ms, p.fields) for p in by_sensor] == [
+        ({"sensor": "co"}, T0 + 9000, {"value": 3.0}), ({"sensor": "o2"}, T0 + 2000, {"value": 11.0})]  # end excluded
+    both = store.latest("reading", "value", where={"plant": "kotim", "sensor": "co"}, group_by=["sensor", "status"])
+    assert [(p.tags["status"], p.time_ms, p.fields["value"]) for p in both] == [("maintenance", T0 + 9000, 3.0), ("valid", T0 + 5000, 2.0)]
+    (overall,) = store.latest("reading", "value", start_ms=T0 + 1)
+    assert (overall.measurement, overall.tags, overall.time_ms, overall.fields) == ("reading", {}, T0 + 20_000, {"value": 12.0})
+    assert store.latest("reading", "value", where={"plant": "nowhere"}, group_by=["sensor"]) == []
+    assert store.latest("reading", "value", start_ms=T0 + 30_000) == []
+
+
+def test_latest_skips_points_without_the_field_and_leaves_out_missing_tags(store):
+    store.write([
+        Point("flags", {"unit": "a"}, {"on": True, "n": 3}, T0), Point("flags", {"unit": "a"}, {"n": 4}, T0 + 1000),
+        Point("flags", {"unit": "b", "kind": "x"}, {"on": False}, T0 + 500),
+    ])
+    assert [(p.tags, p.time_ms, p.fields) for p in store.latest("flags", "on", group_by=["unit", "kind"])] == [
+        ({"kind": "x", "unit": "b"}, T0 + 500, {"on": False}), ({"unit": "a"}, T0, {"on": True})]  # as aggregate orders
+    assert [(p.time_ms, p.fields) for p in store.latest("flags", "n", group_by=["unit"])] == [(T0 + 1000, {"n": 4})]

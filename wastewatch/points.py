@@ -161,5 +161,24 @@ class Store(Protocol):
         """
         ...
 
+    def latest(
+        self,
+        measurement: str,
+        field_name: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        group_by: Sequence[str] = (),
+    ) -> list[Point]:
+        """Per `group_by` tag set, the newest point in the range that has `field_name`, in one query
+        (InfluxDB's `last()` selector, SQLite's bare columns of `max(time_ms)`): its own time, that
+        field and the group's tags (a tag the point lacks is left out), ordered by the tags.
+
+        Unlike `aggregate(fn="last")`, which gives no time without a time grouping, this tells when
+        each series last reported (the API's latest readings).
+        """
+        ...
+
     def close(self) -> None:
         ...

@@ -219,6 +219,30 @@ class InfluxStore:
         rows.sort(key=lambda r: (sorted(r.tags.items()), r.time_ms or 0))
         return rows
 
+    def latest(
+        self,
+        measurement: str,
+        field_name: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        group_by: Sequence[str] = (),
+    ) -> list[Point]:
+        # a selector without a time grouping gives the selected point's own time
+        q = (
+            f"SELECT last({ident(field_name)}) FROM {ident(measurement)}"
+            f"{where_clause(where, start_ms, end_ms)}{group_clause(None, group_by)}"
+        )
+        points: list[Point] = []
+        for series in self.query(q):
+            tags = {k: v for k, v in series.get("tags", {}).items() if v != ""}
+            for time_ms, value in series["values"]:
+                if value is not None:
+                    points.append(Point(measurement, tags, {field_name: value}, int(time_ms)))
+        points.sort(key=lambda p: sorted(p.tags.items()))
+        return points
+
     def drop_database(self) -> None:
         self.query(f"DROP DATABASE {ident(self.database)}", method="POST")
 

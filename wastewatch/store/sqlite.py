@@ -210,6 +210,35 @@ class SqliteStore:
         rows.sort(key=lambda r: (sorted(r.tags.items()), r.time_ms or 0))
         return rows
 
+    def latest(
+        self,
+        measurement: str,
+        field_name: str,
+        *,
+        where: Mapping[str, str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        group_by: Sequence[str] = (),
+    ) -> list[Point]:
+        flt, args = self._filter(measurement, where, start_ms, end_ms)
+        # SQLite takes the bare columns (tags, the field) from the row of max(time_ms) in each group
+        tag_cols = "".join(f"json_extract(tags, ?) AS g{i}, " for i in range(len(group_by)))
+        group = f" GROUP BY {', '.join(f'g{i}' for i in range(len(group_by)))}" if group_by else ""
+        sql = (
+            f"SELECT {tag_cols}json_extract(fields, ?), json_type(fields, ?), max(time_ms) FROM points{flt} "
+            f"AND json_type(fields, ?) IS NOT NULL{group}"
+        )
+        path = _path(field_name)
+        points: list[Point] = []
+        for row in self._fetch(sql, [*(_path(t) for t in group_by), path, path, *args, path]):
+            value, kind, time_ms = row[len(group_by):]
+            if time_ms is None:
+                continue  # no point at all: the one row an aggregate without GROUP BY gives
+            tags = {t: str(v) for t, v in zip(group_by, row[: len(group_by)]) if v is not None and v != ""}
+            points.append(Point(measurement, tags, {field_name: _field_value(value, kind)}, int(str(time_ms))))
+        points.sort(key=lambda p: sorted(p.tags.items()))
+        return points
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
