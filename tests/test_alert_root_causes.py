@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 
 from alerts import AlertEvent, OperatingState, PlantState, Rule, RuleBook, bundled_rules_path, load_rules
-from alerts.engine import Engine
 from alerts.rule_state import RuleState
 from alerts.templates import TITLES_ID
-from simulators import generate_messages, parse_fault_spec
+from tests.replay import Day, replayer
 from tests.test_alert_worker import morning_start_ms
-from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Reading
 
@@ -76,16 +74,9 @@ FAULTS = {
 
 
 def replay_alerts(catalog: PlantCatalog, faults: list[str], seed: int = 11, hours: float = 9) -> list[AlertEvent]:
-    start_ms = morning_start_ms(3)
-    plant = catalog.get("kotim")
-    generated = generate_messages(plant, seed=seed, start_ms=start_ms, duration_s=hours * 3600,  # type: ignore[arg-type]
-                                  faults=[parse_fault_spec(f, sim_start_ms=start_ms) for f in faults])
-    engine = Engine([load_rules(bundled_rules_path("kotim"), plant)], 5000)
-    events: list[AlertEvent] = []
-    for message in generated.messages:
-        for record in decode_message(message.topic, message.payload, catalog, message.at_ms, DecodeLimits()).records:
-            events += engine.observe(record, message.at_ms).events
-    return events
+    """`hours` from 05:00 (pre-heat) three days ago through the engine as the worker runs it
+    (`tests.replay`: the fault-free run shared by the tests, each faulted one resumed at its fault)."""
+    return replayer(catalog).replay(Day(seed, morning_start_ms(3), hours * 3600), faults)
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
