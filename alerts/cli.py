@@ -16,14 +16,12 @@ from alerts import actions
 from alerts.outbox import Outbox
 from alerts.rules import RuleConfigError
 from alerts.schema import open_database
+from alerts.settings import AlertSettings
 from alerts.store import AlertNotFound, AlertRecord, AlertStateError, AlertStore
 from wastewatch.relational import DatabaseError
-from wastewatch.settings import Settings, describe_settings
+from wastewatch.settings import BrokerSettings, DecodeSettings, InfluxSettings, Settings, SmtpSettings, describe_settings, load
 
-SETTINGS = [
-    "mqtt_url", "mqtt_protocol", "mqtt_ca_file", "influx_url", "influx_database", "data_dir", "plant_config", "log_level",
-    *[name for name in Settings.model_fields if name.startswith("alerts_")],
-]
+SETTINGS = (Settings, BrokerSettings, InfluxSettings, DecodeSettings, SmtpSettings, AlertSettings)
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -32,7 +30,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "alerts",
         help="Run the alert worker, or list and acknowledge alerts.",
         description="Without a subcommand: run the alert worker (rules, plant state, notifications) until Ctrl-C.",
-        epilog=describe_settings(SETTINGS),
+        epilog=describe_settings(*SETTINGS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=cmd_run)
@@ -92,7 +90,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from alerts.service import run_alerts
 
     try:
-        return run_alerts(settings)
+        return run_alerts(settings, load(AlertSettings, demo=settings.demo))
     except RuleConfigError as exc:
         print(f"wastewatch alerts: {exc}")
         return 2

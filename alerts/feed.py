@@ -19,7 +19,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from wastewatch.persistent_session import PersistentSession, guarded
-from wastewatch.settings import BrokerAddress, Settings
+from wastewatch.settings import BrokerAddress, BrokerSettings
 from wastewatch.topics import data_subscriptions, state_topic
 
 logger = logging.getLogger(__name__)
@@ -34,17 +34,17 @@ class PlantFeed:
     """
 
     def __init__(
-        self, plant: str, settings: Settings, broker: BrokerAddress,
+        self, plant: str, mqtt_settings: BrokerSettings, client_prefix: str, broker: BrokerAddress,
         deliver: Callable[[PlantFeed, mqtt.MQTTMessage], None], on_ready: Callable[[], None],
     ) -> None:
         self.plant = plant
-        self.client_id = f"{settings.alerts_client_id}-{plant}"
+        self.client_id = f"{client_prefix}-{plant}"
         self._deliver = deliver
         # No takeover watch: a standby taking a plant over from a live owner that lost its lease is
         # the lease design at work, not a misconfigured twin.
         self._session = PersistentSession(
             broker, self.client_id, data_subscriptions(plant), guarded(self._on_message),
-            protocol=settings.mqtt_protocol, ca_file=settings.mqtt_ca_file, watch_takeover=False, on_change=on_ready,
+            protocol=mqtt_settings.protocol, ca_file=mqtt_settings.ca_file, watch_takeover=False, on_change=on_ready,
         )
         self.subscribed = self._session.subscribed
 

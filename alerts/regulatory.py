@@ -14,14 +14,15 @@ from collections.abc import Callable, Iterable
 
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated
 from alerts.lifecycle import Lifecycle
-from alerts.routing import parse_routes
+from alerts.notifiers.registry import configured_channels
 from alerts.schema import open_database
-from alerts.service import lifecycle_policy
+from alerts.service import build_routes, lifecycle_policy
+from alerts.settings import AlertSettings
 from alerts.store import AlertChange
 from wastewatch.compliance.regulatory import Finding
 from wastewatch.plant import PlantCatalog
 from wastewatch.relational import Database
-from wastewatch.settings import Settings, SettingsError
+from wastewatch.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -75,25 +76,11 @@ class RegulatoryAlerts:
         return changes
 
 
-def configured_channels(settings: Settings) -> list[str]:
-    """The channels the alert worker's sender has for these settings (`alerts.service.build_notifiers`),
-    named without connecting them: the compliance process writes outbox rows, the worker sends them."""
-    channels = ["log", "annotation"]
-    if settings.alerts_webhook_url:
-        channels.append("webhook")
-    if settings.alerts_smtp_host and settings.alerts_smtp_to:
-        channels.append("email")
-    if settings.broker is not None:
-        channels.append("mqtt")
-    return channels
-
-
-def open_regulatory_alerts(settings: Settings, catalog: PlantCatalog) -> tuple[RegulatoryAlerts, Database]:
+def open_regulatory_alerts(settings: Settings, alerts: AlertSettings, catalog: PlantCatalog) -> tuple[RegulatoryAlerts, Database]:
     """A bridge on the alert database the settings name, for a process without the alert worker
     (`wastewatch compliance`); close the returned database when done."""
-    try:
-        routes = parse_routes(settings.alerts_routes, settings.alerts_agency_categories, available=configured_channels(settings))
-    except ValueError as exc:
-        raise SettingsError(f"bad setting WASTEWATCH_ALERTS_ROUTES: {exc}") from exc
+    # the channels the worker's sender has for these settings, named without connecting any: this
+    # process writes outbox rows, the worker sends them
+    routes = build_routes(alerts, configured_channels(settings, alerts))
     db = open_database(settings)
-    return RegulatoryAlerts(Lifecycle(db, routes, (), catalog, lifecycle_policy(settings))), db
+    return RegulatoryAlerts(Lifecycle(db, routes, (), catalog, lifecycle_policy(alerts))), db

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alerts.notifiers import CHANNELS
+from alerts.notifiers.registry import ROUTABLE
 from wastewatch.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Routes:
         return {channel for chains in self.chains.values() for chain in chains for channel in chain}
 
 
-def parse_routes(text: str, agency_categories: str, available: Iterable[str] = CHANNELS) -> Routes:
+def parse_routes(text: str, agency_categories: Iterable[str], available: Iterable[str] = ROUTABLE) -> Routes:
     """Routes from the settings; channels that are not configured (`available`) are dropped with a warning."""
     usable = set(available)
     chains: dict[str, tuple[Chain, ...]] = {}
@@ -67,14 +67,16 @@ def parse_routes(text: str, agency_categories: str, available: Iterable[str] = C
         parsed = []
         for chain_text in filter(None, (c.strip() for c in spec.split(","))):
             chain = tuple(c.strip() for c in chain_text.split(">"))
-            unknown = [c for c in chain if c not in CHANNELS]
+            unknown = [c for c in chain if c not in ROUTABLE]
             if unknown:
-                raise RouteConfigError(f"routes: {audience}: unknown channel {unknown[0]!r}; known: {', '.join(CHANNELS)}")
+                raise RouteConfigError(f"routes: {audience}: unknown channel {unknown[0]!r}; known: {', '.join(ROUTABLE)}")
             kept = tuple(c for c in chain if c in usable)
             if kept != chain:
                 logger.warning("route channel not configured, left out audience=%s chain=%s", audience, chain_text)
             if kept:
                 parsed.append(kept)
         chains[audience] = tuple(parsed)
-    categories = frozenset(c.strip() for c in agency_categories.split(",") if c.strip())
+    if isinstance(agency_categories, str):
+        raise TypeError("agency_categories is a list of categories, not a string")
+    categories = frozenset(c.strip() for c in agency_categories if c.strip())
     return Routes(chains, categories)

@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from alerts.notifiers import INTERNAL_CHANNELS, Notifier, NotifierError, Receipt
+from alerts.notifiers import Notifier, NotifierError, Receipt
+from alerts.notifiers.registry import INTERNAL
 from alerts.outbox import Delivery, Outbox, OutboxRow, Plants, idempotency_key
 from alerts.templates import digest_payload
 from wastewatch.relational import Database, DatabaseError
@@ -144,7 +145,7 @@ class OutboxSender:
 
     def _rate_limited(self, row: OutboxRow, now_ms: int, spent: dict[tuple[str, str], int]) -> bool:
         """Whether the row's channel and audience have used up their budget (never for a critical row)."""
-        if row.channel in INTERNAL_CHANNELS or row.kind == "digest" or row.critical:
+        if row.channel in INTERNAL or row.kind == "digest" or row.critical:
             return False
         budget = (row.channel, row.audience)
         if budget not in spent:
@@ -160,7 +161,7 @@ class OutboxSender:
 
     def _critical_waiting(self, channel: str, newest: int, plants: Plants) -> bool:
         """A row of a critical alert for `channel` committed after this pass read its rows."""
-        return channel not in INTERNAL_CHANNELS and self.outbox.critical_pending_after(channel, newest, plants)
+        return channel not in INTERNAL and self.outbox.critical_pending_after(channel, newest, plants)
 
     def _attempt(self, row: OutboxRow) -> bool:
         notifier = self.notifiers.get(row.channel)
@@ -221,7 +222,7 @@ class OutboxSender:
     def _make_digest(self, channel: str, plants: Plants) -> None:
         """For each audience whose budget on the channel has room again, one digest row listing what
         the rate limit held back for it."""
-        if channel in INTERNAL_CHANNELS or not self.outbox.has_undigested(channel, plants):
+        if channel in INTERNAL or not self.outbox.has_undigested(channel, plants):
             return  # the usual pass: nothing held back, so no count and no write transaction
         now_ms = self._now_ms()
         ready = {a for a in self.outbox.undigested_audiences(channel, plants) if not self._budget_spent(channel, a, now_ms)}

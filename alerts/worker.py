@@ -43,12 +43,13 @@ from alerts.leases import Leases, plant_lease
 from alerts.lifecycle import Lifecycle
 from alerts.plant_state import PlantStateTransition
 from alerts.rules import RuleSet
+from alerts.settings import AlertSettings
 from alerts.store import AlertChange, AlertStore
 from wastewatch.decode import DecodeLimits
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch, Reading, Record
 from wastewatch.relational import Database, DatabaseError
-from wastewatch.settings import Settings
+from wastewatch.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -106,38 +107,38 @@ def storable(record: Record) -> Record:
     return dataclasses.replace(record, **clean)  # type: ignore[arg-type]  # only the str fields named above
 
 
-def configured_plants(settings: Settings, rulesets: Sequence[RuleSet]) -> list[str]:
-    """The plants this worker may own: `alerts_plants`, or every plant with rules."""
+def configured_plants(alerts: AlertSettings, rulesets: Sequence[RuleSet]) -> list[str]:
+    """The plants this worker may own: WASTEWATCH_ALERTS_PLANTS, or every plant with rules."""
     with_rules = [rs.plant for rs in rulesets]
-    if settings.alerts_plants is None:
+    if alerts.plants is None:
         return with_rules
-    wanted = [p.strip() for p in settings.alerts_plants.split(",") if p.strip()]
+    wanted = alerts.plants
     unknown = sorted(set(wanted) - set(with_rules))
     if unknown:
-        raise ValueError(f"WASTEWATCH_ALERTS_PLANTS names plants without alert rules: {', '.join(unknown)}")
+        raise SettingsError(f"bad setting WASTEWATCH_ALERTS_PLANTS: names plants without alert rules: {', '.join(unknown)}")
     return wanted
 
 
 class AlertWorker:
     def __init__(
-        self, settings: Settings, catalog: PlantCatalog, rulesets: Sequence[RuleSet], db: Database, lifecycle: Lifecycle,
+        self, settings: Settings, alerts: AlertSettings, catalog: PlantCatalog, rulesets: Sequence[RuleSet], db: Database, lifecycle: Lifecycle,
         *, clock: Clock = time.time, on_change: Callable[[AlertChange], None] | None = None,
         on_commit: Callable[[], None] | None = None, scheduler: bool = True, leases: Leases | None = None,
     ) -> None:
-        broker = settings.broker
+        broker = settings.mqtt.address
         if broker is None:
             raise ValueError("WASTEWATCH_MQTT_URL is not set")
-        self.settings, self.catalog, self.db, self.lifecycle = settings, catalog, db, lifecycle
+        self.settings, self.alerts, self.catalog, self.db, self.lifecycle = settings, alerts, catalog, db, lifecycle
         self._broker, self._clock = broker, clock
         self._on_change, self._on_commit = on_change, on_commit
         self.rulesets = list(rulesets)
-        self.candidates = configured_plants(settings, self.rulesets)
-        self.partitioned = settings.alerts_plants is not None or leases is not None
+        self.candidates = configured_plants(alerts, self.rulesets)
+        self.partitioned = alerts.plants is not None or leases is not None
         self.leases = leases
         self.owned: frozenset[str] = frozenset()
-        self.engine = Engine([], round(settings.alerts_tick_interval_s * 1000))
+        self.engine = Engine([], round(alerts.tick_interval_s * 1000))
         # The ingest's own limits, facility policy included: the worker judges exactly the batches it stores.
-        self._decoder = MessageDecoder(catalog, DecodeLimits.from_settings(settings))
+        self._decoder = MessageDecoder(catalog, DecodeLimits.from_settings(settings.decode))
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=10_000)
         self._feeds: dict[str, PlantFeed] = {}
         self.counts = {"received": 0, "processed": 0, "acked": 0, "events": 0, "commits": 0}
@@ -156,10 +157,10 @@ class AlertWorker:
         if self.leases is not None:
             self._lease_thread.start()
         if self._scheduler is not None:
-            self._scheduler.add_job(self.tick, "interval", seconds=self.settings.alerts_tick_interval_s, id="alerts-tick",
+            self._scheduler.add_job(self.tick, "interval", seconds=self.alerts.tick_interval_s, id="alerts-tick",
                                     max_instances=1, coalesce=True)
             self._scheduler.start()
-        logger.info("alert worker started client_id=%s plants=%s rules=%s leases=%s", self.settings.alerts_client_id,
+        logger.info("alert worker started client_id=%s plants=%s rules=%s leases=%s", self.alerts.client_id,
                     ",".join(sorted(self.owned)) or "-", len(self.engine.book.rules), self.leases is not None)
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -233,7 +234,7 @@ class AlertWorker:
             self.engine.start_ticks(self._now_ms())
         self.owned = plants
         for plant in sorted(added):
-            self._feeds[plant] = PlantFeed(plant, self.settings, self._broker, self._on_message, self._update_connected).start()
+            self._feeds[plant] = PlantFeed(plant, self.settings.mqtt, self.alerts.client_id, self._broker, self._on_message, self._update_connected).start()
             track = self.engine.plants.get(plant)
             if track is not None and track.state is not None:
                 self._publish_state(plant, track.state.operating.value, track.state.since_ms, None)

@@ -1,1 +1,1 @@
-"""The HTTP API: `create_app(settings)` serves plants, readings, averages, summaries and alerts under /api/v1."""
+"""The HTTP API: `create_app(settings, api)` serves plants, readings, averages, summaries and alerts under /api/v1."""

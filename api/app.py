@@ -1,4 +1,4 @@
-"""`create_app(settings)`: the FastAPI application, its shared context, middleware and routers."""
+"""`create_app(settings, api)`: the FastAPI application, its shared context, middleware and routers."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from api.headers import SecurityHeaders
 from api.keys import KeyStore
 from api.ratelimit import FailureLimiter
 from api.routes import ROUTERS, health
+from api.settings import ApiSettings
 from api.summary_cache import SummaryCache
 from wastewatch.plant import PlantCatalog, load_catalog
 from wastewatch.points import Store
@@ -39,19 +40,20 @@ class UndeclaredRole(RuntimeError):
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, catalog: PlantCatalog | None = None, alert_db: Database | None = None
+    settings: Settings, api: ApiSettings, *, store: Store | None = None, catalog: PlantCatalog | None = None, alert_db: Database | None = None
 ) -> FastAPI:
     """The API on the settings' store, plants and alert database (each can be handed in, as tests do)."""
     owned_store, owned_db = store is None, alert_db is None
     db = alert_db if alert_db is not None else open_database(settings)
     ctx = ApiContext(
         settings=settings,
+        api=api,
         store=store if store is not None else open_store(settings),
         catalog=catalog if catalog is not None else load_catalog(settings.plant_config),
         alert_db=db,
         keys=KeyStore(db),
-        limiter=FailureLimiter(settings.api_auth_failures_burst, settings.api_auth_failures_per_min),
-        summaries=SummaryCache(settings.api_summary_cache_s),
+        limiter=FailureLimiter(api.auth_failures_burst, api.auth_failures_per_min),
+        summaries=SummaryCache(api.summary_cache_s),
     )
 
     @asynccontextmanager
@@ -79,10 +81,10 @@ def create_app(
         _declare_roles(router)
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     # innermost first: the body is read (up to the limit) only after the key was checked
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes)
     app.add_middleware(KeyCheck, prefix=API_PREFIX)
     app.add_middleware(SecurityHeaders)
-    origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
+    origins = api.cors_origins
     if origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT", "DELETE"],

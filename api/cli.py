@@ -12,26 +12,23 @@ import time
 from alerts.schema import open_database
 from api.keys import KeyConflict, KeyNotFound, KeyStore
 from api.roles import ROLE_ORDER, Role
+from api.settings import ApiSettings
 from wastewatch.plant import load_catalog
-from wastewatch.settings import Settings, describe_settings
+from wastewatch.settings import BrokerSettings, InfluxSettings, Settings, describe_settings, load
 
-SETTINGS = [
-    "api_host", "api_port", "api_cors_origins", "api_max_points", "api_max_body_bytes", "api_auth_failures_burst",
-    "api_auth_failures_per_min",
-    "influx_url", "influx_database", "mqtt_url", "data_dir", "plant_config", "alerts_db_url", "log_level",
-]
+SETTINGS = (Settings, InfluxSettings, BrokerSettings, ApiSettings)
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `api` and `keys` to the `wastewatch` parser's subcommands."""
     api = subparsers.add_parser(
         "api", help="Serve the HTTP API (OpenAPI docs at /docs).", description="Serve the HTTP API with uvicorn until Ctrl-C.",
-        epilog=describe_settings(SETTINGS), formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=describe_settings(*SETTINGS), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     api.set_defaults(func=cmd_api)
     keys = subparsers.add_parser(
         "keys", help="Issue, revoke and list API keys.", description="API keys live in the alert database, as SHA-256 hashes.",
-        epilog=describe_settings(["data_dir", "alerts_db_url", "plant_config"]), formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=describe_settings(Settings), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = keys.add_subparsers(dest="keys_command", metavar="{issue,revoke,list}", required=True)
     issue = sub.add_parser("issue", help="issue a key and print it once")
@@ -54,9 +51,10 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
 
-    app = create_app(settings)
+    api = load(ApiSettings, demo=settings.demo)
+    app = create_app(settings, api)
     # uvicorn's access log holds method, path and query only: keys travel in a header, never in the URL
-    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level.lower())
+    uvicorn.run(app, host=api.host, port=api.port, log_level=settings.log_level.lower())
     return 0
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from api.keys import KeyStore
 from api.ratelimit import FailureLimiter
+from api.settings import ApiSettings
 from api.summary_cache import SummaryCache
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Store
@@ -20,6 +21,7 @@ class ApiContext:
     """Built once by `create_app`, kept on `app.state.ctx`, handed to routes through `api.deps`."""
 
     settings: Settings
+    api: ApiSettings
     store: Store
     catalog: PlantCatalog
     alert_db: Database

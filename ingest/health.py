@@ -127,8 +127,7 @@ class IngestHealthWriter:
 
     @classmethod
     def for_worker(cls, worker: IngestWorker) -> IngestHealthWriter:
-        s = worker.settings
-        return cls(worker.store, worker.metrics, worker.spool, s.ingest_client_id, s.ingest_health_interval_s)
+        return cls(worker.store, worker.metrics, worker.spool, worker.ingest.client_id, worker.ingest.health_interval_s)
 
     def start(self) -> None:
         if self.interval_s > 0:

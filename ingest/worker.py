@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 
 from ingest.deadletters import DeadLetter, DeadLetterStore
 from ingest.metrics import IngestMetrics
+from ingest.settings import IngestSettings
 from ingest.spool import Spool
 from ingest.writer import DurableWriter
 from wastewatch.decode import DecodeLimits, decode_message
@@ -58,30 +59,31 @@ class IngestWorker:
     """Subscribes, decodes, batches, writes durably, then acknowledges."""
 
     def __init__(
-        self, settings: Settings, catalog: PlantCatalog, store: Store, *, clock: Callable[[], float] = time.time
+        self, settings: Settings, ingest: IngestSettings, catalog: PlantCatalog, store: Store, *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        broker = settings.broker
+        broker = settings.mqtt.address
         if broker is None:
             raise ValueError("WASTEWATCH_MQTT_URL is not set")
-        self.settings, self.catalog, self.store = settings, catalog, store
+        self.settings, self.ingest, self.catalog, self.store = settings, ingest, catalog, store
         self._broker = broker
         self._clock = clock
-        self._limits = DecodeLimits.from_settings(settings)
+        self._limits = DecodeLimits.from_settings(settings.decode)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.metrics = IngestMetrics()
-        self.spool = Spool(settings.data_dir / "spool.sqlite3", settings.spool_max_bytes, settings.spool_min_free_bytes)
+        self.spool = Spool(settings.data_dir / "spool.sqlite3", ingest.spool_max_bytes, ingest.spool_min_free_bytes)
         self.dead_letters = DeadLetterStore(
             settings.data_dir / "deadletters.sqlite3",
-            max_payload_bytes=settings.dead_letter_max_payload_bytes,
-            max_bytes=settings.dead_letter_max_bytes,
-            max_age_s=settings.dead_letter_max_age_days * 86_400,
-            min_free_bytes=settings.spool_min_free_bytes,  # the spool's reserve: dead letters never eat into it
+            max_payload_bytes=ingest.dead_letter_max_payload_bytes,
+            max_bytes=ingest.dead_letter_max_bytes,
+            max_age_s=ingest.dead_letter_max_age_days * 86_400,
+            min_free_bytes=ingest.spool_min_free_bytes,  # the spool's reserve: dead letters never eat into it
         )
         self._stop = threading.Event()  # interrupts even a blocked write
         self._stopping = threading.Event()  # finish what is queued, then end
         self.writer = DurableWriter(store, self.spool, self.dead_letters, self.metrics, stop=self._stop)
-        self._max_lines = settings.ingest_batch_max_lines
-        self._max_acks = max(1, settings.ingest_receive_maximum // 2)
+        self._max_lines = ingest.batch_max_lines
+        self._max_acks = max(1, ingest.receive_maximum // 2)
         self._lock = threading.Lock()
         self._open = _Batch()
         self._last_message_at = 0.0
@@ -92,13 +94,13 @@ class IngestWorker:
         self.metrics.stalled.set_function(self.stalled_s)
         self._session = PersistentSession(
             broker,
-            settings.ingest_client_id,
+            ingest.client_id,
             data_subscriptions(),
             self._on_message,
-            protocol=settings.mqtt_protocol,
-            ca_file=settings.mqtt_ca_file,
-            shared_group=settings.ingest_shared_group,
-            receive_maximum=settings.ingest_receive_maximum,
+            protocol=settings.mqtt.protocol,
+            ca_file=settings.mqtt.ca_file,
+            shared_group=ingest.shared_group,
+            receive_maximum=ingest.receive_maximum,
             on_connected=self.metrics.reconnects.inc,
         )
         self.connected = self._session.connected
@@ -111,11 +113,11 @@ class IngestWorker:
             self.store.ensure_database()
         except Exception as exc:  # the store may be down at start: the spool covers it
             logger.warning("could not reach the store at start, spooling until it returns error=%s", exc)
-        if self.settings.metrics_port:
-            self.metrics.serve(self.settings.metrics_port)
+        if self.ingest.metrics_port:
+            self.metrics.serve(self.ingest.metrics_port)
         self._writer_thread.start()
         self._session.start()
-        logger.info("ingest started client_id=%s broker=%s:%s", self.settings.ingest_client_id, self._broker.host, self._broker.port)
+        logger.info("ingest started client_id=%s broker=%s:%s", self.ingest.client_id, self._broker.host, self._broker.port)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Write and acknowledge what is open, then disconnect (the broker's session keeps the rest)."""
@@ -190,14 +192,14 @@ class IngestWorker:
         with self._lock:
             batch = self._open
             if batch.messages and (
-                now - batch.opened_at >= self.settings.ingest_flush_interval_s or now - self._last_message_at >= IDLE_FLUSH_S
+                now - batch.opened_at >= self.ingest.flush_interval_s or now - self._last_message_at >= IDLE_FLUSH_S
             ):
                 self._open = _Batch()
                 return batch
         return None
 
     def _write_loop(self) -> None:
-        tick = min(self.settings.ingest_flush_interval_s, IDLE_FLUSH_S)
+        tick = min(self.ingest.flush_interval_s, IDLE_FLUSH_S)
         while not self._stop.is_set():
             try:
                 batch: _Batch | None = self._full.get(timeout=tick)

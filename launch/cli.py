@@ -6,12 +6,16 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from pydantic_settings import BaseSettings
+
 from alerts.cli import add_arguments as add_alert_arguments
 from api.cli import add_arguments as add_api_arguments
 from api.reports.cli import add_arguments as add_report_arguments
+from api.settings import ApiSettings
 from grafana.cli import add_arguments as add_dashboard_arguments
 from ingest.deadletters import DeadLetterStore
 from ingest.health import check_running
+from ingest.settings import IngestSettings
 from launch.compliance import add_arguments as add_compliance_arguments
 from launch.devices import add_arguments as add_device_arguments
 from simulators.cli import add_arguments as add_simulator_arguments
@@ -20,43 +24,32 @@ from simulators.scenarios import parse_duration_s
 from wastewatch.errors import ConfigError
 from wastewatch.relational import DatabaseError
 from wastewatch.runtime import configure_logging
-from wastewatch.settings import Settings, SettingsError, describe_settings, load_settings
+from wastewatch.settings import (
+    BrokerSettings,
+    DecodeSettings,
+    InfluxSettings,
+    Settings,
+    SettingsError,
+    describe_settings,
+    load,
+    load_settings,
+)
 
-CONNECTION = ["mqtt_url", "mqtt_protocol", "mqtt_ca_file"]
-STORE = ["influx_url", "influx_database", "influx_token", "influx_username", "influx_password"]
-COMMON = ["data_dir", "plant_config", "log_level"]
-INGEST = [
-    "ingest_client_id",
-    "ingest_shared_group",
-    "ingest_batch_max_lines",
-    "ingest_flush_interval_s",
-    "ingest_receive_maximum",
-    "ingest_max_payload_bytes",
-    "ingest_max_age_days",
-    "ingest_max_future_s",
-    "ingest_unknown_facility",
-    "ingest_max_stall_s",
-    "spool_max_bytes",
-    "spool_min_free_bytes",
-    "dead_letter_max_payload_bytes",
-    "dead_letter_max_bytes",
-    "dead_letter_max_age_days",
-    "metrics_port",
-]
-
-
+INGEST = (Settings, BrokerSettings, InfluxSettings, DecodeSettings, IngestSettings)
+DEMO = (Settings, BrokerSettings, InfluxSettings, ApiSettings)
+SIMULATE = (Settings, BrokerSettings)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    ingest = load(IngestSettings, demo=settings.demo)
     if args.check:
-
-        healthy, message = check_running(settings.metrics_port, settings.ingest_max_stall_s)
+        healthy, message = check_running(ingest.metrics_port, ingest.max_stall_s)
         print(message, file=sys.stdout if healthy else sys.stderr)
         return 0 if healthy else 1
     # lazy: the ingest worker (paho, the store client) loads only when `wastewatch ingest` runs
     from ingest.service import run_ingest
 
-    return run_ingest(settings)
+    return run_ingest(settings, ingest)
 
 
 def cmd_deadletters(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,12 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, help_text: str, func: Callable[[argparse.Namespace, Settings], int], settings: list[str]) -> argparse.ArgumentParser:
+    def add(
+        name: str, help_text: str, func: Callable[[argparse.Namespace, Settings], int], settings: tuple[type[BaseSettings], ...],
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(
             name,
             help=help_text,
             description=help_text,
-            epilog=describe_settings(settings),
+            epilog=describe_settings(*settings),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.set_defaults(func=func)
@@ -120,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run the ingest worker: subscribe to the plants' MQTT topics, write to InfluxDB (or SQLite), "
         "acknowledge only durable data, dead-letter bad messages.",
         cmd_ingest,
-        CONNECTION + STORE + COMMON + INGEST,
+        INGEST,
     )
     ingest.add_argument(
         "--check", action="store_true",
@@ -133,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulator, the ingest, the alert worker, the compliance jobs, the API (with a demo key) and the SQLite "
         "store (unless WASTEWATCH_INFLUX_URL is set). Ctrl-C stops.",
         cmd_demo,
-        CONNECTION + STORE + COMMON + ["api_host", "api_port"],
+        DEMO,
     )
     demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
@@ -141,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backfill", metavar="DURATION", default=None,
         help="first fill this much plant history (e.g. 30d) so summaries and reports have data at once",
     )
-    dl = add("deadletters", "Show the dead-letter record: counts by reason and the newest entries.", cmd_deadletters, COMMON)
+    dl = add("deadletters", "Show the dead-letter record: counts by reason and the newest entries.", cmd_deadletters, (Settings,))
     dl.add_argument("--reason", help="only this reason")
     dl.add_argument("--limit", type=int, default=20, help="how many entries (default 20)")
     add_alert_arguments(sub)
@@ -154,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate",
         "Run the plant simulator: publish a plausible plant over MQTT in real time, accelerated, or as a back-fill.",
         cmd_simulate,
-        CONNECTION + ["plant_config", "log_level"],
+        SIMULATE,
     )
     add_simulator_arguments(sim)
     return parser

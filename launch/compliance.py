@@ -16,11 +16,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from alerts.regulatory import open_regulatory_alerts
+from alerts.settings import AlertSettings
 from api.summaries.rollup import RollupReport, rollup_after_day
 from compliance.jobs import LATE_DATA, ComplianceJobs, JobReport, wall_clock_ms
 from compliance.kpi_reader import read_kpis
 from compliance.result_store import read_averages, read_days
 from compliance.scheduler import ComplianceService
+from compliance.settings import ComplianceSettings
 from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.daily import v4_status
 from wastewatch.compliance.kpis import PlantKpis
@@ -33,13 +35,10 @@ from wastewatch.errors import ConfigError
 from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
 from wastewatch.points import Store, StoreError
 from wastewatch.runtime import wait_for_signal
-from wastewatch.settings import Settings, describe_settings
+from wastewatch.settings import InfluxSettings, Settings, describe_settings, load
 from wastewatch.store import open_store
 
-SETTINGS = [
-    "influx_url", "influx_database", "influx_token", "influx_username", "influx_password", "data_dir", "plant_config",
-    "log_level", *[name for name in Settings.model_fields if name.startswith("compliance_")],
-]
+SETTINGS = (Settings, InfluxSettings, ComplianceSettings, AlertSettings)  # the alert settings: where findings are routed
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -57,7 +56,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
             "Without a subcommand: run the half-hour jobs, the abnormal-operation clock every minute and the day job"
             " (which also keeps the summaries' roll-ups) on each plant's local clock until Ctrl-C."
         ),
-        epilog=describe_settings(SETTINGS),
+        epilog=describe_settings(*SETTINGS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(func=cmd_run)
@@ -140,10 +139,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     catalog = load_catalog(settings.plant_config)
     store = open_store(settings)
     # Findings become regulatory alerts in the alert database; the alert worker's sender delivers them.
-    regulatory, alerts_db = open_regulatory_alerts(settings, catalog)
+    compliance = load(ComplianceSettings, demo=settings.demo)
+    regulatory, alerts_db = open_regulatory_alerts(settings, load(AlertSettings, demo=settings.demo), catalog)
     try:
         service = ComplianceService(
-            open_jobs(store), catalog, settle_s=settings.compliance_settle_s, day_at_min=settings.compliance_day_at_min,
+            open_jobs(store), catalog, settle_s=compliance.settle_s, day_at_min=compliance.day_at_min,
             on_findings=regulatory.apply,
         )
         service.start()

@@ -22,11 +22,15 @@ from alerts.clock import DataClock
 from alerts.regulatory import RegulatoryAlerts
 from alerts.schema import open_database
 from alerts.service import AlertsComponent, change_printer
+from alerts.settings import AlertSettings
 from api.app import create_app
 from api.keys import KeyConflict, KeyStore
 from api.roles import Role
+from api.settings import ApiSettings
 from api.summaries.rollup import rollup_after_day
 from compliance.replay import ComplianceComponent
+from compliance.settings import ComplianceSettings
+from ingest.settings import IngestSettings
 from ingest.worker import IngestCounts, IngestWorker
 from launch.history import HistoryProgress, HistorySummary, backfill_history
 from simulators.model import PlantModel
@@ -36,7 +40,7 @@ from wastewatch.plant import PlantCatalog, PlantConfig, PlantConfigError, load_c
 from wastewatch.points import Store
 from wastewatch.relational import Database
 from wastewatch.runtime import free_port, port_is_free, stop_on_signal
-from wastewatch.settings import Settings
+from wastewatch.settings import BrokerSettings, Settings, load
 from wastewatch.store import open_store
 from wastewatch.store.sqlite import SqliteStore
 
@@ -164,7 +168,7 @@ class SimulatorComponent:
 
     def _simulate(self) -> None:
         model = self._model or PlantModel(self.plant, self.seed, round(time.time() * 1000 - LEAD_S * 1000))
-        broker = self.settings.broker
+        broker = self.settings.mqtt.address
         assert broker is not None  # run_demo sets the URL before the simulator is built
         # Started behind the wall clock, the run goes `speed` times faster until it meets it, then in real
         # time; at speed <= 1 it never catches up. Start-up delays only make the meeting later, never ahead.
@@ -172,8 +176,8 @@ class SimulatorComponent:
         self.sim_ms = max(model.now_ms, model.start_ms)
         summary = run_simulator(
             broker, self.plant, seed=self.seed, start_ms=model.start_ms, mode="accelerated",
-            speed=self.speed, duration_s=None, protocol=self.settings.mqtt_protocol,
-            ca_file=self.settings.mqtt_ca_file, stop_event=self._stop, on_progress=self._progress,
+            speed=self.speed, duration_s=None, protocol=self.settings.mqtt.protocol,
+            ca_file=self.settings.mqtt.ca_file, stop_event=self._stop, on_progress=self._progress,
             ack_timeout_s=SIMULATOR_ACK_TIMEOUT_S, model=model, catch_up=self.speed > 1,
         )
         self.published = summary.published
@@ -191,12 +195,12 @@ class ApiComponent:
 
     name = "api"
 
-    def __init__(self, settings: Settings, store: Store, catalog: PlantCatalog) -> None:
+    def __init__(self, settings: Settings, api: ApiSettings, store: Store, catalog: PlantCatalog) -> None:
         self.db: Database = open_database(settings)
-        port = settings.api_port if port_is_free(settings.api_port) else free_port()
-        self.url = f"http://{settings.api_host}:{port}"
-        app = create_app(settings, store=store, catalog=catalog, alert_db=self.db)
-        self._server = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=port, log_level="warning"))
+        port = api.port if port_is_free(api.port) else free_port()
+        self.url = f"http://{api.host}:{port}"
+        app = create_app(settings, api, store=store, catalog=catalog, alert_db=self.db)
+        self._server = uvicorn.Server(uvicorn.Config(app, host=api.host, port=port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, name="demo-api", daemon=True)
         self.key = ""
 
@@ -243,17 +247,17 @@ class _Stack:
 
 
 def _describe_broker(settings: Settings, embedded: bool) -> str:
-    broker = settings.broker
+    broker = settings.mqtt.address
     assert broker is not None
     scheme = "mqtts" if broker.tls else "mqtt"  # the URL without its credentials
     kind = "embedded amqtt" if embedded else "external"
-    return f"{scheme}://{broker.host}:{broker.port} ({kind}, MQTT {settings.mqtt_protocol})"
+    return f"{scheme}://{broker.host}:{broker.port} ({kind}, MQTT {settings.mqtt.protocol})"
 
 
 def _describe_store(store: Store, settings: Settings) -> str:
     if isinstance(store, SqliteStore):
         return f"SQLite {store.path.resolve()}"
-    return f"InfluxDB {settings.influx_url} database {settings.influx_database}"
+    return f"InfluxDB {settings.influx.url} database {settings.influx.database}"
 
 
 def _status_line(sim: SimulatorComponent, counts: IngestCounts, zone: tzinfo) -> str:
@@ -288,6 +292,22 @@ def _report_until_stopped(
         out.flush()
     if tty and width:
         out.write("\n")
+
+
+@dataclass(frozen=True)
+class Services:
+    """The settings of every service the demo runs, each read from its own variables."""
+
+    ingest: IngestSettings
+    alerts: AlertSettings
+    compliance: ComplianceSettings
+    api: ApiSettings
+
+    @classmethod
+    def load(cls, settings: Settings) -> Services:
+        """Each service's settings from the environment (example secrets allowed as `settings` allows them)."""
+        return cls(load(IngestSettings, demo=settings.demo), load(AlertSettings, demo=settings.demo),
+                   load(ComplianceSettings, demo=settings.demo), load(ApiSettings, demo=settings.demo))
 
 
 @dataclass
@@ -328,29 +348,30 @@ def _fill_history(
 
 
 def _start_all(
-    settings: Settings, catalog: PlantCatalog, plant: PlantConfig, stack: _Stack, *, speed: float, seed: int, backfill_s: float
+    settings: Settings, services: Services, catalog: PlantCatalog, plant: PlantConfig, stack: _Stack, *,
+    speed: float, seed: int, backfill_s: float,
 ) -> _Running:
-    if settings.mqtt_url is None:
+    if settings.mqtt.url is None:
         broker = BrokerComponent()
         stack.start(broker)
         # amqtt speaks MQTT 3.1.1 only, so every client of the embedded broker does too.
-        settings = settings.model_copy(update={"mqtt_url": broker.url, "mqtt_protocol": "3.1.1"})
+        settings = settings.model_copy(update={"mqtt": BrokerSettings(url=broker.url, protocol="3.1.1", demo=settings.demo)})
     store = open_store(settings)
     stack.start(StoreComponent(store))
     history, model = _fill_history(store, catalog, plant, backfill_s, seed, sys.stdout) if backfill_s > 0 else (None, None)
-    worker = IngestWorker(settings, catalog, store)
+    worker = IngestWorker(settings, services.ingest, catalog, store)
     stack.start(IngestComponent(worker))
     # The demo replays a plant day faster than real time, so the alert worker keeps time by the data
     # and the compliance jobs read the same clock.
     clock = DataClock(idle_speed=1.0)
-    alerts = AlertsComponent(settings, catalog, store, clock=clock, on_change=change_printer(sys.stdout))
+    alerts = AlertsComponent(settings, services.alerts, catalog, store, clock=clock, on_change=change_printer(sys.stdout))
     stack.start(alerts)
     regulatory = RegulatoryAlerts(alerts.lifecycle, on_commit=alerts.sender.wake, on_change=change_printer(sys.stdout))
-    settle_s = max(settings.compliance_settle_s, WRITE_LATENCY_S * speed)
+    settle_s = max(services.compliance.settle_s, WRITE_LATENCY_S * speed)
     stack.start(ComplianceComponent(
         store, catalog, clock, settle_s=settle_s, out=sys.stdout, on_findings=regulatory.apply, after_day=[rollup_after_day],
     ))
-    api = ApiComponent(settings, store, catalog)
+    api = ApiComponent(settings, services.api, store, catalog)
     stack.start(api)
     simulator = SimulatorComponent(settings, plant, speed=speed, seed=seed, model=model)
     stack.start(simulator)
@@ -379,6 +400,7 @@ def _print_banner(running: _Running, plant: PlantConfig, *, embedded: bool, spee
 def run_demo(
     settings: Settings,
     *,
+    services: Services | None = None,
     speed: float = 60.0,
     seed: int = 1,
     backfill_s: float = 0.0,
@@ -401,8 +423,8 @@ def run_demo(
     out = sys.stdout
     with stop_on_signal(stop):
         try:
-            running = _start_all(settings, catalog, plant, stack, speed=speed, seed=seed, backfill_s=backfill_s)
-            _print_banner(running, plant, embedded=settings.mqtt_url is None, speed=speed, seed=seed, out=out)
+            running = _start_all(settings, services or Services.load(settings), catalog, plant, stack, speed=speed, seed=seed, backfill_s=backfill_s)
+            _print_banner(running, plant, embedded=settings.mqtt.url is None, speed=speed, seed=seed, out=out)
             _report_until_stopped(stop, running.simulator, running.worker, plant.zone, out)
         finally:
             # The alert worker stops first: the simulator's parting "offline" is the demo ending, not a plant fault.

@@ -72,7 +72,7 @@ def run_from_args(args: argparse.Namespace, settings: Settings) -> int:
     if args.list_faults:
         print(describe_faults())
         return 0
-    broker = settings.broker
+    broker = settings.mqtt.address
     if broker is None:
         raise SettingsError("WASTEWATCH_MQTT_URL is not set: the simulator needs a broker (the demo starts its own)")
     plant = _pick_plant(settings, args.plant)
@@ -92,7 +92,7 @@ def run_from_args(args: argparse.Namespace, settings: Settings) -> int:
             summary = run_simulator(
                 broker, plant, seed=args.seed, start_ms=start_ms, mode=args.mode, speed=args.speed, duration_s=duration_s,
                 faults=faults, schedule=schedule_named(args.schedule), telemetry=args.telemetry,
-                protocol=settings.mqtt_protocol, client_id=args.client_id, ca_file=settings.mqtt_ca_file,
+                protocol=settings.mqtt.protocol, client_id=args.client_id, ca_file=settings.mqtt.ca_file,
                 stop_event=stop, on_progress=progress,
             )
     except (PublishError, ValueError) as exc:

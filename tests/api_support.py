@@ -17,6 +17,7 @@ from alerts.schema import open_database
 from api.app import create_app
 from api.context import ApiContext
 from api.roles import ROLE_ORDER, Role
+from api.settings import ApiSettings
 from tests.helpers import wait_until
 from tests.servers import free_port
 from wastewatch.compliance.quality import QualityCode
@@ -24,7 +25,7 @@ from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Point, Store
 from wastewatch.records import Batch, Reading
-from wastewatch.settings import Settings
+from wastewatch.settings import BrokerSettings, Settings
 
 ZONE = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=ZONE)
@@ -63,6 +64,7 @@ class Api:
     keys: dict[Role, str]
     store: Store
     settings: Settings
+    api: ApiSettings
 
     @property
     def ctx(self) -> ApiContext:
@@ -77,16 +79,17 @@ class Api:
         return self.client.get(path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
 
-def run_api(store: Store, catalog: PlantCatalog, tmp_path: Path, **overrides: object) -> Iterator[Api]:
-    values: dict[str, object] = {"data_dir": tmp_path / "data", "api_max_points": 500, **overrides}
-    settings = Settings(**values)  # type: ignore[arg-type]
+def run_api(store: Store, catalog: PlantCatalog, tmp_path: Path, *, mqtt_url: str | None = None, **overrides: object) -> Iterator[Api]:
+    """The API served on a free port, every role with a key; `overrides` are `ApiSettings` fields."""
+    settings = Settings(data_dir=tmp_path / "data", mqtt=BrokerSettings(url=mqtt_url))
+    api = ApiSettings(**{"max_points": 500, **overrides})  # type: ignore[arg-type]
     db = open_database(settings)
-    app = create_app(settings, store=store, catalog=catalog, alert_db=db)
+    app = create_app(settings, api, store=store, catalog=catalog, alert_db=db)
     ctx: ApiContext = app.state.ctx
     ctx.clock = lambda: NOW_MS / 1000
     keys = {role: ctx.keys.issue(f"{role.value}-key", role, "test", NOW_MS).secret_key for role in ROLE_ORDER}
     with ServedApp(app) as served, httpx.Client(base_url=served.url, timeout=30) as client:
-        yield Api(app, client, keys, store, settings)
+        yield Api(app, client, keys, store, settings, api)
     db.close()
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
+from ingest.settings import IngestSettings
 from tests.postgres import PostgresServer
 from tests.servers import InfluxServer, MosquittoServer
 from wastewatch.plant import PlantCatalog, load_catalog
 from wastewatch.points import Store
-from wastewatch.settings import Settings
+from wastewatch.settings import BrokerSettings, InfluxSettings, Settings
 from wastewatch.store.influx import InfluxStore
 from wastewatch.store.sqlite import SqliteStore
 
@@ -75,21 +77,35 @@ def catalog() -> PlantCatalog:
     return load_catalog(None)
 
 
-@pytest.fixture
-def settings_for(tmp_path: Path, mosquitto: MosquittoServer):
-    """Settings pointing at the session broker and (optionally) an InfluxDB database."""
+class SettingsFor(Protocol):
+    """`settings_for(store=None, **overrides)`: the shared settings on the session broker, the test's
+    data dir and (given a store) its InfluxDB database; overrides are `Settings` fields."""
 
+    def __call__(self, store: InfluxStore | None = None, **overrides: object) -> Settings: ...
+
+
+class IngestFor(Protocol):
+    """`ingest_for(**overrides)`: the ingest worker's settings with a client id of the test's own."""
+
+    def __call__(self, **overrides: object) -> IngestSettings: ...
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path, mosquitto: MosquittoServer) -> SettingsFor:
     def make(store: InfluxStore | None = None, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "mqtt_url": mosquitto.url,
-            "data_dir": tmp_path / "data",
-            "ingest_client_id": f"ingest-{tmp_path.name}",
-        }
+        values: dict[str, object] = {"mqtt": BrokerSettings(url=mosquitto.url), "data_dir": tmp_path / "data"}
         if store is not None:
-            values["influx_url"] = store.url
-            values["influx_database"] = store.database
+            values["influx"] = InfluxSettings(url=store.url, database=store.database)
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def ingest_for(tmp_path: Path) -> IngestFor:
+    def make(**overrides: object) -> IngestSettings:
+        return IngestSettings(**{"client_id": f"ingest-{tmp_path.name}", **overrides})  # type: ignore[arg-type]
 
     return make
 

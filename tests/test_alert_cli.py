@@ -31,7 +31,7 @@ def settings(tmp_path: Path, catalog: PlantCatalog, alert_db_url: str) -> Settin
     settings = Settings(data_dir=tmp_path / "data", alerts_db_url=alert_db_url)  # type: ignore[call-arg]
     db = open_database(settings)
     rules = load_rules(bundled_rules_path("kotim"), catalog.get("kotim")).rules
-    lifecycle = Lifecycle(db, parse_routes("operators=log", "regulatory", ["log"]), rules, catalog)
+    lifecycle = Lifecycle(db, parse_routes("operators=log", ["regulatory"], ["log"]), rules, catalog)
     with db.transaction():
         lifecycle.apply(raised(T0))
     db.close()

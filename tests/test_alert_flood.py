@@ -20,6 +20,7 @@ from alerts.routing import parse_routes
 from alerts.schema import create_schema
 from alerts.sender import OutboxSender, SenderPolicy
 from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from tests.alert_receivers import WebhookReceiver
 from tests.helpers import publish_all, wait_until
 from tests.test_alert_lifecycle import T0, alert_db_url, raised
@@ -56,12 +57,13 @@ def test_a_flood_of_minor_alerts_never_holds_back_a_critical_one(settings_for, c
     receiver = WebhookReceiver(SECRET).start()
     rules = tmp_path / "rules.yaml"
     rules.write_text(FLOOD_RULES)
-    settings = settings_for(
-        alerts_client_id=f"alerts-{tmp_path.name}", alerts_rules_file=rules, alerts_routes="operators=webhook",
-        alerts_webhook_url=receiver.url, alerts_webhook_secret=SECRET, alerts_escalation_after_min=0,
-        alerts_rate_limit_count=3, alerts_rate_limit_window_s=3600,
+    settings = settings_for()
+    alerts = AlertSettings(
+        client_id=f"alerts-{tmp_path.name}", rules_file=rules, routes="operators=webhook",
+        webhook_url=receiver.url, webhook_secret=SECRET, escalation_after_min=0,
+        rate_limit_count=3, rate_limit_window_s=3600,
     )
-    component = AlertsComponent(settings, catalog, scheduler=False)
+    component = AlertsComponent(settings, alerts, catalog, scheduler=False)
     component.start()
     outbox = Outbox(component.db)
     now_ms = round(time.time() * 1000)
@@ -105,7 +107,7 @@ def test_a_critical_alert_goes_before_minor_notifications_still_queued(alert_db_
     db = connect_url(alert_db_url)
     create_schema(db)
     rules = load_rules(bundled_rules_path("kotim"), catalog.get("kotim")).rules
-    routes = parse_routes("operators=webhook", "regulatory", ["webhook", "log"])
+    routes = parse_routes("operators=webhook", ["regulatory"], ["webhook", "log"])
     lifecycle = Lifecycle(db, routes, rules, catalog, Policy(flap_count=100), annotate=False)
     sender_db = connect_url(alert_db_url)
     sender = OutboxSender(sender_db, {"webhook": WebhookNotifier(gated.url, SECRET, timeout_s=30), "log": LogNotifier()},

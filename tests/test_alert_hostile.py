@@ -9,9 +9,11 @@ import time
 
 from alerts.outbox import Outbox
 from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from tests.alert_receivers import WebhookReceiver
 from tests.helpers import publish_all, wait_until
 from tests.test_alert_worker import SECRET
+from wastewatch.settings import DecodeSettings
 
 
 def batch(batch_id: str, ts_ms: int) -> bytes:
@@ -21,11 +23,12 @@ def batch(batch_id: str, ts_ms: int) -> bytes:
 
 def test_hostile_messages_never_stop_the_alert_worker(settings_for, catalog, tmp_path, mosquitto) -> None:  # type: ignore[no-untyped-def]
     receiver = WebhookReceiver(SECRET).start()
-    settings = settings_for(
-        alerts_client_id=f"alerts-{tmp_path.name}", alerts_routes="operators=log;agency=webhook",
-        alerts_webhook_url=receiver.url, alerts_webhook_secret=SECRET, alerts_escalation_after_min=0,
+    settings = settings_for()
+    alerts = AlertSettings(
+        client_id=f"alerts-{tmp_path.name}", routes="operators=log;agency=webhook",
+        webhook_url=receiver.url, webhook_secret=SECRET, escalation_after_min=0,
     )
-    component = AlertsComponent(settings, catalog, scheduler=False)
+    component = AlertsComponent(settings, alerts, catalog, scheduler=False)
     component.start()
     now_ms = round(time.time() * 1000)
     # a cold plant first: the worker seeds its state from the signals (a batch seen first would be a
@@ -66,10 +69,9 @@ def test_hostile_messages_never_stop_the_alert_worker(settings_for, catalog, tmp
 def test_the_alert_worker_judges_the_batches_the_ingest_stores(settings_for, catalog, tmp_path, mosquitto) -> None:  # type: ignore[no-untyped-def]
     """With WASTEWATCH_INGEST_UNKNOWN_FACILITY=accept the ingest stores a batch from an unlisted facility:
     fed into a cold plant, it must raise the feed interlock like any other batch, not be skipped."""
-    settings = settings_for(
-        alerts_client_id=f"alerts-{tmp_path.name}", alerts_routes="operators=log", ingest_unknown_facility="accept",
-    )
-    component = AlertsComponent(settings, catalog, scheduler=False)
+    settings = settings_for(decode=DecodeSettings(unknown_facility="accept"))
+    alerts = AlertSettings(client_id=f"alerts-{tmp_path.name}", routes="operators=log")
+    component = AlertsComponent(settings, alerts, catalog, scheduler=False)
     component.start()
     now_ms = round(time.time() * 1000)
     cold = ("plants/kotim/telemetry", json.dumps({"ts": now_ms - 10, "values": {

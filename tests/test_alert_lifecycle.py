@@ -49,7 +49,7 @@ def db(alert_db_url: str) -> Iterator[Database]:
 @pytest.fixture
 def lifecycle(db: Database, catalog: PlantCatalog) -> Lifecycle:
     rules = load_rules(bundled_rules_path("kotim"), catalog.get("kotim")).rules
-    routes = parse_routes(ROUTES, "regulatory", available=["webhook", "email", "mqtt", "log"])
+    routes = parse_routes(ROUTES, ["regulatory"], available=["webhook", "email", "mqtt", "log"])
     return Lifecycle(db, routes, rules, catalog, Policy(flap_count=3, flap_window_s=3600, escalation_after_min=15,
                                                         escalation_levels=2))
 

@@ -67,8 +67,8 @@ def test_workers_partitioned_by_plant_each_evaluate_and_notify_only_their_own(
     t0 = (round(datetime.now().timestamp()) - 3600) * 1000
     components = {
         plant: AlertsComponent(
-            alert_settings(settings_for, tmp_path, receiver, plant_config=plants, alerts_rules_file=rules,
-                           alerts_db_url=pg_url, alerts_plants=plant, alerts_client_id=f"alerts-{tmp_path.name}"),
+            *alert_settings(settings_for, tmp_path, receiver, shared={"plant_config": plants, "alerts_db_url": pg_url},
+                            rules_file=rules, plants=[plant], client_id=f"alerts-{tmp_path.name}"),
             catalog, clock=DataClock(), scheduler=False,
         )
         for plant in ("kotim", "katingan")
@@ -107,10 +107,11 @@ WORKER_PROCESS = """
 import sys, threading
 from pathlib import Path
 from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from wastewatch.settings import Settings
 
 clock_file = Path(sys.argv[1])
-component = AlertsComponent(Settings(), clock=lambda: float(clock_file.read_text()))
+component = AlertsComponent(Settings(), AlertSettings(), clock=lambda: float(clock_file.read_text()))
 component.start()
 print("started " + ",".join(sorted(component.worker.owned)) if component.worker.connected.wait(30) else "not connected",
       flush=True)

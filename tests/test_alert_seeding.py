@@ -63,9 +63,9 @@ def test_a_worker_started_at_two_in_the_afternoon_sends_the_agency_nothing(
 ):  # type: ignore[no-untyped-def]
     start_ms = morning_start_ms(2)
     messages = afternoon(catalog, start_ms, 9, 11)
-    settings = alert_settings(settings_for, tmp_path, receiver, influx_store)
+    settings, alerts = alert_settings(settings_for, tmp_path, receiver, influx_store)
     collector = MqttCollector(mosquitto.url, ["plants/kotim/state"], f"collector-{tmp_path.name}")
-    component = AlertsComponent(settings, catalog, influx_store, clock=DataClock(), scheduler=False)
+    component = AlertsComponent(settings, alerts, catalog, influx_store, clock=DataClock(), scheduler=False)
     component.start()
     try:
         wait_until(component.worker.connected.is_set, what="alert worker subscribed")

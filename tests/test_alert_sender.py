@@ -37,7 +37,7 @@ class Setup:
         create_schema(self.db)
         rules = load_rules(bundled_rules_path("kotim"), catalog.get("kotim")).rules
         available = ["webhook", "email", "mqtt", "log"]
-        self.lifecycle = Lifecycle(self.db, parse_routes(routes, "regulatory", available), rules, catalog,
+        self.lifecycle = Lifecycle(self.db, parse_routes(routes, ["regulatory"], available), rules, catalog,
                                    Policy(flap_count=100), annotate=False)
 
     def alerts(self, n: int, *, clear: bool = True, severity: str = "critical", category: str = "process") -> None:

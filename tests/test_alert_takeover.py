@@ -26,9 +26,10 @@ HOUR_MS = 3_600_000
 WORKER_PROCESS = """
 import threading
 from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from wastewatch.settings import Settings
 
-component = AlertsComponent(Settings())
+component = AlertsComponent(Settings(), AlertSettings())
 component.start()
 print("started " + ",".join(sorted(component.worker.owned)) if component.worker.connected.wait(30) else "not connected",
       flush=True)

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from alerts.notifiers import Notification
+from alerts.notifiers.registry import build_notifiers
 from alerts.notifiers.webhook import IDEMPOTENCY_HEADER, WebhookNotifier, sign, verify_signature
-from alerts.service import build_notifiers
+from alerts.settings import AlertSettings
 from tests.alert_receivers import WebhookReceiver
 from wastewatch.settings import Settings, SettingsError
 
@@ -87,12 +88,12 @@ def test_https_or_plain_http_to_this_machine_is_accepted(url: str) -> None:
 
 
 def test_plain_http_elsewhere_only_when_the_setting_allows_it() -> None:
-    settings = Settings(alerts_webhook_url="http://agency.example/hook", alerts_webhook_secret=SECRET)  # type: ignore[call-arg]
+    settings = Settings()
+    alerts = AlertSettings(webhook_url="http://agency.example/hook", webhook_secret=SECRET)  # type: ignore[arg-type]
     with pytest.raises(SettingsError, match="WASTEWATCH_ALERTS_WEBHOOK_URL.*https.*WASTEWATCH_ALERTS_WEBHOOK_ALLOW_HTTP"):
-        build_notifiers(settings, None)
-    allowed = Settings(alerts_webhook_url="http://agency.example/hook", alerts_webhook_secret=SECRET,  # type: ignore[call-arg]
-                       alerts_webhook_allow_http=True)
-    notifiers = build_notifiers(allowed, None)
+        build_notifiers(settings, alerts, None)
+    allowed = AlertSettings(webhook_url="http://agency.example/hook", webhook_secret=SECRET, webhook_allow_http=True)  # type: ignore[arg-type]
+    notifiers = build_notifiers(settings, allowed, None)
     assert "webhook" in notifiers
     for notifier in notifiers.values():
         notifier.close()
@@ -102,9 +103,9 @@ def test_a_webhook_secret_shorter_than_32_bytes_is_refused() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         WebhookNotifier("https://agency.example/hook", "x" * 31)
     WebhookNotifier("https://agency.example/hook", "x" * 32).close()
-    settings = Settings(alerts_webhook_url="https://agency.example/hook", alerts_webhook_secret="s3cret")  # type: ignore[call-arg]
+    alerts = AlertSettings(webhook_url="https://agency.example/hook", webhook_secret="s3cret")  # type: ignore[arg-type]
     with pytest.raises(SettingsError, match="WASTEWATCH_ALERTS_WEBHOOK_SECRET.*32 bytes"):
-        build_notifiers(settings, None)
+        build_notifiers(Settings(), alerts, None)
 
 
 def test_wastewatch_alerts_stops_at_start_with_one_line_naming_the_webhook_setting(tmp_path: Path, mosquitto) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import json
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email import policy as email_policy
 from pathlib import Path
@@ -20,12 +21,15 @@ from alerts.engine import Engine
 from alerts.outbox import Outbox
 from alerts.schema import open_database
 from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from alerts.store import AlertStore
 from simulators import generate_messages, parse_fault_spec
 from tests.alert_receivers import MqttCollector, SmtpServer, WebhookReceiver
+from tests.conftest import SettingsFor
 from tests.helpers import publish_all, wait_until
 from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog
+from wastewatch.settings import Settings, SmtpSettings
 from wastewatch.store.influx import InfluxStore
 
 SECRET = "worker-test-secret-of-32-bytes-or-more"
@@ -47,17 +51,22 @@ def receiver():
     server.stop()
 
 
-def alert_settings(settings_for, tmp_path: Path, receiver: WebhookReceiver, store: InfluxStore | None = None, **extra):  # type: ignore[no-untyped-def]
-    values = {
-        "alerts_client_id": f"alerts-{tmp_path.name}",
-        "alerts_routes": "operators=mqtt,log;agency=webhook",
-        "alerts_webhook_url": receiver.url,
-        "alerts_webhook_secret": SECRET,
-        "alerts_escalation_after_min": 0,
-        "alerts_retry_base_s": 0.05,
+def alert_settings(
+    settings_for: SettingsFor, tmp_path: Path, receiver: WebhookReceiver, store: InfluxStore | None = None, *,
+    shared: Mapping[str, object] | None = None, **extra: object,
+) -> tuple[Settings, AlertSettings]:
+    """The shared settings (with `shared` overrides) and the alert worker's: its own client id, the
+    webhook receiver as the agency's channel, no escalation, fast retries; `extra` overrides those."""
+    values: dict[str, object] = {
+        "client_id": f"alerts-{tmp_path.name}",
+        "routes": "operators=mqtt,log;agency=webhook",
+        "webhook_url": receiver.url,
+        "webhook_secret": SECRET,
+        "escalation_after_min": 0,
+        "retry_base_s": 0.05,
         **extra,
     }
-    return settings_for(store, **values)
+    return settings_for(store, **(shared or {})), AlertSettings(**values)  # type: ignore[arg-type]
 
 
 def wait_drained(component: AlertsComponent, published: int) -> None:
@@ -92,9 +101,9 @@ def test_a_fault_scenario_opens_and_recovers_exactly_the_expected_alerts_with_on
     start_ms = morning_start_ms(2)
     generated = generate_messages(catalog.get("kotim"), seed=11, start_ms=start_ms, duration_s=3 * 3600,  # type: ignore[arg-type]
                                   faults=[parse_fault_spec(fault, sim_start_ms=start_ms)])
-    settings = alert_settings(settings_for, tmp_path, receiver, influx_store)
+    settings, alerts = alert_settings(settings_for, tmp_path, receiver, influx_store)
     collector = MqttCollector(mosquitto.url, ["plants/kotim/alerts/#", "plants/kotim/state"], f"collector-{tmp_path.name}")
-    component = AlertsComponent(settings, catalog, influx_store, clock=DataClock(), scheduler=False)
+    component = AlertsComponent(settings, alerts, catalog, influx_store, clock=DataClock(), scheduler=False)
     component.start()
     try:
         wait_until(component.worker.connected.is_set, what="alert worker subscribed")
@@ -167,10 +176,10 @@ def test_a_worker_stopped_mid_tolerance_fires_once_and_on_time_after_restart(
 ):  # type: ignore[no-untyped-def]
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    settings = alert_settings(settings_for, tmp_path, receiver, alerts_rules_file=rules, alerts_tick_interval_s=0.5)
+    settings, alerts = alert_settings(settings_for, tmp_path, receiver, rules_file=rules, tick_interval_s=0.5)
     t0 = (round(datetime.now().timestamp()) - 3600) * 1000
     clock = ManualClock(t0)
-    first = AlertsComponent(settings, catalog, clock=clock)
+    first = AlertsComponent(settings, alerts, catalog, clock=clock)
     first.start()
     try:
         wait_until(first.worker.connected.is_set)
@@ -188,7 +197,7 @@ def test_a_worker_stopped_mid_tolerance_fires_once_and_on_time_after_restart(
     db.close()
 
     clock.now_ms = t0 + 45_000
-    second = AlertsComponent(settings, catalog, clock=clock)
+    second = AlertsComponent(settings, alerts, catalog, clock=clock)
     second.start()
     try:
         wait_until(lambda: second.worker.counts["commits"] >= 3, what="ticks after the restart")
@@ -213,14 +222,14 @@ def test_a_sensor_flapping_for_an_hour_yields_a_bounded_number_of_messages(
 ):  # type: ignore[no-untyped-def]
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    settings = alert_settings(settings_for, tmp_path, receiver, alerts_rules_file=rules, alerts_flap_count=4,
-                              alerts_flap_settle_s=900)
+    settings, alerts = alert_settings(settings_for, tmp_path, receiver, rules_file=rules, flap_count=4,
+                              flap_settle_s=900)
     t0 = (round(datetime.now().timestamp()) - 2 * 3600) * 1000
     # every 10 s for an hour: three minutes below the limit, three minutes above, ten times over
     messages = [reading(950 if (i // 18) % 2 == 0 else 1050, t0 + i * 10_000) for i in range(360)]
     # then 20 minutes steadily above the limit: the flapping has ended
     quiet = [reading(1050, t0 + i * 10_000) for i in range(360, 480)]
-    component = AlertsComponent(settings, catalog, clock=DataClock(), scheduler=False)
+    component = AlertsComponent(settings, alerts, catalog, clock=DataClock(), scheduler=False)
     component.start()
     try:
         wait_until(component.worker.connected.is_set)
@@ -251,15 +260,15 @@ def test_a_critical_alert_left_unacknowledged_is_escalated_by_the_running_worker
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
     smtp = SmtpServer().start()
-    settings = alert_settings(
-        settings_for, tmp_path, receiver, alerts_rules_file=rules, alerts_tick_interval_s=0.2,
-        alerts_routes="operators=log;agency=webhook;escalation=email", alerts_escalation_after_min=1,
-        alerts_escalation_levels=2, alerts_smtp_host="127.0.0.1", alerts_smtp_port=smtp.port,
-        alerts_smtp_to="kepala-dinas@example.org", alerts_smtp_starttls=False,
+    settings, alerts = alert_settings(
+        settings_for, tmp_path, receiver, rules_file=rules, tick_interval_s=0.2,
+        routes="operators=log;agency=webhook;escalation=email", escalation_after_min=1,
+        escalation_levels=2, smtp_to=["kepala-dinas@example.org"],
+        shared={"smtp": SmtpSettings(host="127.0.0.1", port=smtp.port, starttls=False)},
     )
     t0 = (round(datetime.now().timestamp()) - 3600) * 1000
     clock = ManualClock(t0)
-    component = AlertsComponent(settings, catalog, clock=clock)
+    component = AlertsComponent(settings, alerts, catalog, clock=clock)
     component.start()
     try:
         wait_until(component.worker.connected.is_set)
@@ -290,10 +299,11 @@ WORKER_PROCESS = """
 import sys, threading
 from pathlib import Path
 from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from wastewatch.settings import Settings
 
 clock_file = Path(sys.argv[1])
-component = AlertsComponent(Settings(), clock=lambda: float(clock_file.read_text()))
+component = AlertsComponent(Settings(), AlertSettings(), clock=lambda: float(clock_file.read_text()))
 component.start()
 print("subscribed" if component.worker.connected.wait(30) else "not connected", flush=True)
 threading.Event().wait()
@@ -311,13 +321,13 @@ def test_a_worker_killed_mid_tolerance_fires_once_and_on_time_after_restart(
 
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
-    settings = alert_settings(settings_for, tmp_path, receiver, alerts_rules_file=rules, alerts_tick_interval_s=0.5)
+    settings, alerts = alert_settings(settings_for, tmp_path, receiver, rules_file=rules, tick_interval_s=0.5)
     t0 = (round(datetime.now().timestamp()) - 3600) * 1000
     clock_file = tmp_path / "clock"
     clock_file.write_text(str(t0 / 1000))
     env = {**os.environ, **{f"WASTEWATCH_{k.upper()}": str(v) for k, v in {
-        "mqtt_url": settings.mqtt_url, "data_dir": settings.data_dir, "alerts_rules_file": rules,
-        "alerts_client_id": settings.alerts_client_id, "alerts_routes": settings.alerts_routes,
+        "mqtt_url": settings.mqtt.url, "data_dir": settings.data_dir, "alerts_rules_file": rules,
+        "alerts_client_id": alerts.client_id, "alerts_routes": alerts.routes,
         "alerts_webhook_url": receiver.url, "alerts_webhook_secret": SECRET, "alerts_escalation_after_min": 0,
         "alerts_tick_interval_s": 0.5,
     }.items()}}
@@ -345,7 +355,7 @@ def test_a_worker_killed_mid_tolerance_fires_once_and_on_time_after_restart(
     assert states.list_alerts() == []
     publish_all(mosquitto.url, [reading(930, t0 + 40_000)], client_id=f"pub-{tmp_path.name}")  # queued in the session
     clock = ManualClock(t0 + 45_000)
-    restarted = AlertsComponent(settings, catalog, clock=clock)
+    restarted = AlertsComponent(settings, alerts, catalog, clock=clock)
     restarted.start()
     try:
         wait_until(lambda: restarted.worker.counts["processed"] == 1, what="the message queued while it was down")

@@ -22,7 +22,7 @@ from wastewatch.store.sqlite import SqliteStore
 def api(catalog: PlantCatalog, tmp_path: Path) -> Iterator[Api]:
     store = SqliteStore(tmp_path / "ts.sqlite3")
     for served in run_api(store, catalog, tmp_path):
-        lifecycle = Lifecycle(served.ctx.alert_db, parse_routes("operators=log", "regulatory", ["log"]), [], catalog)
+        lifecycle = Lifecycle(served.ctx.alert_db, parse_routes("operators=log", ["regulatory"], ["log"]), [], catalog)
         with served.ctx.alert_db.transaction():
             lifecycle.apply(raised(T0))  # 1: critical, active
             lifecycle.apply(raised(T0 + MIN, rule="scrubber_ph_low", subject="scrubber_ph", severity="warning", value=5.0))  # 2

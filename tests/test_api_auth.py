@@ -37,9 +37,9 @@ BODIES = {
 def api(catalog: PlantCatalog, tmp_path: Path) -> Iterator[Api]:
     store = SqliteStore(tmp_path / "ts.sqlite3")
     seed_plant_day(store)
-    for served in run_api(store, catalog, tmp_path, api_auth_failures_burst=1000):
+    for served in run_api(store, catalog, tmp_path, auth_failures_burst=1000):
         with served.ctx.alert_db.transaction():
-            Lifecycle(served.ctx.alert_db, parse_routes("operators=log", "regulatory", ["log"]), [], catalog).apply(raised(T0))
+            Lifecycle(served.ctx.alert_db, parse_routes("operators=log", ["regulatory"], ["log"]), [], catalog).apply(raised(T0))
         yield served
     store.close()
 
@@ -140,7 +140,7 @@ def test_a_failed_authentication_never_logs_the_key(api: Api, caplog: pytest.Log
 def test_failed_authentications_are_rate_limited_per_client_but_a_valid_key_always_passes(catalog: PlantCatalog, tmp_path: Path) -> None:
     """Many callers share one address (NAT, a proxy): one guessing there must not lock the others out."""
     store = SqliteStore(tmp_path / "ts.sqlite3")
-    for api in run_api(store, catalog, tmp_path, api_auth_failures_burst=3, api_auth_failures_per_min=1):
+    for api in run_api(store, catalog, tmp_path, auth_failures_burst=3, auth_failures_per_min=1):
         bad = {"Authorization": "Bearer ww_00000000_" + "y" * 43}
         assert [api.client.get("/api/v1/plants", headers=bad).status_code for _ in range(4)] == [401, 401, 401, 429]
         limited = api.client.get("/api/v1/plants", headers=bad)
@@ -166,7 +166,7 @@ def test_security_headers_and_cors_closed_by_default(api: Api) -> None:
 
 def test_cors_opens_only_to_the_configured_origins(catalog: PlantCatalog, tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "ts.sqlite3")
-    for api in run_api(store, catalog, tmp_path, api_cors_origins="https://dashboard.kotim.example"):
+    for api in run_api(store, catalog, tmp_path, cors_origins=["https://dashboard.kotim.example"]):
         ok = {"Origin": "https://dashboard.kotim.example", "Access-Control-Request-Method": "GET"}
         assert api.client.options("/api/v1/plants", headers=ok).headers["access-control-allow-origin"] == ok["Origin"]
         other = {"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
@@ -239,7 +239,7 @@ def test_a_huge_declared_body_with_a_key_is_a_413_before_it_is_read(api: Api) ->
 
 
 def test_a_chunked_body_past_the_limit_is_a_413(api: Api) -> None:
-    limit = api.settings.api_max_body_bytes
+    limit = api.api.max_body_bytes
     head = (f"POST /api/v1/alerts/1/comments HTTP/1.1\nHost: x\nAuthorization: Bearer {api.keys[Role.ADMIN]}\n"
             "Content-Type: application/json\nTransfer-Encoding: chunked\n")
     chunk = b"x" * 8192
@@ -253,7 +253,7 @@ def test_a_chunked_body_past_the_limit_is_a_413(api: Api) -> None:
 
 
 def test_a_body_just_over_the_limit_is_a_413_and_one_at_the_limit_is_read(api: Api) -> None:
-    limit = api.settings.api_max_body_bytes
+    limit = api.api.max_body_bytes
     url, headers = "/api/v1/alerts/1/comments", {**api.auth(Role.OPERATOR), "Content-Type": "application/json"}
     over = api.client.post(url, headers=headers, content=b" " * (limit + 1))
     assert over.status_code == 413 and f"{limit} bytes" in over.json()["detail"]

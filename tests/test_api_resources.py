@@ -79,7 +79,7 @@ def test_too_many_points_is_a_422_with_a_message(api: Api) -> None:
     base = "/api/v1/plants/kotim/sensors/t_secondary/readings"
     raw = api.get(base, params={"period": "2026-11-28"})  # 360 readings, cap 500: fine
     assert raw.status_code == 200 and len(raw.json()["points"]) == 360
-    api.ctx.settings.api_max_points = 100
+    api.ctx.api.max_points = 100
     too_many = api.get(base, params={"period": "2026-11-28"})
     assert too_many.status_code == 422 and "more than 100 readings" in too_many.json()["detail"]
     buckets = api.get(base, params={"period": "2026-11", "interval": "1m"})

@@ -30,9 +30,9 @@ def served(catalog: PlantCatalog, tmp_path_factory: pytest.TempPathFactory) -> I
     tmp: Path = tmp_path_factory.mktemp("api-schema")
     store = SqliteStore(tmp / "ts.sqlite3")
     seed_plant_day(store)
-    for api in run_api(store, catalog, tmp, api_auth_failures_burst=100_000):
+    for api in run_api(store, catalog, tmp, auth_failures_burst=100_000):
         with api.ctx.alert_db.transaction():
-            Lifecycle(api.ctx.alert_db, parse_routes("operators=log", "regulatory", ["log"]), [], catalog).apply(raised(T0))
+            Lifecycle(api.ctx.alert_db, parse_routes("operators=log", ["regulatory"], ["log"]), [], catalog).apply(raised(T0))
         yield api
     store.close()
 

@@ -42,7 +42,7 @@ def api(two_plants: PlantCatalog, tmp_path: Path) -> Iterator[Api]:
     store = SqliteStore(tmp_path / "ts.sqlite3")
     seed_plant_day(store)
     for served in run_api(store, two_plants, tmp_path):
-        lifecycle = Lifecycle(served.ctx.alert_db, parse_routes("operators=log", "regulatory", ["log"]), [], two_plants)
+        lifecycle = Lifecycle(served.ctx.alert_db, parse_routes("operators=log", ["regulatory"], ["log"]), [], two_plants)
         with served.ctx.alert_db.transaction():
             lifecycle.apply(raised(T0))  # alert 1: kotim
             lifecycle.apply(raised(T0 + 60_000).model_copy(update={"plant": "seruyan"}))  # alert 2: seruyan

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from pydantic_settings import BaseSettings
+
+from alerts.settings import AlertSettings
+from api.settings import ApiSettings, ReportSettings
+from compliance.settings import ComplianceSettings
+from ingest.settings import IngestSettings
+from wastewatch.settings import BrokerSettings, DecodeSettings, InfluxSettings, Settings, SmtpSettings, env_name
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -26,10 +34,26 @@ def test_help_says_what_it_does_and_which_settings_it_reads(command):
     assert "WASTEWATCH_DATA_DIR" in result.stdout or "WASTEWATCH_MQTT_URL" in result.stdout
 
 
+@pytest.mark.parametrize(("command", "classes"), [
+    ("ingest", (Settings, BrokerSettings, InfluxSettings, DecodeSettings, IngestSettings)),
+    ("alerts", (Settings, BrokerSettings, InfluxSettings, SmtpSettings, AlertSettings)),
+    ("compliance", (Settings, InfluxSettings, ComplianceSettings)),
+    ("api", (Settings, InfluxSettings, ApiSettings)),
+    ("report", (Settings, SmtpSettings, ReportSettings)),
+])
+def test_each_help_lists_every_variable_of_the_settings_classes_its_command_reads(command: str, classes: tuple[type[BaseSettings], ...]) -> None:
+    # generated from the classes: a setting added to one appears in its command's help
+    shown = set(re.findall(r"^  (WASTEWATCH_[A-Z0-9_]+)", run_cli(command, "--help").stdout, re.MULTILINE))
+    wanted = {env_name(cls, name) for cls in classes for name, field in cls.model_fields.items()
+              if not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings))}
+    assert wanted - shown == set()
+
+
 @pytest.mark.parametrize(
     "name,value",
     [
         ("WASTEWATCH_INGEST_BATCH_MAX_LINES", "lots"),
+        ("WASTEWATCH_SPOOL_MAX_BYTES", "1"),
         ("WASTEWATCH_MQTT_URL", "http://broker:1883"),
         ("WASTEWATCH_INFLUX_URL", "influx:8086"),
         ("WASTEWATCH_MQTT_PROTOCOL", "4"),

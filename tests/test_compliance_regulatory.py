@@ -151,7 +151,7 @@ def test_quarter_availability_projected_from_the_best_case(plant: PlantConfig) -
 @pytest.fixture
 def regulatory(tmp_path: Path, catalog: PlantCatalog) -> Iterator[RegulatoryAlerts]:
     db = open_database(Settings(data_dir=tmp_path))
-    routes = parse_routes(ROUTES, "regulatory", available=["webhook", "email", "mqtt", "log", "annotation"])
+    routes = parse_routes(ROUTES, ["regulatory"], available=["webhook", "email", "mqtt", "log", "annotation"])
     yield RegulatoryAlerts(Lifecycle(db, routes, (), catalog, Policy(language="en")))
     db.close()
 

@@ -22,6 +22,7 @@ import pytest
 from alerts.plant_state import PlantSignals, PlantState, PlantStateConfig, observe_signal, settle
 from compliance.jobs import ComplianceJobs, JobReport
 from compliance.result_store import read_averages, read_days
+from ingest.settings import IngestSettings
 from ingest.worker import IngestWorker
 from simulators.days import scenario_day
 from simulators.publisher import run_simulator
@@ -35,7 +36,7 @@ from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
 from wastewatch.records import BATCH, PLANT_STATE, READING, Batch, Reading
-from wastewatch.settings import Settings
+from wastewatch.settings import BrokerSettings, InfluxSettings, Settings
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault  # back-fills three simulated days through the broker and the ingest
@@ -125,17 +126,17 @@ def runs(
     days = {name: first + timedelta(days=i) for i, name in enumerate(JUDGED_AT_H)}
     data_dir: Path = tmp_path_factory.mktemp("scenario-days")
     settings = Settings(
-        mqtt_url=mosquitto.url, data_dir=data_dir, ingest_client_id="scenario-ingest",
-        influx_url=scenario_store.url, influx_database=scenario_store.database,
+        mqtt=BrokerSettings(url=mosquitto.url), data_dir=data_dir,
+        influx=InfluxSettings(url=scenario_store.url, database=scenario_store.database),
     )
-    worker = IngestWorker(settings, catalog, scenario_store)
+    worker = IngestWorker(settings, IngestSettings(client_id="scenario-ingest"), catalog, scenario_store)
     worker.start()
     try:
         wait_until(worker.connected.is_set, what="ingest connected")
         published = 0
         for name, day in days.items():
             summary = run_simulator(
-                settings.broker, plant, seed=7, start_ms=day_bounds_ms(day, plant.zone)[0], mode="backfill", duration_s=86_400.0,
+                settings.mqtt.address, plant, seed=7, start_ms=day_bounds_ms(day, plant.zone)[0], mode="backfill", duration_s=86_400.0,
                 faults=scenario_day(name).faults(day, plant.zone), client_id=f"scenario-sim-{name}", telemetry=True,
             )
             assert summary.rejected == 0 and not summary.stopped

@@ -97,7 +97,7 @@ def stored(influx: InfluxServer, catalog: PlantCatalog, window: Window, tmp_path
     db = connect_url(f"sqlite:///{directory}/alerts.sqlite3")
     create_schema(db)
     rules = load_rules(bundled_rules_path("kotim"), plant).rules
-    lifecycle = Lifecycle(db, parse_routes("operators=log", "regulatory", available=["log"]), rules, catalog)
+    lifecycle = Lifecycle(db, parse_routes("operators=log", ["regulatory"], available=["log"]), rules, catalog)
     state, signals, config = PlantState(plant="kotim", operating=OperatingState.COLD, since_ms=window.start_ms), PlantSignals(), PlantStateConfig()
     with db.transaction():
         for record in sorted(records, key=lambda r: r.time_ms):

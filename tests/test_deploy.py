@@ -6,6 +6,7 @@ the HTTPS proxy on the real nginx: tests/test_stack_proxy.py."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from wastewatch.settings import SettingsError, load_settings
+from launch.settings import load_every_settings
+from wastewatch.settings import BrokerSettings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 STATEFUL = {  # service -> the container paths whose contents must outlive the container
@@ -125,17 +127,22 @@ def test_broker_config_refuses_anonymous_and_uses_the_acl() -> None:
     assert "password_file /mosquitto/data/passwd" in conf and "include_dir /mosquitto/tuning" in conf
 
 
-@pytest.mark.parametrize("setting", ["influx_token", "alerts_webhook_secret", "alerts_smtp_password", "influx_password"])
-def test_services_refuse_an_example_secret(setting: str) -> None:
-    with pytest.raises(SettingsError, match="example secret"):
-        load_settings(**{setting: "change-me-please"})
-    assert load_settings(**{setting: "change-me-please", "demo": True}).demo
+@pytest.mark.parametrize("variable", ["WASTEWATCH_INFLUX_TOKEN", "WASTEWATCH_ALERTS_WEBHOOK_SECRET", "WASTEWATCH_ALERTS_SMTP_PASSWORD",
+                                      "WASTEWATCH_INFLUX_PASSWORD", "WASTEWATCH_MQTT_URL"])
+def test_services_refuse_an_example_secret(variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("WASTEWATCH_"):
+            monkeypatch.delenv(key)
+    example = "mqtt://wastewatch-ingest:change-me-mqtt-ingest-password@mosquitto:1883" if variable.endswith("MQTT_URL") else "change-me-please"
+    monkeypatch.setenv(variable, example)
+    with pytest.raises(SettingsError, match=f"{variable}.*example secret"):
+        load_every_settings()
+    monkeypatch.setenv("WASTEWATCH_DEMO", "1")
+    assert load_every_settings()
 
 
-def test_services_refuse_an_example_mqtt_password() -> None:
-    with pytest.raises(SettingsError, match="WASTEWATCH_MQTT_URL"):
-        load_settings(mqtt_url="mqtt://wastewatch-ingest:change-me-mqtt-ingest-password@mosquitto:1883")
-    assert load_settings(mqtt_url="mqtt://wastewatch-ingest:s3cret-Long-enough@mosquitto:1883").broker is not None
+def test_a_real_mqtt_password_is_accepted() -> None:
+    assert BrokerSettings(url="mqtt://wastewatch-ingest:s3cret-Long-enough@mosquitto:1883").address is not None
 
 
 def test_no_secret_made_on_the_server_enters_the_build_context() -> None:

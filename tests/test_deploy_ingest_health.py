@@ -16,9 +16,9 @@ from wastewatch.points import Point
 from wastewatch.store.influx import InfluxStore
 
 
-def test_health_point_counts_what_the_worker_did(settings_for, influx_store: InfluxStore, catalog: PlantCatalog, mosquitto) -> None:
-    settings = settings_for(influx_store, ingest_health_interval_s=0.2)
-    worker = IngestWorker(settings, catalog, influx_store)
+def test_health_point_counts_what_the_worker_did(settings_for, ingest_for, influx_store: InfluxStore, catalog: PlantCatalog, mosquitto) -> None:
+    settings, ingest = settings_for(influx_store), ingest_for(health_interval_s=0.2)
+    worker = IngestWorker(settings, ingest, catalog, influx_store)
     worker.start()
     health = IngestHealthWriter.for_worker(worker)
     try:
@@ -36,7 +36,7 @@ def test_health_point_counts_what_the_worker_did(settings_for, influx_store: Inf
         health.stop()
         worker.stop()
     point = rows[-1]
-    assert point.tags == {"instance": settings.ingest_client_id}
+    assert point.tags == {"instance": ingest.client_id}
     assert point.fields["points_written"] == counts.written
     assert point.fields["dead_letters"] == 1
     assert point.fields["messages_received"] == counts.received >= 2

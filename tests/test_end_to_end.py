@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 import pytest
 
+from ingest.settings import IngestSettings
 from ingest.worker import IngestWorker
 from simulators import FaultWindow, Tally
 from simulators.publisher import Mode, PublishSummary, run_simulator
@@ -153,15 +154,15 @@ def clear_retained_status(mosquitto: MosquittoServer, catalog: PlantCatalog) -> 
 def test_a_simulated_day_with_faults_arrives_exactly_once(settings_for, store: Store, catalog: PlantCatalog) -> None:
     plant = next(iter(catalog))
     backend = type(store).__name__.lower()
-    settings = settings_for(ingest_client_id=f"e2e-ingest-{backend}")
-    worker = IngestWorker(settings, catalog, store)
+    settings = settings_for()
+    worker = IngestWorker(settings, IngestSettings(client_id=f"e2e-ingest-{backend}"), catalog, store)
     worker.start()
     summaries: list[PublishSummary] = []
     try:
         wait_until(worker.connected.is_set, what="ingest connected")
         for run, start_ms in zip(RUNS, run_starts(int(time.time() * 1000))):
             summary = run_simulator(
-                settings.broker, plant, seed=11, start_ms=start_ms, mode=run.mode, speed=run.speed,
+                settings.mqtt.address, plant, seed=11, start_ms=start_ms, mode=run.mode, speed=run.speed,
                 duration_s=run.duration_s, faults=run.faults(start_ms, plant), telemetry=run.telemetry,
                 client_id=f"e2e-sim-{backend}-{run.name}",
             )

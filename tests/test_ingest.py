@@ -10,6 +10,7 @@ import httpx
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
 from tests.servers import free_port
+from wastewatch.settings import DecodeSettings
 from wastewatch.store.influx import InfluxStore
 
 T0 = 1_795_000_000_000
@@ -33,9 +34,9 @@ def stored_count(store: InfluxStore, measurement: str = "reading", field: str = 
     return int(rows[0].value) if rows else 0
 
 
-def test_every_valid_reading_stored_once_and_bad_ones_dead_lettered(settings_for, influx_store, catalog):
+def test_every_valid_reading_stored_once_and_bad_ones_dead_lettered(settings_for, ingest_for, influx_store, catalog):
     now_ms = T0 + 3_600_000
-    worker = IngestWorker(settings_for(influx_store, ingest_max_age_days=30), catalog, influx_store, clock=lambda: now_ms / 1000)
+    worker = IngestWorker(settings_for(influx_store, decode=DecodeSettings(max_age_days=30)), ingest_for(), catalog, influx_store, clock=lambda: now_ms / 1000)
     worker.start()
     try:
         wait_until(worker.connected.is_set, what="ingest connected")
@@ -48,7 +49,7 @@ def test_every_valid_reading_stored_once_and_bad_ones_dead_lettered(settings_for
             ("plants/kotim/sensors/o2", json.dumps({"ts": T0, "value": 99}).encode()),
             ("plants/unknown/sensors/o2", json.dumps({"ts": T0, "value": 9}).encode()),
         ]
-        publish_all(settings_for().mqtt_url, good + bad + duplicates + [batch])
+        publish_all(settings_for().mqtt.url, good + bad + duplicates + [batch])
         wait_until(
             lambda: stored_count(influx_store) == 3000
             and stored_count(influx_store, "batch", "mass_kg") == 1
@@ -69,15 +70,15 @@ def test_every_valid_reading_stored_once_and_bad_ones_dead_lettered(settings_for
     assert stored_count(influx_store) == 3000
 
 
-def test_ingest_resumes_its_session_and_gets_what_was_published_while_it_was_away(settings_for, influx_store, catalog):
-    settings = settings_for(influx_store, ingest_max_age_days=30)
+def test_ingest_resumes_its_session_and_gets_what_was_published_while_it_was_away(settings_for, ingest_for, influx_store, catalog):
+    settings = settings_for(influx_store, decode=DecodeSettings(max_age_days=30))
     clock = lambda: (T0 + 3_600_000) / 1000  # noqa: E731
-    first = IngestWorker(settings, catalog, influx_store, clock=clock)
+    first = IngestWorker(settings, ingest_for(), catalog, influx_store, clock=clock)
     first.start()
     wait_until(first.connected.is_set)
     first.stop()
-    publish_all(settings.mqtt_url, reading_messages(500))  # nobody is listening; the session queues them
-    second = IngestWorker(settings, catalog, influx_store, clock=clock)
+    publish_all(settings.mqtt.url, reading_messages(500))  # nobody is listening; the session queues them
+    second = IngestWorker(settings, ingest_for(), catalog, influx_store, clock=clock)
     second.start()
     try:
         wait_until(lambda: stored_count(influx_store) == 500, timeout_s=30, what="queued messages stored")
@@ -85,14 +86,14 @@ def test_ingest_resumes_its_session_and_gets_what_was_published_while_it_was_awa
         second.stop()
 
 
-def test_self_metrics_are_served_in_prometheus_format(settings_for, influx_store, catalog):
+def test_self_metrics_are_served_in_prometheus_format(settings_for, ingest_for, influx_store, catalog):
     port = free_port()
-    settings = settings_for(influx_store, metrics_port=port, ingest_max_age_days=30)
-    worker = IngestWorker(settings, catalog, influx_store, clock=lambda: (T0 + 3_600_000) / 1000)
+    settings = settings_for(influx_store, decode=DecodeSettings(max_age_days=30))
+    worker = IngestWorker(settings, ingest_for(metrics_port=port), catalog, influx_store, clock=lambda: (T0 + 3_600_000) / 1000)
     worker.start()
     try:
         wait_until(worker.connected.is_set)
-        publish_all(settings.mqtt_url, reading_messages(50) + [("plants/kotim/sensors/o2", b"[")])
+        publish_all(settings.mqtt.url, reading_messages(50) + [("plants/kotim/sensors/o2", b"[")])
         wait_until(lambda: stored_count(influx_store) == 50)
 
         def scrape() -> str | None:

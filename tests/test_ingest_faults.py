@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from ingest.settings import IngestSettings
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
 from tests.test_ingest import STEP_MS, reading_messages, recent_ms, stored_count
-from wastewatch.settings import Settings
+from wastewatch.settings import BrokerSettings, InfluxSettings, Settings
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.fault
 
 def test_influx_stopped_mid_stream_spools_then_drains_exactly(tmp_path, mosquitto, own_influx, catalog):
     store = InfluxStore(own_influx.url, "faults")
-    settings = Settings(mqtt_url=mosquitto.url, data_dir=tmp_path, ingest_client_id="ingest-influx-down", influx_url=own_influx.url)
-    worker = IngestWorker(settings, catalog, store)
+    settings = Settings(mqtt=BrokerSettings(url=mosquitto.url), data_dir=tmp_path, influx=InfluxSettings(url=own_influx.url))
+    worker = IngestWorker(settings, IngestSettings(client_id="ingest-influx-down"), catalog, store)
     worker.start()
     try:
         wait_until(worker.connected.is_set)
@@ -44,10 +45,10 @@ def test_influx_stopped_mid_stream_spools_then_drains_exactly(tmp_path, mosquitt
 
 def test_broker_restarted_mid_stream_loses_nothing(tmp_path, own_broker, influx_store, catalog):
     settings = Settings(
-        mqtt_url=own_broker.url, data_dir=tmp_path, ingest_client_id="ingest-broker-restart", influx_url=influx_store.url,
-        influx_database=influx_store.database,
+        mqtt=BrokerSettings(url=own_broker.url), data_dir=tmp_path,
+        influx=InfluxSettings(url=influx_store.url, database=influx_store.database),
     )
-    worker = IngestWorker(settings, catalog, influx_store)
+    worker = IngestWorker(settings, IngestSettings(client_id="ingest-broker-restart"), catalog, influx_store)
     worker.start()
     try:
         wait_until(worker.connected.is_set)

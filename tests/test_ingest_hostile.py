@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from ingest.deadletters import DeadLetterStore
 from ingest.metrics import IngestMetrics
+from ingest.settings import IngestSettings
 from ingest.spool import Spool
 from ingest.worker import IngestWorker
 from ingest.writer import DurableWriter
@@ -32,7 +33,7 @@ from tests.servers import free_port
 from wastewatch.mqtt import make_client
 from wastewatch.points import Point, Store
 from wastewatch.records import BATCH, READING
-from wastewatch.settings import parse_mqtt_url
+from wastewatch.settings import DecodeSettings, InfluxSettings, parse_mqtt_url
 from wastewatch.store.influx import InfluxStore
 
 EXAMPLES = int(os.environ.get("WASTEWATCH_HOSTILE_EXAMPLES", "20"))
@@ -67,15 +68,15 @@ POISON = {
 }
 
 
-def test_poison_strings_are_dead_lettered_and_everything_after_them_stored(settings_for, store, catalog):
-    worker = IngestWorker(settings_for(store if isinstance(store, InfluxStore) else None), catalog, store)
+def test_poison_strings_are_dead_lettered_and_everything_after_them_stored(settings_for, ingest_for, store, catalog):
+    worker = IngestWorker(settings_for(store if isinstance(store, InfluxStore) else None), ingest_for(), catalog, store)
     worker.start()
     try:
         wait_until(worker.connected.is_set, what="ingest connected")
         start = now_ms() - 120_000
         after = readings("t_stack", [start + i * 100 for i in range(200)])
         good_batch = ("plants/kotim/batches", batch(batch_id="GOOD-1", waste_code="A337-1", manifest_no="M/2026/001"))
-        publish_all(settings_for().mqtt_url, [("plants/kotim/batches", p) for p in POISON.values()] + after + [good_batch])
+        publish_all(settings_for().mqtt.url, [("plants/kotim/batches", p) for p in POISON.values()] + after + [good_batch])
         wait_until(lambda: len(stored_times(store, "t_stack")) == 200, timeout_s=30, what="readings after the poison stored")
         wait_until(lambda: worker.counts().acked == worker.counts().received, what="every message acknowledged")
         batches = store.select(BATCH, where={"plant": "kotim"})
@@ -93,14 +94,12 @@ def test_batch_from_a_facility_the_plant_file_does_not_list_is_dead_lettered_unl
     settings_for, influx_store, catalog, tmp_path: Path
 ):
     for policy, stored in (("reject", 0), ("accept", 1)):
-        settings = settings_for(
-            influx_store, ingest_unknown_facility=policy, ingest_client_id=f"ingest-facility-{policy}", data_dir=tmp_path / policy
-        )
-        worker = IngestWorker(settings, catalog, influx_store)
+        settings = settings_for(influx_store, decode=DecodeSettings(unknown_facility=policy), data_dir=tmp_path / policy)
+        worker = IngestWorker(settings, IngestSettings(client_id=f"ingest-facility-{policy}"), catalog, influx_store)
         worker.start()
         try:
             wait_until(worker.connected.is_set)
-            publish_all(settings.mqtt_url, [("plants/kotim/batches", batch(batch_id=f"X-{policy}", source="rs-unknown"))])
+            publish_all(settings.mqtt.url, [("plants/kotim/batches", batch(batch_id=f"X-{policy}", source="rs-unknown"))])
             wait_until(lambda: worker.counts().acked >= 1, what="acknowledged")
             found = [p for p in influx_store.select(BATCH) if p.fields["batch_id"] == f"X-{policy}"]
             assert len(found) == stored
@@ -130,17 +129,17 @@ def test_a_point_the_store_cannot_carry_is_dead_lettered_not_retried(tmp_path: P
         writer.spool.close()
 
 
-def test_a_wide_bad_frame_is_one_dead_letter_with_its_payload_cut(settings_for, influx_store, catalog):
+def test_a_wide_bad_frame_is_one_dead_letter_with_its_payload_cut(settings_for, ingest_for, influx_store, catalog):
     """29,000 unknown keys in one 256 KB frame: one row, not 29,000 copies of the payload."""
-    settings = settings_for(influx_store, dead_letter_max_payload_bytes=4096)
-    worker = IngestWorker(settings, catalog, influx_store)
+    settings = settings_for(influx_store)
+    worker = IngestWorker(settings, ingest_for(dead_letter_max_payload_bytes=4096), catalog, influx_store)
     worker.start()
     try:
         wait_until(worker.connected.is_set)
         values = {f"{i:x}": 1 for i in range(29_000)}
         payload = json.dumps({"ts": now_ms() - 1000, "values": values}, separators=(",", ":")).encode()
-        assert len(payload) < settings.ingest_max_payload_bytes
-        publish_all(settings.mqtt_url, [("plants/kotim/telemetry", payload)])
+        assert len(payload) < settings.decode.max_payload_bytes
+        publish_all(settings.mqtt.url, [("plants/kotim/telemetry", payload)])
         wait_until(lambda: worker.counts().acked >= 1, timeout_s=30, what="acknowledged")
         [letter] = worker.dead_letters.list()
         assert letter.reason == "unknown_sensor" and letter.parts == 29_000
@@ -219,24 +218,22 @@ def _check(settings_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_healthcheck_fails_when_messages_wait_and_nothing_is_written(settings_for, catalog, tmp_path: Path):
+def test_the_healthcheck_fails_when_messages_wait_and_nothing_is_written(settings_for, ingest_for, catalog, tmp_path: Path):
     """Store down and spool refusing (the disk reserve): messages wait unacknowledged; `ingest --check` says so."""
     port = free_port()
-    settings = settings_for(
-        influx_url=f"http://127.0.0.1:{free_port()}", metrics_port=port, ingest_max_stall_s=1.0,
-        spool_min_free_bytes=2**62, influx_timeout_s=0.5,
-    )
+    settings = settings_for(influx=InfluxSettings(url=f"http://127.0.0.1:{free_port()}", timeout_s=0.5))
+    ingest = ingest_for(metrics_port=port, max_stall_s=1.0, spool_min_free_bytes=2**62)
     from wastewatch.store import open_store
 
     store = open_store(settings)
-    worker = IngestWorker(settings, catalog, store)
+    worker = IngestWorker(settings, ingest, catalog, store)
     env = {"WASTEWATCH_METRICS_PORT": str(port), "WASTEWATCH_INGEST_MAX_STALL_S": "1"}
     worker.start()
     try:
         wait_until(worker.connected.is_set)
         healthy = _check(env)
         assert healthy.returncode == 0, healthy.stderr
-        publish_all(settings.mqtt_url, readings("t_stack", [now_ms() - 1000]))
+        publish_all(settings.mqtt.url, readings("t_stack", [now_ms() - 1000]))
         stalled = wait_until(lambda: (r := _check(env)).returncode == 1 and r, timeout_s=30, what="check fails")
         assert "stalled" in stalled.stderr
     finally:
@@ -300,14 +297,14 @@ def hostile_message(draw: st.DrawFn) -> tuple[str, bytes]:
     return topic, json.dumps(body, allow_nan=True).encode()
 
 
-def test_generated_hostile_messages_never_stop_the_ingest(settings_for, store, catalog):
+def test_generated_hostile_messages_never_stop_the_ingest(settings_for, ingest_for, store, catalog):
     dead_letter_bound = 64 * 1024
     worker = IngestWorker(
-        settings_for(store if isinstance(store, InfluxStore) else None, dead_letter_max_bytes=dead_letter_bound, dead_letter_max_payload_bytes=256),
-        catalog, store,
+        settings_for(store if isinstance(store, InfluxStore) else None),
+        ingest_for(dead_letter_max_bytes=dead_letter_bound, dead_letter_max_payload_bytes=256), catalog, store,
     )
     worker.start()
-    url = settings_for().mqtt_url
+    url = settings_for().mqtt.url
     clock = itertools.count(now_ms() - 3_000_000)  # valid readings, each at its own instant
     expected: set[int] = set()
     try:

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from ingest.settings import IngestSettings
 from ingest.worker import IngestWorker
 from tests.certificates import TlsFiles, make_tls_files
 from tests.helpers import publish_all, wait_until
 from tests.servers import MosquittoServer
 from tests.test_ingest import reading_messages, recent_ms, stored_count
 from wastewatch.mqtt import make_client
-from wastewatch.settings import Settings, parse_mqtt_url
+from wastewatch.settings import BrokerSettings, InfluxSettings, Settings, parse_mqtt_url
 
 PASSWORD = "s3cret-for-tests"
 
@@ -74,10 +75,10 @@ def test_ingest_over_tls_with_credentials_stores_every_reading(tls_broker, influ
     server, tls = tls_broker
     url = f"mqtts://ingest:{PASSWORD}@127.0.0.1:{server.port}"
     settings = Settings(
-        mqtt_url=url, mqtt_ca_file=tls.ca_file, data_dir=tmp_path, ingest_client_id="ingest-tls",
-        influx_url=influx_store.url, influx_database=influx_store.database,
+        mqtt=BrokerSettings(url=url, ca_file=tls.ca_file), data_dir=tmp_path,
+        influx=InfluxSettings(url=influx_store.url, database=influx_store.database),
     )
-    worker = IngestWorker(settings, catalog, influx_store)
+    worker = IngestWorker(settings, IngestSettings(client_id="ingest-tls"), catalog, influx_store)
     worker.start()
     try:
         wait_until(worker.connected.is_set, what="ingest connected over TLS")

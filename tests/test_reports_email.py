@@ -11,11 +11,12 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from api.reports.mailer import ReportJob, start_report_scheduler
+from api.settings import ReportSettings
 from tests.alert_receivers import SmtpServer
 from tests.test_summaries import ms
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import Batch
-from wastewatch.settings import Settings
+from wastewatch.settings import Settings, SmtpSettings
 from wastewatch.store.influx import InfluxStore
 
 
@@ -29,13 +30,12 @@ def test_monthly_report_email_arrives_with_the_pdf(influx_store: InfluxStore, ca
     ])
     smtp = SmtpServer().start()
     try:
-        settings = Settings(
-            data_dir=tmp_path, alerts_smtp_host="127.0.0.1", alerts_smtp_port=smtp.port, alerts_smtp_starttls=False,
-            reports_smtp_to="dlh@kotim.example, operator@plant.example", reports_smtp_from="reports@plant.example",
-            reports_language="en",
+        settings = Settings(data_dir=tmp_path, smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, starttls=False))
+        reports = ReportSettings(
+            smtp_to="dlh@kotim.example, operator@plant.example", smtp_from="reports@plant.example", language="en",  # type: ignore[arg-type]
         )
         # 1 December 2026, 07:00 plant time: the cron's moment; the job reports November
-        job = ReportJob(settings, influx_store, clock_ms=lambda: ms(2026, 12, 1, 7))
+        job = ReportJob(settings, reports, influx_store, clock_ms=lambda: ms(2026, 12, 1, 7))
         job.run(plant)
         assert len(smtp.messages) == 1  # smtplib returns only after the server accepted the message
         sender, recipients, raw = smtp.messages[0]
@@ -56,8 +56,9 @@ def test_monthly_report_email_arrives_with_the_pdf(influx_store: InfluxStore, ca
 
 
 def test_the_scheduler_registers_each_plant_on_its_own_clock(influx_store: InfluxStore, catalog: PlantCatalog, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, alerts_smtp_host="127.0.0.1", reports_smtp_to="a@example.org", reports_cron="0 7 1 * *")
-    scheduler = start_report_scheduler(settings, influx_store, catalog)
+    settings = Settings(data_dir=tmp_path, smtp=SmtpSettings(host="127.0.0.1"))
+    reports = ReportSettings(smtp_to="a@example.org", cron="0 7 1 * *")  # type: ignore[arg-type]
+    scheduler = start_report_scheduler(settings, reports, influx_store, catalog)
     try:
         (job,) = scheduler.get_jobs()
         assert job.id == "report-kotim"

@@ -13,7 +13,7 @@ from simulators.model import PlantModel
 from simulators.publisher import MAX_FUTURE_S, PublishProgress, _warn_future, lead_over_wall_clock_s, run_simulator
 from tests.servers import MosquittoServer
 from wastewatch.plant import PlantCatalog
-from wastewatch.settings import Settings
+from wastewatch.settings import BrokerSettings
 
 NOW_S = 1_750_000_000.0
 DAY_S = 86_400.0
@@ -73,7 +73,7 @@ def test_a_catch_up_run_carries_a_model_on_and_never_passes_the_wall_clock(mosqu
         if progress.sim_ms >= begun_ms:
             stop.set()
 
-    broker = Settings(mqtt_url=mosquitto.url).broker
+    broker = BrokerSettings(url=mosquitto.url).address
     assert broker is not None
     summary = run_simulator(
         broker, plant, seed=1, start_ms=0, mode="accelerated", speed=600.0, model=model, catch_up=True,

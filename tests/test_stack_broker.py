@@ -28,7 +28,7 @@ import pytest
 
 from tests.servers import _stop_process, free_port, wait_for_port
 from tests.test_stack_secrets import COMPOSE
-from wastewatch.settings import Settings
+from wastewatch.settings import DecodeSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -187,7 +187,7 @@ def test_the_broker_refuses_a_message_larger_than_the_ingest_takes(broker: Shipp
     # one limit: the ingest's default, the value docker-compose.yml gives it, the broker's message_size_limit
     conf = (DEPLOY / "mosquitto" / "mosquitto.conf").read_text()
     assert re.findall(r"^message_size_limit (\d+)$", conf, re.MULTILINE) == [str(LIMIT)]
-    assert Settings().ingest_max_payload_bytes == LIMIT
+    assert DecodeSettings().max_payload_bytes == LIMIT
     assert COMPOSE["services"]["ingest"]["environment"]["WASTEWATCH_INGEST_MAX_PAYLOAD_BYTES"] == str(LIMIT)
     ingest, inbox, _ = broker.client("wastewatch-ingest", tls=False)
     device, _, _ = broker.client("kotim.plc")  # MQTT 3.1.1, as the devices and the project default

@@ -21,7 +21,7 @@ import pytest
 from tests.servers import InfluxServer, _stop_process
 from tests.test_stack_secrets import COMPOSE, dotenv, real_secrets, service_environment
 from wastewatch.points import Point, StoreRejected
-from wastewatch.settings import Settings
+from wastewatch.settings import InfluxSettings, Settings
 from wastewatch.store import open_store
 from wastewatch.store.influx import InfluxStore
 
@@ -106,10 +106,10 @@ def run_init(env: dict[str, str], server: InfluxServer) -> subprocess.CompletedP
 
 def service_store(name: str, env: dict[str, str], server: InfluxServer) -> InfluxStore:
     """The service's store, opened from the settings its compose environment gives it."""
-    environment = {k: v for k, v in service_environment(name, env).items() if k.startswith("WASTEWATCH_")}
-    fields = {k.removeprefix("WASTEWATCH_").lower(): v for k, v in environment.items() if k.removeprefix("WASTEWATCH_").lower() in Settings.model_fields}
-    fields["influx_url"] = server.url
-    store = open_store(Settings(**fields))
+    environment = {k: v for k, v in service_environment(name, env).items() if k.startswith("WASTEWATCH_INFLUX_")}
+    fields = {k.removeprefix("WASTEWATCH_INFLUX_").lower(): v for k, v in environment.items()}
+    fields["url"] = server.url
+    store = open_store(Settings(influx=InfluxSettings(**fields)))  # type: ignore[arg-type]
     assert isinstance(store, InfluxStore) and store.database == DATABASE
     return store
 

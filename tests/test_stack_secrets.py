@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from wastewatch.settings import SettingsError, load_settings
+from launch.settings import known_variables, load_every_settings
+from wastewatch.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -226,7 +227,7 @@ def _load_service_settings(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, st
             monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return load_settings()
+    return load_every_settings()
 
 
 @pytest.mark.parametrize("name", _wastewatch_services())
@@ -331,3 +332,11 @@ def test_no_plaintext_port_is_published_beyond_the_server() -> None:
     assert public == {("mosquitto", 8883), ("proxy", 443), ("proxy", 8443), ("proxy", 80)}
     # nothing else at all, not even on 127.0.0.1 (InfluxDB: docker compose exec influxdb influx …)
     assert {(name, port) for name, ports in published.items() for _, port in ports} == public
+
+
+@pytest.mark.parametrize("name", _wastewatch_services())
+def test_every_wastewatch_variable_a_service_is_given_is_read_by_a_settings_class(name: str) -> None:
+    # a misspelt or stale variable in docker-compose.yml or an env file would be ignored silently
+    given = service_environment(name, dotenv(**real_secrets()), _examples_uncommented(name))
+    unknown = sorted(key for key in given if key.startswith("WASTEWATCH_") and key not in known_variables())
+    assert unknown == []

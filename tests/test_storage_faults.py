@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from ingest.settings import IngestSettings
 from ingest.worker import IngestWorker
 from tests.helpers import publish_all, wait_until
 from tests.test_ingest import reading_messages, recent_ms, stored_count
-from wastewatch.settings import Settings
+from wastewatch.settings import BrokerSettings, InfluxSettings, Settings
 from wastewatch.store.influx import InfluxStore
 
 pytestmark = pytest.mark.fault
@@ -33,8 +34,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 def test_influx_killed_again_and_again_during_a_backfill_loses_nothing(tmp_path, mosquitto, own_influx, catalog):
     store = InfluxStore(own_influx.url, "killed")
-    settings = Settings(mqtt_url=mosquitto.url, data_dir=tmp_path, ingest_client_id="ingest-influx-killed", influx_url=own_influx.url)
-    worker = IngestWorker(settings, catalog, store)
+    settings = Settings(mqtt=BrokerSettings(url=mosquitto.url), data_dir=tmp_path, influx=InfluxSettings(url=own_influx.url))
+    worker = IngestWorker(settings, IngestSettings(client_id="ingest-influx-killed"), catalog, store)
     worker.start()
     total = 40_000
     try:
@@ -62,12 +63,13 @@ def test_a_nearly_full_disk_holds_the_ingest_back_and_loses_nothing(small_disk, 
     store = InfluxStore(own_influx.url, "fulldisk")
     store.ensure_database()
     own_influx.stop()  # everything must go to the spool, on a disk of 1 MiB
-    settings = Settings(
-        mqtt_url=mosquitto.url, data_dir=small_disk, ingest_client_id="ingest-full-disk", influx_url=own_influx.url,
+    settings = Settings(mqtt=BrokerSettings(url=mosquitto.url), data_dir=small_disk, influx=InfluxSettings(url=own_influx.url))
+    ingest = IngestSettings(
+        client_id="ingest-full-disk",
         spool_max_bytes=1 << 30,  # the disk, not the bound, is what fills up
         spool_min_free_bytes=256 * 1024,
     )
-    worker = IngestWorker(settings, catalog, store)
+    worker = IngestWorker(settings, ingest, catalog, store)
     worker.start()
     total = 60_000
     try:

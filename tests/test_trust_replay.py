@@ -37,7 +37,7 @@ from wastewatch.plant import PlantCatalog
 
 ZONE = timezone(timedelta(hours=7))  # Asia/Jakarta
 HOUR_MS = 3_600_000
-ROUTES = parse_routes("operators=mqtt,log;agency=webhook", "regulatory")
+ROUTES = parse_routes("operators=mqtt,log;agency=webhook", ["regulatory"])
 
 # fault spec (its start added per run): the alerts it must raise
 EXPECTED: dict[str, list[str]] = {
@@ -148,9 +148,10 @@ def test_a_replay_resumed_at_the_fault_gives_the_events_of_a_whole_day_replayed(
 WORKER_PROCESS = """
 import threading
 from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from wastewatch.settings import Settings
 
-component = AlertsComponent(Settings())
+component = AlertsComponent(Settings(), AlertSettings())
 component.start()
 print("subscribed" if component.worker.connected.wait(30) else "not connected", flush=True)
 threading.Event().wait()
@@ -166,10 +167,10 @@ def test_a_worker_started_mid_operation_and_killed_mid_day_raises_nothing_on_a_f
     # the worker starts at 10:00 with the plant burning; killed at 14:00 while it works through the morning
     morning = [m for m in generated.messages if start_ms + 5 * HOUR_MS <= m.at_ms < start_ms + 9 * HOUR_MS]
     afternoon = [m for m in generated.messages if m.at_ms >= start_ms + 9 * HOUR_MS]
-    settings = alert_settings(settings_for, tmp_path, receiver)
+    settings, alerts = alert_settings(settings_for, tmp_path, receiver)
     env = {**os.environ, **{f"WASTEWATCH_{k.upper()}": str(v) for k, v in {
-        "mqtt_url": settings.mqtt_url, "data_dir": settings.data_dir, "alerts_client_id": settings.alerts_client_id,
-        "alerts_routes": settings.alerts_routes, "alerts_webhook_url": receiver.url, "alerts_webhook_secret": SECRET,
+        "mqtt_url": settings.mqtt.url, "data_dir": settings.data_dir, "alerts_client_id": alerts.client_id,
+        "alerts_routes": alerts.routes, "alerts_webhook_url": receiver.url, "alerts_webhook_secret": SECRET,
         "alerts_escalation_after_min": 0, "alerts_clock": "data", "alerts_tick_interval_s": 0.5,
     }.items()}}
     db = open_database(settings)

@@ -53,16 +53,16 @@ class Rejection:
 
 
 class LimitSettings(Protocol):
-    """What the limits are read from (`wastewatch.settings.Settings` has these; the decoder imports no settings)."""
+    """What the limits are read from (`wastewatch.settings.DecodeSettings`; the decoder imports no settings)."""
 
     @property
-    def ingest_max_payload_bytes(self) -> int: ...
+    def max_payload_bytes(self) -> int: ...
     @property
-    def ingest_max_age_days(self) -> float: ...
+    def max_age_days(self) -> float: ...
     @property
-    def ingest_max_future_s(self) -> float: ...
+    def max_future_s(self) -> float: ...
     @property
-    def ingest_unknown_facility(self) -> FacilityPolicy: ...
+    def unknown_facility(self) -> FacilityPolicy: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +77,12 @@ class DecodeLimits:
 
     @classmethod
     def from_settings(cls, settings: LimitSettings) -> DecodeLimits:
-        """The limits a live consumer decodes with: the `ingest_max_*` settings and the facility policy."""
+        """The limits a live consumer decodes with: the `WASTEWATCH_INGEST_MAX_*` settings and the facility policy."""
         return cls(
-            max_payload_bytes=settings.ingest_max_payload_bytes,
-            max_age_ms=int(settings.ingest_max_age_days * 86_400_000),
-            max_future_ms=int(settings.ingest_max_future_s * 1000),
-            unknown_facility=settings.ingest_unknown_facility,
+            max_payload_bytes=settings.max_payload_bytes,
+            max_age_ms=int(settings.max_age_days * 86_400_000),
+            max_future_ms=int(settings.max_future_s * 1000),
+            unknown_facility=settings.unknown_facility,
         )
 
 

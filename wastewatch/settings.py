@@ -1,15 +1,28 @@
-"""Settings for every wastewatch command, read from `WASTEWATCH_*` environment variables."""
+"""The settings every wastewatch command shares, read from `WASTEWATCH_*` environment variables.
+
+One pydantic-settings class per concern, each with its own prefix (`Section` is their base):
+`BrokerSettings` (WASTEWATCH_MQTT_*), `InfluxSettings` (WASTEWATCH_INFLUX_*), `DecodeSettings` (the
+decoder's WASTEWATCH_INGEST_MAX_* limits), `SmtpSettings` (WASTEWATCH_ALERTS_SMTP_*) and `Settings`,
+which holds the shared few and the others as sections. Each service declares its own class beside
+its code (`ingest.settings.IngestSettings`, `alerts.settings.AlertSettings`,
+`compliance.settings.ComplianceSettings`, `api.settings.ApiSettings`, `api.settings.ReportSettings`);
+`load(cls)` reads one with a one-line error, `describe_settings(*classes)` writes a command's help.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from wastewatch.errors import ConfigError
+
+
+class SettingsError(ConfigError):
+    """A setting is missing or invalid; the message is one line naming it."""
 
 
 class BrokerAddress(BaseModel):
@@ -44,197 +57,100 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
 
 
 EXAMPLE_SECRET_PREFIX = "change-me"
-"""Secrets in .env.example start with this; `Settings` refuses them outside a demo."""
+"""Secrets in .env.example start with this; every settings class refuses them outside a demo."""
 
 
-class Settings(BaseSettings):
-    """All settings; each field is read from `WASTEWATCH_<FIELD NAME IN CAPITALS>`."""
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
-    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_", extra="ignore")
 
-    mqtt_url: str | None = Field(
-        default=None,
-        description="MQTT broker, mqtt://user:pass@host:1883 or mqtts://…; unset: the demo starts an embedded broker",
-    )
-    mqtt_protocol: Literal["3.1.1", "5"] = Field(
-        default="3.1.1",
-        description="MQTT protocol: 3.1.1 (fastest in paho; the broker's max_inflight_messages sets the window) or 5",
-    )
-    mqtt_ca_file: Path | None = Field(default=None, description="CA certificate for mqtts://")
-    ingest_client_id: str = Field(default="wastewatch-ingest", description="fixed MQTT client id of the ingest worker")
-    ingest_shared_group: str | None = Field(
-        default=None, description="subscribe as $share/<group>/… so several ingest workers share the load"
-    )
-    ingest_batch_max_lines: int = Field(default=5000, ge=1, le=100_000, description="points per InfluxDB write")
-    ingest_flush_interval_s: float = Field(default=0.25, gt=0, le=60, description="longest a point waits to be written")
-    ingest_receive_maximum: int = Field(
-        default=20_000, ge=1, le=65_535, description="MQTT 5 in-flight window the ingest asks the broker for"
-    )
-    ingest_max_payload_bytes: int = Field(default=256 * 1024, ge=64, description="larger messages are dead-lettered")
-    ingest_max_age_days: float = Field(default=400, gt=0, description="older timestamps are dead-lettered")
-    ingest_max_future_s: float = Field(default=300, ge=0, description="timestamps further ahead are dead-lettered")
-    spool_max_bytes: int = Field(
-        default=1024 * 1024 * 1024, ge=1024 * 1024, description="on-disk spool bound; when full, ingest stops acknowledging"
-    )
-    spool_min_free_bytes: int = Field(
-        default=64 * 1024 * 1024, ge=0,
-        description="free disk the spool always leaves, so draining it can still write; below it ingest stops acknowledging",
-    )
-    ingest_unknown_facility: Literal["reject", "accept"] = Field(
-        default="reject",
-        description="a batch whose source the plant file does not list: reject (dead-letter) or accept; no list accepts any id",
-    )
-    ingest_max_stall_s: float = Field(
-        default=60, gt=0, description="the ingest is unhealthy when messages have waited this long with nothing written"
-    )
-    dead_letter_max_payload_bytes: int = Field(
-        default=4096, ge=64, description="a dead letter keeps this much of its payload (and records the original size)"
-    )
-    dead_letter_max_bytes: int = Field(
-        default=64 * 1024 * 1024, ge=64 * 1024, description="bound of the dead-letter table; the oldest go first (counted)"
-    )
-    dead_letter_max_age_days: float = Field(default=30, gt=0, description="dead letters older than this are deleted (counted)")
-    metrics_port: int = Field(default=0, ge=0, le=65_535, description="Prometheus metrics port; 0 turns it off")
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas)]
+"""A list setting written in the environment as `a,b,c` (empty: an empty list)."""
 
-    influx_url: str | None = Field(
-        default=None, description="InfluxDB base URL (1.x API: /write, /query); unset: the embedded SQLite store"
-    )
-    influx_database: str = Field(default="wastewatch", description="InfluxDB database (2.x: the bucket, via DBRP)")
-    influx_token: SecretStr | None = Field(default=None, description="InfluxDB 2.x/3.x token")
-    influx_username: str | None = Field(default=None, description="InfluxDB 1.x user")
-    influx_password: SecretStr | None = Field(default=None, description="InfluxDB 1.x password")
-    influx_timeout_s: float = Field(default=10.0, gt=0, description="HTTP timeout for InfluxDB calls")
 
-    data_dir: Path = Field(default=Path("wastewatch-data"), description="spool, dead letters, SQLite store")
-    plant_config: Path | None = Field(default=None, description="plant YAML file; unset: the bundled Kotim plant")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log level")
+class Section(BaseSettings):
+    """The base of every settings class: one `WASTEWATCH_…` prefix each, unknown keyword arguments refused (a typo in code fails loudly), and
+    the example secrets of .env.example (change-me…) refused unless WASTEWATCH_DEMO is set."""
 
-    # --- alert worker (`wastewatch alerts`) ---------------------------------------------------------
-    alerts_db_url: str | None = Field(
-        default=None,
-        description="alert database, sqlite:///path (WAL) or postgresql://…; unset: sqlite under data_dir/alerts.sqlite3",
-    )
-    alerts_client_id: str = Field(
-        default="wastewatch-alerts", description="MQTT client id prefix of the alert worker (one session per plant: <id>-<plant>)"
-    )
-    alerts_plants: str | None = Field(
-        default=None, description="plants this alert worker owns or may claim (comma-separated); unset: every plant with rules"
-    )
-    alerts_lease_s: float = Field(
-        default=0.0, ge=0, description="0: own alerts_plants outright; > 0: claim each with a lease of this many seconds in the alert database"
-    )
-    alerts_rules_file: Path | None = Field(default=None, description="alert rule YAML; unset: the bundled rules of each plant")
-    alerts_clock: Literal["wall", "data"] = Field(
-        default="wall", description="evaluation time: the wall clock, or the newest data time seen (replays, the demo)"
-    )
-    alerts_tick_interval_s: float = Field(default=5.0, gt=0, le=60, description="how often tolerances and silences are checked")
-    alerts_language: Literal["id", "en"] = Field(default="id", description="first language of notification texts")
-    alerts_public_url: str = Field(default="http://localhost:8000", description="base of the alert link in notifications")
-    alerts_routes: str = Field(
-        default="operators=mqtt,log;agency=webhook>email;escalation=email",
-        description="audience=channel,… ; a>b fails over from a to b; channels: webhook, email, mqtt, log",
-    )
-    alerts_agency_categories: str = Field(
-        default="regulatory", description="categories the agency gets besides every critical alert (comma-separated)"
-    )
-    alerts_webhook_url: str | None = Field(
-        default=None, description="webhook receiving signed JSON notifications; https:// (http:// only to localhost)"
-    )
-    alerts_webhook_allow_http: bool = Field(
-        default=False, description="accept a plain http:// webhook URL to another host (unencrypted: a trusted network only)"
-    )
-    alerts_webhook_secret: SecretStr | None = Field(
-        default=None, description="HMAC-SHA256 key of the webhook signature, at least 32 bytes"
-    )
-    alerts_webhook_timeout_s: float = Field(default=5.0, gt=0, description="webhook HTTP timeout")
-    alerts_smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications")
-    alerts_smtp_port: int = Field(default=587, ge=1, le=65_535, description="SMTP port")
-    alerts_smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
-    alerts_smtp_user: str | None = Field(default=None, description="SMTP login user")
-    alerts_smtp_password: SecretStr | None = Field(default=None, description="SMTP login password")
-    alerts_smtp_from: str = Field(default="wastewatch@localhost", description="sender address of alert e-mails")
-    alerts_smtp_to: str | None = Field(default=None, description="recipients of alert e-mails (comma-separated)")
-    alerts_smtp_timeout_s: float = Field(default=10.0, gt=0, description="SMTP timeout")
-    alerts_retry_base_s: float = Field(default=1.0, gt=0, description="first retry delay; doubles per attempt")
-    alerts_retry_max_s: float = Field(default=300.0, gt=0, description="longest retry delay")
-    alerts_failover_after_attempts: int = Field(default=3, ge=1, description="failed attempts before the next channel")
-    alerts_escalation_after_min: float = Field(
-        default=15.0, ge=0, description="critical alert unacknowledged this long: re-sent to escalation; 0 turns it off"
-    )
-    alerts_escalation_levels: int = Field(default=2, ge=0, description="escalations per alert, one every escalation_after_min")
-    alerts_rate_limit_count: int = Field(default=20, ge=1, description="notifications per channel per rate window")
-    alerts_rate_limit_window_s: float = Field(default=600.0, gt=0, description="rate-limit window per channel")
-    alerts_flap_count: int = Field(default=4, ge=2, description="raises within flap_window_s that make an alert flapping")
-    alerts_flap_window_s: float = Field(default=3600.0, gt=0, description="flapping detection window")
-    alerts_flap_settle_s: float = Field(default=900.0, gt=0, description="quiet time after which a flapping alert is reported settled")
+    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_", extra="forbid", populate_by_name=True)
 
-    # --- compliance engine (`wastewatch compliance`) -----------------------------------------------
-    compliance_settle_s: int = Field(
-        default=30, ge=0, le=600, description="wait after a half-hour closes for its last readings to be written"
-    )
-    compliance_day_at_min: int = Field(
-        default=15, ge=0, le=59, description="minutes after local midnight the day job recomputes yesterday"
+    demo: bool = Field(
+        default=False, validation_alias="WASTEWATCH_DEMO", exclude=True,
+        description="a demo or test deployment: example secrets (change-me…) are accepted",
     )
 
-    # --- HTTP API (`wastewatch api`) ------------------------------------------------------------------
-    api_host: str = Field(default="127.0.0.1", description="address the API listens on")
-    api_port: int = Field(default=8000, ge=1, le=65_535, description="port the API listens on")
-    api_cors_origins: str = Field(
-        default="", description="browser origins allowed to call the API (comma-separated); empty: CORS closed"
-    )
-    api_max_points: int = Field(default=10_000, ge=10, le=1_000_000, description="most points or rows one API answer returns")
-    api_auth_failures_burst: int = Field(default=10, ge=1, description="failed authentications a client may make at once")
-    api_auth_failures_per_min: float = Field(default=6.0, gt=0, description="failed authentications a client regains per minute")
-    api_summary_cache_s: float = Field(
-        default=60.0, ge=0, description="how long a computed tonnage/uptime/compliance summary is reused; 0 turns it off"
-    )
-    api_max_body_bytes: int = Field(
-        default=64 * 1024, ge=1024, le=64 * 1024 * 1024,
-        description="largest request body the API reads (declared or streamed); larger is a 413 before it is parsed",
-    )
-
-    # --- plant reports (`wastewatch report`); SMTP server and login: the WASTEWATCH_ALERTS_SMTP_* settings ---
-    reports_smtp_to: str | None = Field(default=None, description="recipients of the scheduled report e-mail (comma-separated)")
-    reports_smtp_from: str | None = Field(default=None, description="sender of report e-mails; unset: WASTEWATCH_ALERTS_SMTP_FROM")
-    reports_cron: str = Field(default="0 7 1 * *", description="when the monthly report is e-mailed: crontab fields on plant time")
-    reports_language: Literal["id", "en"] = Field(default="id", description="language of the e-mailed report")
-    reports_format: Literal["pdf", "html", "csv", "json"] = Field(default="pdf", description="format of the attached report")
-
-    # --- deployment (docker-compose.yml, grafana/) -----------------------------------------------------
-    ingest_health_interval_s: float = Field(
-        default=10.0, ge=0, le=3600, description="how often the ingest writes its ingest_health point; 0 turns it off"
-    )
-    demo: bool = Field(default=False, description="a demo or test deployment: example secrets (change-me…) are accepted")
+    def secrets(self) -> dict[str, str | None]:
+        """{environment variable: secret} for the example-secret check."""
+        return {
+            env_name(type(self), name): value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        }
 
     @model_validator(mode="after")
-    def _refuse_example_secrets(self) -> Settings:
+    def _refuse_example_secrets(self) -> Section:
         # .env.example ships every secret as change-me-…: a production service must never run with one.
         if self.demo:
             return self
-        mqtt_password = parse_mqtt_url(self.mqtt_url).password if self.mqtt_url else None
-        candidates: dict[str, str | None] = {"mqtt_url": mqtt_password}
-        for name in type(self).model_fields:
-            current = getattr(self, name)
-            if isinstance(current, SecretStr):
-                candidates[name] = current.get_secret_value()
-        for name, secret in candidates.items():
+        for name, secret in self.secrets().items():
             if secret is not None and secret.strip().lower().startswith(EXAMPLE_SECRET_PREFIX):
                 raise ValueError(
-                    f"WASTEWATCH_{name.upper()} still holds an example secret ({EXAMPLE_SECRET_PREFIX}…): "
-                    "set a real one, or WASTEWATCH_DEMO=1 for a demo"
+                    f"{name} still holds an example secret ({EXAMPLE_SECRET_PREFIX}…): set a real one, or WASTEWATCH_DEMO=1 for a demo"
                 )
         return self
 
-    @field_validator("mqtt_url")
+
+class BrokerSettings(Section):
+    """The MQTT broker every MQTT client connects to (`WASTEWATCH_MQTT_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_MQTT_")
+
+    url: str | None = Field(
+        default=None,
+        description="MQTT broker, mqtt://user:pass@host:1883 or mqtts://…; unset: the demo starts an embedded broker",
+    )
+    protocol: Literal["3.1.1", "5"] = Field(
+        default="3.1.1",
+        description="MQTT protocol: 3.1.1 (fastest in paho; the broker's max_inflight_messages sets the window) or 5",
+    )
+    ca_file: Path | None = Field(default=None, description="CA certificate for mqtts://")
+
+    @field_validator("url")
     @classmethod
-    def _check_mqtt_url(cls, value: str | None) -> str | None:
+    def _check_url(cls, value: str | None) -> str | None:
         if value is not None:
             parse_mqtt_url(value)
         return value
 
-    @field_validator("influx_url")
+    @property
+    def address(self) -> BrokerAddress | None:
+        """The configured broker, or None when none is configured."""
+        return parse_mqtt_url(self.url) if self.url else None
+
+    def secrets(self) -> dict[str, str | None]:
+        address = self.address
+        return {"WASTEWATCH_MQTT_URL": address.password if address else None}
+
+
+class InfluxSettings(Section):
+    """The time-series store (`WASTEWATCH_INFLUX_*`): InfluxDB through its 1.x HTTP API, or embedded SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_INFLUX_")
+
+    url: str | None = Field(
+        default=None, description="InfluxDB base URL (1.x API: /write, /query); unset: the embedded SQLite store"
+    )
+    database: str = Field(default="wastewatch", description="InfluxDB database (2.x: the bucket, via DBRP)")
+    token: SecretStr | None = Field(default=None, description="InfluxDB 2.x/3.x token")
+    username: str | None = Field(default=None, description="InfluxDB 1.x user")
+    password: SecretStr | None = Field(default=None, description="InfluxDB 1.x password")
+    timeout_s: float = Field(default=10.0, gt=0, description="HTTP timeout for InfluxDB calls")
+
+    @field_validator("url")
     @classmethod
-    def _check_influx_url(cls, value: str | None) -> str | None:
+    def _check_url(cls, value: str | None) -> str | None:
         if value is not None:
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -242,32 +158,122 @@ class Settings(BaseSettings):
             return value.rstrip("/")
         return value
 
-    @property
-    def broker(self) -> BrokerAddress | None:
-        """The configured broker, or None when none is configured."""
-        return parse_mqtt_url(self.mqtt_url) if self.mqtt_url else None
+
+class DecodeSettings(Section):
+    """The limits every consumer of the MQTT contract decodes with (the ingest and the alert worker)."""
+
+    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_INGEST_")
+
+    max_payload_bytes: int = Field(default=256 * 1024, ge=64, description="larger messages are dead-lettered")
+    max_age_days: float = Field(default=400, gt=0, description="older timestamps are dead-lettered")
+    max_future_s: float = Field(default=300, ge=0, description="timestamps further ahead are dead-lettered")
+    unknown_facility: Literal["reject", "accept"] = Field(
+        default="reject",
+        description="a batch whose source the plant file does not list: reject (dead-letter) or accept; no list accepts any id",
+    )
 
 
-class SettingsError(ConfigError):
-    """A setting is missing or invalid; the message is one line naming it."""
+class SmtpSettings(Section):
+    """The SMTP server alert e-mails and report e-mails go through (`WASTEWATCH_ALERTS_SMTP_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_ALERTS_SMTP_")
+
+    host: str | None = Field(default=None, description="SMTP server for e-mail notifications and reports")
+    port: int = Field(default=587, ge=1, le=65_535, description="SMTP port")
+    starttls: bool = Field(default=True, description="upgrade the SMTP connection with STARTTLS")
+    user: str | None = Field(default=None, description="SMTP login user")
+    password: SecretStr | None = Field(default=None, description="SMTP login password")
+    sender: str = Field(
+        default="wastewatch@localhost", validation_alias="WASTEWATCH_ALERTS_SMTP_FROM",
+        description="sender address of alert e-mails",
+    )
+    timeout_s: float = Field(default=10.0, gt=0, description="SMTP timeout")
+
+
+class Settings(Section):
+    """What every command shares: where data lives, the plant file, the log level, the relational
+    database, and the broker, store, decoder limits and SMTP server as sections. Each service adds
+    its own class (`ingest.settings`, `alerts.settings`, `compliance.settings`, `api.settings`)."""
+
+    model_config = SettingsConfigDict(env_prefix="WASTEWATCH_")
+
+    data_dir: Path = Field(default=Path("wastewatch-data"), description="spool, dead letters, SQLite store")
+    plant_config: Path | None = Field(default=None, description="plant YAML file; unset: the bundled Kotim plant")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log level")
+    alerts_db_url: str | None = Field(
+        default=None,
+        description="relational database (alerts, API keys), sqlite:///path (WAL) or postgresql://…; "
+        "unset: sqlite under data_dir/alerts.sqlite3",
+    )
+    mqtt: BrokerSettings = Field(default_factory=BrokerSettings)
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
+    decode: DecodeSettings = Field(default_factory=DecodeSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def env_name(cls: type[BaseSettings], name: str) -> str:
+    """The environment variable a field of a settings class is read from."""
+    alias = cls.model_fields[name].validation_alias
+    if isinstance(alias, str):
+        return alias.upper()
+    return f"{cls.model_config.get('env_prefix') or ''}{name}".upper()
+
+
+def _sections(cls: type[BaseSettings]) -> list[type[BaseSettings]]:
+    found = [cls]
+    for field in cls.model_fields.values():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings):
+            found += _sections(field.annotation)
+    return found
+
+
+def load(cls: type[S], **overrides: object) -> S:
+    """Read one settings class (and its sections) from the environment, raising `SettingsError` with
+    one line naming the variable."""
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]  # pydantic-settings reads the environment in __init__
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        owner = next((c for c in _sections(cls) if c.__name__ == exc.title), cls)
+        loc = [str(part) for part in first["loc"]]
+        while len(loc) > 1 and loc[0] in owner.model_fields and _is_section(owner.model_fields[loc[0]].annotation):
+            owner = owner.model_fields[loc.pop(0)].annotation  # type: ignore[assignment]
+        names = {env_name(owner, name): name for name in owner.model_fields}
+        name = names.get(loc[0].upper(), loc[0]) if loc else None  # a field read through its alias
+        if name is None or name not in owner.model_fields:  # a check across settings names them itself
+            raise SettingsError(str(first["msg"]).removeprefix("Value error, ")) from exc
+        raise SettingsError(f"bad setting {env_name(owner, name)}: {first['msg']}") from exc
+
+
+def _is_section(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseSettings)
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings from the environment, raising `SettingsError` with one clear line."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        if not first["loc"]:  # a check across settings names them itself
-            raise SettingsError(str(first["msg"]).removeprefix("Value error, ")) from exc
-        name = "WASTEWATCH_" + "_".join(str(p) for p in first["loc"]).upper()
-        raise SettingsError(f"bad setting {name}: {first['msg']}") from exc
+    """The shared settings from the environment (`load(Settings)`)."""
+    return load(Settings, **overrides)
 
 
-def describe_settings(names: list[str]) -> str:
-    """A help text block listing the named settings with their environment variables."""
+def variables(cls: type[BaseSettings]) -> list[str]:
+    """The environment variables a settings class reads, its sections' included."""
+    return [env_name(section, name) for section in _sections(cls) for name, field in section.model_fields.items()
+            if not _is_section(field.annotation)]
+
+
+def describe_settings(*classes: type[BaseSettings]) -> str:
+    """A command's help block: every setting of the given classes with its environment variable,
+    generated from the classes' fields (sections included, each once)."""
     lines = ["settings (environment variables):"]
-    for name in names:
-        field = Settings.model_fields[name]
-        lines.append(f"  WASTEWATCH_{name.upper():<28} {field.description or ''}")
+    seen: set[str] = set()
+    for cls in classes:
+        for name, field in cls.model_fields.items():
+            if _is_section(field.annotation) or (name == "demo" and cls is not Settings):  # WASTEWATCH_DEMO: once
+                continue
+            variable = env_name(cls, name)
+            if variable not in seen:
+                seen.add(variable)
+                lines.append(f"  {variable:<40} {field.description or ''}")
     return "\n".join(lines)

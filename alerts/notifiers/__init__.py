@@ -5,19 +5,23 @@ Exceptions:
                     later (down, 5xx, timeout) or never will as it is (4xx, refused recipient)
 
 Channels: `webhook` (signed JSON), `mqtt` (plants/{plant}/alerts/{rule}/{subject}), `email` (SMTP),
-`log`, and the internal `annotation` channel that writes alert events to the time-series store.
+`log`, and the internal `annotation` channel that writes alert events to the time-series store. Each
+channel module declares its `CHANNEL` entry (when the settings configure it, how to build it);
+`alerts.notifiers.registry` collects them, and is the one list of channels routes, the sender and
+the compliance process read.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from alerts.settings import AlertSettings
 from wastewatch.errors import WastewatchError
-
-CHANNELS: tuple[str, ...] = ("webhook", "email", "mqtt", "log")
-INTERNAL_CHANNELS: tuple[str, ...] = ("annotation",)
+from wastewatch.points import Store
+from wastewatch.settings import Settings
 
 
 class NotifierError(WastewatchError):
@@ -69,3 +73,16 @@ class Notifier(Protocol):
     def send(self, notification: Notification) -> Receipt: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A channel's entry in the registry. `configured` says whether the settings give this channel
+    (and raises `SettingsError` for a half or bad configuration); `build` makes its notifier, or
+    None when it cannot exist in this process (the annotation channel without a store).
+    An internal channel is never named in routes."""
+
+    name: str
+    configured: Callable[[Settings, AlertSettings], bool]
+    build: Callable[[Settings, AlertSettings, Store | None], Notifier | None]
+    internal: bool = False

@@ -6,7 +6,7 @@ holding up evaluation. A point rejected by the store (4xx) is permanent and neve
 
 from __future__ import annotations
 
-from alerts.notifiers import Notification, NotifierError, Receipt
+from alerts.notifiers import Channel, Notification, NotifierError, Receipt
 from wastewatch.points import Point, Store, StoreError, StoreRejected
 
 
@@ -29,3 +29,9 @@ class AnnotationNotifier:
 
     def close(self) -> None:
         return None
+
+
+CHANNEL = Channel(
+    "annotation", configured=lambda settings, alerts: True,
+    build=lambda settings, alerts, store: AnnotationNotifier(store) if store is not None else None, internal=True,
+)

@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from alerts.notifiers import Notification, NotifierError, Receipt
+from alerts.notifiers import Channel, Notification, NotifierError, Receipt
+from alerts.settings import AlertSettings
+from wastewatch.points import Store
+from wastewatch.settings import Settings
 
 
 class EmailNotifier:
@@ -69,3 +72,15 @@ class EmailNotifier:
 
     def close(self) -> None:
         return None
+
+
+def _build(settings: Settings, alerts: AlertSettings, store: Store | None) -> EmailNotifier:
+    smtp = settings.smtp
+    assert smtp.host is not None
+    return EmailNotifier(
+        smtp.host, smtp.port, smtp.sender, alerts.smtp_to, starttls=smtp.starttls, user=smtp.user,
+        password=smtp.password.get_secret_value() if smtp.password else None, timeout_s=smtp.timeout_s,
+    )
+
+
+CHANNEL = Channel("email", configured=lambda settings, alerts: bool(settings.smtp.host and alerts.smtp_to), build=_build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from alerts.notifiers import Notification, Receipt
+from alerts.notifiers import Channel, Notification, Receipt
 
 logger = logging.getLogger("wastewatch.alerts.notifications")
 
@@ -20,3 +20,6 @@ class LogNotifier:
 
     def close(self) -> None:
         return None
+
+
+CHANNEL = Channel("log", configured=lambda settings, alerts: True, build=lambda settings, alerts, store: LogNotifier())

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from alerts.notifiers import Notification, NotifierError, Receipt
+from alerts.notifiers import Channel, Notification, NotifierError, Receipt
+from alerts.settings import AlertSettings
 from wastewatch.mqtt import connect, make_client
-from wastewatch.settings import BrokerAddress
+from wastewatch.points import Store
+from wastewatch.settings import BrokerAddress, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +67,14 @@ class MqttNotifier:
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def _build(settings: Settings, alerts: AlertSettings, store: Store | None) -> MqttNotifier:
+    broker = settings.mqtt.address
+    assert broker is not None
+    # a clean session, so unique per process: workers sharing a client id prefix must not evict each other
+    return MqttNotifier(broker, f"{alerts.client_id}-notify-{uuid.uuid4().hex[:8]}", protocol=settings.mqtt.protocol,
+                        ca_file=settings.mqtt.ca_file)
+
+
+CHANNEL = Channel("mqtt", configured=lambda settings, alerts: settings.mqtt.address is not None, build=_build)

@@ -31,7 +31,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from alerts.notifiers import Notification, NotifierError, Receipt
+from alerts.notifiers import Channel, Notification, NotifierError, Receipt
+from alerts.settings import AlertSettings
+from wastewatch.points import Store
+from wastewatch.settings import Settings, SettingsError
 
 TIMESTAMP_HEADER = "X-Wastewatch-Timestamp"
 SIGNATURE_HEADER = "X-Wastewatch-Signature"
@@ -137,3 +140,31 @@ class WebhookNotifier:
 
     def close(self) -> None:
         self._client.close()
+
+
+def check_settings(alerts: AlertSettings) -> bool:
+    """Whether the settings configure a webhook; refuses, with one line naming the setting, a URL that
+    is not https:// (plain http:// only to this machine or with WASTEWATCH_ALERTS_WEBHOOK_ALLOW_HTTP)
+    and a missing or short secret."""
+    if not alerts.webhook_url:
+        return False
+    try:
+        check_url(alerts.webhook_url, allow_http=alerts.webhook_allow_http)
+    except ValueError as exc:
+        raise SettingsError(f"bad setting WASTEWATCH_ALERTS_WEBHOOK_URL: {exc}") from None
+    if alerts.webhook_secret is None or not alerts.webhook_secret.get_secret_value():
+        raise SettingsError("bad setting WASTEWATCH_ALERTS_WEBHOOK_SECRET: required with WASTEWATCH_ALERTS_WEBHOOK_URL")
+    try:
+        check_secret(alerts.webhook_secret.get_secret_value())
+    except ValueError as exc:
+        raise SettingsError(f"bad setting WASTEWATCH_ALERTS_WEBHOOK_SECRET: {exc}") from None
+    return True
+
+
+def _build(settings: Settings, alerts: AlertSettings, store: Store | None) -> WebhookNotifier:
+    assert alerts.webhook_url is not None and alerts.webhook_secret is not None
+    return WebhookNotifier(alerts.webhook_url, alerts.webhook_secret.get_secret_value(), timeout_s=alerts.webhook_timeout_s,
+                           allow_http=alerts.webhook_allow_http)
+
+
+CHANNEL = Channel("webhook", configured=lambda settings, alerts: check_settings(alerts), build=_build)

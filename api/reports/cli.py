@@ -11,18 +11,15 @@ from typing import cast
 
 from alerts.schema import open_database
 from api.reports.messages import Language
+from api.settings import ReportSettings
 from api.summaries.periods import PeriodError
 from api.summaries.rollup import rollup_command
 from wastewatch.plant import load_catalog
 from wastewatch.runtime import wait_for_signal
-from wastewatch.settings import Settings, describe_settings
+from wastewatch.settings import InfluxSettings, Settings, SmtpSettings, describe_settings, load
 from wastewatch.store import open_store
 
-SETTINGS = [
-    "influx_url", "influx_database", "data_dir", "plant_config", "alerts_db_url", "reports_smtp_to", "reports_smtp_from",
-    "reports_cron", "reports_language", "reports_format", "alerts_smtp_host", "alerts_smtp_port", "alerts_smtp_starttls",
-    "alerts_smtp_user", "alerts_smtp_password", "alerts_smtp_from",
-]
+SETTINGS = (Settings, InfluxSettings, SmtpSettings, ReportSettings)
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -31,7 +28,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
         "report",
         help="Write a monthly, quarterly or annual plant report (JSON, CSV, HTML, PDF), or e-mail it on a schedule.",
         description="wastewatch report --plant kotim --period 2026-11|2026-Q4|2026 --format pdf --lang id -o FILE",
-        epilog=describe_settings(SETTINGS),
+        epilog=describe_settings(*SETTINGS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -61,11 +58,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     catalog = load_catalog(settings.plant_config)
     if args.action == "rollup":
         return rollup_command(settings, catalog, args.plant, args.since, args.until)
+    reports = load(ReportSettings, demo=settings.demo)
     store = open_store(settings)
     alert_db = open_database(settings)
     try:
         if args.schedule:
-            scheduler = start_report_scheduler(settings, store, catalog, alert_db=alert_db)
+            scheduler = start_report_scheduler(settings, reports, store, catalog, alert_db=alert_db)
             try:
                 wait_for_signal(threading.Event())
             finally:
@@ -76,7 +74,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             print(f"wastewatch report: name a plant with --plant ({', '.join(catalog.ids)})", file=sys.stderr)
             return 2
         if args.send_now:
-            ReportJob(settings, store, alert_db=alert_db).run(plant)
+            ReportJob(settings, reports, store, alert_db=alert_db).run(plant)
             return 0
         if not args.period:
             print("wastewatch report: --period is required (YYYY-MM, YYYY-Qn or YYYY)", file=sys.stderr)

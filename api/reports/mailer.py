@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from api.reports.messages import Language, text
 from api.reports.render import Format, render_report
 from api.reports.report import PlantReport, build_report
+from api.settings import ReportSettings
 from api.summaries.alert_response import AlertRows
 from api.summaries.periods import previous_month
 from wastewatch.errors import WastewatchError
@@ -50,16 +51,16 @@ class MailSettings:
     fmt: Format
 
     @classmethod
-    def of(cls, settings: Settings) -> MailSettings:
-        if not settings.alerts_smtp_host:
+    def of(cls, settings: Settings, reports: ReportSettings) -> MailSettings:
+        if not settings.smtp.host:
             raise ReportMailError("report e-mail needs an SMTP server (WASTEWATCH_ALERTS_SMTP_HOST)")
-        recipients = tuple(r.strip() for r in (settings.reports_smtp_to or "").split(",") if r.strip())
+        recipients = tuple(reports.smtp_to)
         if not recipients:
             raise ReportMailError("report e-mail needs recipients (WASTEWATCH_REPORTS_SMTP_TO)")
-        password = settings.alerts_smtp_password.get_secret_value() if settings.alerts_smtp_password else None
-        return cls(settings.alerts_smtp_host, settings.alerts_smtp_port, settings.alerts_smtp_starttls,
-                   settings.alerts_smtp_user, password, settings.reports_smtp_from or settings.alerts_smtp_from, recipients,
-                   settings.alerts_smtp_timeout_s, settings.reports_language, settings.reports_format)
+        password = settings.smtp.password.get_secret_value() if settings.smtp.password else None
+        return cls(settings.smtp.host, settings.smtp.port, settings.smtp.starttls,
+                   settings.smtp.user, password, reports.smtp_from or settings.smtp.sender, recipients,
+                   settings.smtp.timeout_s, reports.language, reports.format)
 
 
 def report_message(report: PlantReport, mail: MailSettings) -> EmailMessage:
@@ -95,10 +96,10 @@ class ReportJob:
     """Build last month's report of a plant and e-mail it."""
 
     def __init__(
-        self, settings: Settings, store: Store, *, alert_db: AlertRows | None = None,
+        self, settings: Settings, reports: ReportSettings, store: Store, *, alert_db: AlertRows | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
-        self.mail = MailSettings.of(settings)
+        self.mail = MailSettings.of(settings, reports)
         self.store, self.alert_db, self.clock_ms = store, alert_db, clock_ms
 
     def run(self, plant: PlantConfig) -> EmailMessage:
@@ -119,15 +120,15 @@ class ReportJob:
 
 
 def start_report_scheduler(
-    settings: Settings, store: Store, plants: PlantCatalog | Sequence[PlantConfig], *, alert_db: AlertRows | None = None,
+    settings: Settings, reports: ReportSettings, store: Store, plants: PlantCatalog | Sequence[PlantConfig], *, alert_db: AlertRows | None = None,
 ) -> BackgroundScheduler:
     """A started background scheduler e-mailing each plant's monthly report at `WASTEWATCH_REPORTS_CRON`
     on the plant's own clock; the demo or `wastewatch report --schedule` calls this, then `shutdown()`."""
-    job = ReportJob(settings, store, alert_db=alert_db)
+    job = ReportJob(settings, reports, store, alert_db=alert_db)
     scheduler = BackgroundScheduler()
     for plant in plants:
-        scheduler.add_job(job.run_safely, CronTrigger.from_crontab(settings.reports_cron, timezone=plant.zone),
+        scheduler.add_job(job.run_safely, CronTrigger.from_crontab(reports.cron, timezone=plant.zone),
                           args=[plant], id=f"report-{plant.id}", misfire_grace_time=3600, coalesce=True)
     scheduler.start()
-    logger.info("report scheduler started cron=%r plants=%d", settings.reports_cron, len(scheduler.get_jobs()))
+    logger.info("report scheduler started cron=%r plants=%d", reports.cron, len(scheduler.get_jobs()))
     return scheduler

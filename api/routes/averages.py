@@ -34,7 +34,7 @@ def get_averages(
     """Stored averages with their window start in [start, end); `value` only where the quality carries one."""
     if profile is not None and profile not in plant.compliance_profiles:
         raise HTTPException(404, f"plant {plant.id!r} applies no profile {profile!r}; it applies {', '.join(plant.compliance_profiles)}")
-    cap = ctx.settings.api_max_points
+    cap = ctx.api.max_points
     where = {"plant": plant.id, **({"profile": profile} if profile else {}), **({"pollutant": pollutant} if pollutant else {})}
     measurement = EMISSION_DAY if averaging == "day" else EMISSION_AVG
     if averaging != "day":

@@ -71,7 +71,7 @@ def _store(ctx: Context) -> tuple[str, str]:
 
 
 def _broker(ctx: Context) -> tuple[str, str]:
-    broker = ctx.settings.broker
+    broker = ctx.settings.mqtt.address
     if broker is None:
         return NOT_CONFIGURED, ""
     try:

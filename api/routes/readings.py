@@ -36,7 +36,7 @@ def get_readings(
     spec = plant.sensor(sensor_id)
     if spec is None:
         raise HTTPException(404, f"plant {plant.id!r} has no sensor {sensor_id!r}")
-    cap = ctx.settings.api_max_points
+    cap = ctx.api.max_points
     where = {"plant": plant.id, "sensor": sensor_id, **({"status": status} if status else {})}
     if interval is None:
         points = ctx.store.select(READING, where=where, start_ms=span.start_ms, end_ms=span.end_ms, limit=cap + 1)

@@ -25,7 +25,7 @@ GROUPING: dict[str, Grouping] = {"day": "day", "week": "week", "month": "month",
 @router.get("/batches", response_model=Batches, responses=csv_responses(Batches))
 def list_batches(ctx: Context, plant: Plant, span: PeriodRange, key: AgencyKey, request: Request, format: Format = None) -> Response:
     """Every weighed batch in [start, end), in time order (capped like readings)."""
-    cap = ctx.settings.api_max_points
+    cap = ctx.api.max_points
     points = ctx.store.select(BATCH, where={"plant": plant.id}, start_ms=span.start_ms, end_ms=span.end_ms, limit=cap + 1)
     if len(points) > cap:
         raise TooManyPoints(f"more than {cap} batches in this range: narrow it, or ask for /tonnage")

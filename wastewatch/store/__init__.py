@@ -11,14 +11,14 @@ from wastewatch.store.sqlite import SqliteStore
 
 def open_store(settings: Settings) -> Store:
     """The store the settings name: InfluxDB when `WASTEWATCH_INFLUX_URL` is set, else embedded SQLite."""
-    if settings.influx_url:
+    if settings.influx.url:
         return InfluxStore(
-            settings.influx_url,
-            settings.influx_database,
-            token=settings.influx_token.get_secret_value() if settings.influx_token else None,
-            username=settings.influx_username,
-            password=settings.influx_password.get_secret_value() if settings.influx_password else None,
-            timeout_s=settings.influx_timeout_s,
+            settings.influx.url,
+            settings.influx.database,
+            token=settings.influx.token.get_secret_value() if settings.influx.token else None,
+            username=settings.influx.username,
+            password=settings.influx.password.get_secret_value() if settings.influx.password else None,
+            timeout_s=settings.influx.timeout_s,
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteStore(settings.data_dir / "timeseries.sqlite3")
