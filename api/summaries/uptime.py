@@ -23,6 +23,7 @@ from api.summaries.counts import (
 )
 from api.summaries.profiles import plant_profiles
 from api.summaries.stored_counts import compliance_counts
+from compliance.input_reader import read_state_changes
 from wastewatch.compliance.kpis import AVAILABLE, HOUR_MS, operating_hours, state_hours
 from wastewatch.compliance.pipeline import day_period
 from wastewatch.compliance.profiles import Profile
@@ -31,7 +32,6 @@ from wastewatch.compliance.validity import QuarterAvailability, availability_by_
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Store
-from wastewatch.records import PLANT_STATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,6 @@ class Uptime:
 
 
 DAY_MS = 86_400_000
-STATE_NAMES: frozenset[str] = frozenset(s.value for s in OperatingState)
 SCHEDULED = "scheduled"
 UNKNOWN = "unknown"
 CAUSE_SEVERITIES: tuple[str, ...] = ("critical", "major")
@@ -163,27 +162,18 @@ def uptime(
 
 
 def states_timeline(store: Store, plant_id: str, start_ms: int, end_ms: int) -> OperatingTimeline:
-    """The timeline `compliance.reader.read_timeline` gives, in fewer queries: the range and the day
+    """The timeline `compliance.input_reader.read_timeline` gives, in fewer queries: the range and the day
     before it in one, and only when the plant did not change state that day, further back."""
-    changes = _state_changes(store, plant_id, start_ms - DAY_MS, end_ms)
+    changes = read_state_changes(store, plant_id, start_ms - DAY_MS, end_ms)
     before = [c for c in changes if c[0] < start_ms]
     changes = [c for c in changes if c[0] >= start_ms]
     searched = DAY_MS
     for days in STATE_LOOKBACK_DAYS:
         if before or days * DAY_MS <= searched:
             continue
-        before = _state_changes(store, plant_id, start_ms - days * DAY_MS, start_ms - searched)
+        before = read_state_changes(store, plant_id, start_ms - days * DAY_MS, start_ms - searched)
         searched = days * DAY_MS
     return OperatingTimeline(tuple(before[-1:] + changes))
-
-
-def _state_changes(store: Store, plant_id: str, start_ms: int, end_ms: int) -> list[tuple[int, OperatingState]]:
-    changes: list[tuple[int, OperatingState]] = []
-    for point in store.select(PLANT_STATE, where={"plant": plant_id}, start_ms=start_ms, end_ms=end_ms):
-        state = point.fields.get("state")
-        if isinstance(state, str) and state in STATE_NAMES:
-            changes.append((point.time_ms, OperatingState(state)))
-    return changes
 
 
 def data_availability(
