@@ -22,7 +22,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.servers import free_port
+from wastewatch.runtime import free_port
 
 
 def receiver_verifies(secret: str, timestamp: str, key: str, body: bytes, signature: str, max_age_s: int = 300) -> bool:
@@ -177,14 +177,15 @@ class MqttCollector:
 
     def __init__(self, url: str, topics: str | list[str], client_id: str) -> None:
         import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
 
         from wastewatch.settings import parse_mqtt_url
 
         self.messages: list[tuple[str, dict[str, Any], bool]] = []
         broker = parse_mqtt_url(url)
         self._subscribed = threading.Event()
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        self._client.on_message = lambda c, u, m: self.messages.append((m.topic, _document(m.payload), bool(m.retain)))
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self._client.on_message = lambda c, u, m: self.messages.append((m.topic, _document(bytes(m.payload)), bool(m.retain)))
         self._client.on_subscribe = lambda *a: self._subscribed.set()
         self._client.connect(broker.host, broker.port)
         self._client.subscribe([(t, 1) for t in ([topics] if isinstance(topics, str) else topics)])

@@ -19,12 +19,12 @@ from api.context import ApiContext
 from api.roles import ROLE_ORDER, Role
 from api.settings import ApiSettings
 from tests.helpers import wait_until
-from tests.servers import free_port
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Point, Store
 from wastewatch.records import Batch, Reading
+from wastewatch.runtime import free_port
 from wastewatch.settings import BrokerSettings, Settings
 
 ZONE = ZoneInfo("Asia/Jakarta")

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import free_port
+from wastewatch.runtime import free_port
 
 SERVER_USER = "postgres"
 
