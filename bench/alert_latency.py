@@ -20,7 +20,7 @@ minute: WASTEWATCH_ALERTS_FLAP_COUNT and _RATE_LIMIT_COUNT 1,000,000, escalation
 the defaults (operators=mqtt,log; agency=webhook); alert events go to InfluxDB as annotations.
 Medians of --runs runs (default 3), each on a fresh broker, InfluxDB and alert database.
 
-    python bench/alert_latency.py --runs 3 [--alerts 1000] [--interval-ms 20] [--readings 100000]
+    python -m bench.alert_latency --runs 3 [--alerts 1000] [--interval-ms 20] [--readings 100000]
                                   [--streams 15] [--publishers 4] [--with-ingest] [--plants 1] [--workers 1]
                                   [--db sqlite|postgresql] [--profile out.pstats]
 
@@ -123,18 +123,18 @@ def sensor_rules(sensor: str, base: float, step: float) -> list[dict[str, Any]]:
     return ordered
 
 
-def write_rules(path: Path, streams: int, plant: str = PLANT) -> list[str]:
-    """The 200-rule file of `plant`: the latency rule, then 199 spread round-robin over the first
+def write_rules(path: Path, streams: int, plant: str = PLANT, total: int = RULES_TOTAL) -> list[str]:
+    """The rule file of `plant` (`total` rules, 200 by default): the latency rule, then the others spread round-robin over the first
     `streams` streams. Returns the state key of one rule per stream that reads every reading (progress)."""
     per_sensor = [sensor_rules(*stream) for stream in STREAMS[:streams]]
     generated = [rules[i] for i in range(max(map(len, per_sensor))) for rules in per_sensor if i < len(rules)]
     rules = [
         _rule(LATENCY_RULE, LATENCY_SENSOR, {"kind": "threshold", "op": ">", "value": 300}, severity="critical",
               tolerance_s=0),
-        *generated[: RULES_TOTAL - 1],
+        *generated[: total - 1],
     ]
-    if len(rules) < RULES_TOTAL:
-        raise ValueError(f"{streams} streams give only {len(rules)} rules; use at least 8")
+    if len(rules) < total or total <= streams:
+        raise ValueError(f"{streams} streams give {len(rules)} rules, {total} wanted (more than one per stream)")
     path.write_text(yaml.safe_dump({"plant": plant, "rules": rules}, sort_keys=False))
     return [f"{plant}/{sensor}_high_0/{sensor}" for sensor, _, _ in STREAMS[:streams]]
 
@@ -144,7 +144,7 @@ def plant_ids(count: int) -> list[str]:
     return [PLANT] + [f"{PLANT}{i}" for i in range(2, count + 1)]
 
 
-def write_plants(work: Path, plants: list[str], streams: int) -> tuple[Path, Path, list[str]]:
+def write_plants(work: Path, plants: list[str], streams: int, rules: int = RULES_TOTAL) -> tuple[Path, Path, list[str]]:
     """A plant folder (Kotim and its copies, as the partition tests make them) and a rule folder (the
     200 rules for each plant); the progress keys of every plant."""
     plant_dir, rule_dir = work / "plants", work / "rules"
@@ -154,7 +154,7 @@ def write_plants(work: Path, plants: list[str], streams: int) -> tuple[Path, Pat
     keys = []
     for plant in plants:
         (plant_dir / f"{plant}.yaml").write_text(kotim.replace(f"\nid: {PLANT}\n", f"\nid: {plant}\n"))
-        keys += write_rules(rule_dir / f"{plant}.yaml", streams, plant)
+        keys += write_rules(rule_dir / f"{plant}.yaml", streams, plant, rules)
     return plant_dir, rule_dir, keys
 
 
@@ -250,6 +250,17 @@ def proc_stats(pid: int) -> tuple[float, float]:
     hwm_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return hwm_kb / 1024, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settled_cpu(pid: int, quiet_s: float = 1.0) -> float:
+    """CPU seconds of a process once it has gone quiet (used under 1 % of a core for `quiet_s`)."""
+    cpu = proc_stats(pid)[1]
+    while True:
+        time.sleep(quiet_s)
+        now = proc_stats(pid)[1]
+        if now - cpu < quiet_s / 100:
+            return now
+        cpu = now
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -457,7 +468,7 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
     secret = secrets.token_hex(16)
     sink = WebhookSink(secret.encode()).start()
     plants = plant_ids(args.plants)
-    plant_dir, rule_dir, progress_keys = write_plants(work, plants, args.streams)
+    plant_dir, rule_dir, progress_keys = write_plants(work, plants, args.streams, args.rules)
     postgres = PostgresServer().start() if args.db == "postgresql" else None
     db_url = postgres.create_database("bench_alerts") if postgres is not None else f"sqlite:///{work}/data/alerts.sqlite3"
     env = {
@@ -500,11 +511,16 @@ def one_run(args: argparse.Namespace, run: int) -> tuple[dict[str, float], dict[
                 ingest = subprocess.Popen([sys.executable, "-m", "launch.cli", "ingest"], env=ingest_env,
                                           stdout=out, stderr=out)
             procs.append(ingest)
-            time.sleep(2.0)  # let it subscribe; it is not measured, only competes for the CPUs
+            time.sleep(2.0)  # let it subscribe; its CPU over the phase is measured beside the worker's
+        ingest_before = proc_stats(ingest.pid)[1] if ingest is not None else 0.0
         tp = throughput_phase(broker, workers, db_url, progress_keys, commands, last_ts, total)
-        ingest_note = f", ingest CPU {proc_stats(ingest.pid)[1]:.1f} s" if ingest is not None else ""
+        ingest_note = ""
+        if ingest is not None:
+            tp["ingest_cpu_s"] = settled_cpu(ingest.pid) - ingest_before
+            ingest_note = (f", ingest CPU {tp['ingest_cpu_s']:.1f} s = {tp['ingest_cpu_s'] / total * 1e6:.0f} µs per message "
+                           f"(worker / ingest {tp['cpu_s'] / tp['ingest_cpu_s']:.2f}×)")
         print(
-            f"run {run} throughput: {total} readings on {args.streams} sensors of {len(plants)} plant(s), {RULES_TOTAL} rules per plant, "
+            f"run {run} throughput: {total} readings on {args.streams} sensors of {len(plants)} plant(s), {args.rules} rules per plant, "
             f"{args.workers} worker(s), {args.publishers} publishers: "
             f"processed in {tp['elapsed_s']:.2f} s = {tp['rate']:,.0f} readings/s (publishers done at "
             f"{tp['published_s']:.2f} s); worker CPU {tp['cpu_s']:.1f} s{' (all workers)' if args.workers > 1 else ''}, "
@@ -539,6 +555,8 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=100_000, help="throughput phase, split over the streams")
     parser.add_argument("--streams", type=int, default=len(STREAMS), choices=range(8, len(STREAMS) + 1), metavar="8..15",
                         help="sensors streamed; the 199 rules are spread over them (8: 25 rules per reading)")
+    parser.add_argument("--rules", type=int, default=RULES_TOTAL, help="rules per plant (the latency rule, then one per "
+                        "stream first: 16 makes each reading meet one rule)")
     parser.add_argument("--publishers", type=int, default=4, help="mosquitto_pub processes in parallel")
     parser.add_argument("--with-ingest", action="store_true", help="run `wastewatch ingest` on the same feed")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite",
@@ -563,13 +581,18 @@ def main() -> None:
     total = streams * (args.readings // streams)
     cpu_us = statistics.median(r["cpu_s"] for r in tps) / total * 1e6
     print(
-        f"median of {args.runs} throughput ({RULES_TOTAL} rules per plant, {args.plants} plant(s), {args.workers} worker(s), "
+        f"median of {args.runs} throughput ({args.rules} rules per plant, {args.plants} plant(s), {args.workers} worker(s), "
         f"{args.db}, "
         f"{total} readings{', ingest running' if args.with_ingest else ''}): "
         f"{statistics.median(r['rate'] for r in tps):,.0f} readings/s (target >= 20,000), "
         f"worker CPU {statistics.median(r['cpu_s'] for r in tps):.1f} s = {cpu_us:.0f} µs per reading, "
         f"peak RSS {statistics.median(r['rss_mb'] for r in tps):.1f} MB per worker"
     )
+    if args.with_ingest:
+        ingest_us = statistics.median(r["ingest_cpu_s"] for r in tps) / total * 1e6
+        ratio = statistics.median(r["cpu_s"] / r["ingest_cpu_s"] for r in tps)
+        print(f"median of {args.runs} ingest CPU on the same feed: {ingest_us:.0f} µs per message; "
+              f"alert worker / ingest CPU per reading {ratio:.2f}× (target <= 1.2×)")
 
 
 if __name__ == "__main__":

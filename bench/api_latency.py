@@ -2,7 +2,7 @@
 summaries for a full year and of a 7-day readings query down-sampled to 5 minutes (target p95 < 150 ms
 each), and requests/s of the summary endpoints under concurrent load.
 
-    python bench/api_latency.py [--runs 3] [--requests 30] [--threads 8] [--load-s 5]
+    python -m bench.api_latency [--runs 3] [--requests 30] [--threads 8] [--load-s 5]
 
 A real InfluxDB 1.6.7 is back-filled with what the summaries read, never raw data for them: the
 plant_state timeline of bench/compliance_year.py's daily schedule (with its two-week overhaul), the
@@ -29,8 +29,6 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/api_latency.py` from the checkout
 
 from alerts.schema import open_database
 from api.keys import KeyStore

@@ -1,7 +1,7 @@
 """Does Mosquitto's `max_inflight_messages` limit the ingest? Stream readings through a real ingest
 with each window and report throughput and the most messages seen unacknowledged at once.
 
-    python bench/broker_window.py --windows 20 10000 --messages 20000
+    python -m bench.broker_window --windows 20 10000 --messages 20000
 
 The publisher is paho (QoS 1, online while the ingest runs), so throughput here is the publisher's;
 the point is the unacknowledged count against the configured window.

@@ -2,7 +2,7 @@
 simulated year of 1-minute values for every CEMS channel of the Kotim plant and its plant_state
 timeline, then (b) one incremental half-hour job and (a) the full recomputation of the year.
 
-    python bench/compliance_year.py --runs 3 [--days 365] [--recompute-days 31] [--profile 25]
+    python -m bench.compliance_year --runs 3 [--days 365] [--recompute-days 31] [--profile 25]
 
 The samples are generated here, vectorised with numpy (deterministic for --seed), not by the plant
 simulator: stepping the simulator through 525,600 minutes is far too slow for a benchmark. Each

@@ -5,7 +5,7 @@ store, the alert database), seeded with a day of simulated plant history so the 
 data, issues an admin key, and runs `schemathesis run` with every check but the two that
 `tests/test_api_schema.py` leaves out for stated reasons, for `--minutes`.
 
-    python bench/fuzz_api.py [--minutes 60] [--workers 2]
+    python -m bench.fuzz_api [--minutes 60] [--workers 2]
 
 Exit status: Schemathesis's (0 when it found nothing).
 """

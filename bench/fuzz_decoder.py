@@ -8,7 +8,7 @@ it checks that the decoder returned records or reasoned rejections (never an exc
 every rejection reason is a documented one, and that every record becomes a point whose line
 protocol encodes (no NaN, no inf, no control characters).
 
-    python bench/fuzz_decoder.py [--minutes 60] [--seed N]
+    python -m bench.fuzz_decoder [--minutes 60] [--seed N]
 
 Prints the number of inputs tried per kind and any failure with the input that caused it
 (hypothesis shrinks it). Exit status 1 on a failure.

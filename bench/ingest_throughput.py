@@ -6,7 +6,7 @@ larger input),
 and measures from the first publish to the last point visible in InfluxDB; reports the ingest
 process's peak RSS (VmHWM) and CPU seconds. Medians of --runs runs (default 3).
 
-    python bench/ingest_throughput.py --messages 200000 --publishers 4 --runs 3 [--workers 2]
+    python -m bench.ingest_throughput --messages 200000 --publishers 4 --runs 3 [--workers 2]
 
 With --workers N, N ingest processes share the subscription (`$share/…`, WASTEWATCH_INGEST_SHARED_GROUP).
 """

@@ -19,9 +19,9 @@ sensors). CPU % is over the steady window (after --warmup-s); each worker's idle
 against the published one exactly. The load average before each run is printed with it: the two
 cores are shared, and the lags (not the CPU seconds) depend on what else runs.
 
-    python bench/plants_capacity.py --plants 100 --speeds 1,10,50 --runs 3 --duration-s 60
-    python bench/plants_capacity.py --compliance-only --compliance-plants 3
-    python bench/plants_capacity.py --shared-offline-check
+    python -m bench.plants_capacity --plants 100 --speeds 1,10,50 --runs 3 --duration-s 60
+    python -m bench.plants_capacity --compliance-only --compliance-plants 3
+    python -m bench.plants_capacity --shared-offline-check
 
 --disk-plants P (default 10) writes --disk-days days of P plants' full traffic straight into a fresh
 InfluxDB and measures its directory once the cache has been snapshotted (MB per plant per day).

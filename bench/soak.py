@@ -13,7 +13,7 @@ against what was stored (they must be equal), the dead letters by reason, and fo
 when the median of its last quarter is more than `--growth` (default 20 %) above the median of its
 second quarter and it never came back down to that level in the last quarter.
 
-    python bench/soak.py [--hours 24] [--speed 60] [--fault-every-s 120] [--sample-s 15]
+    python -m bench.soak [--hours 24] [--speed 60] [--fault-every-s 120] [--sample-s 15]
 
 Not a test: it takes as long as the simulated time says. A short check: --hours 2 (two minutes).
 """

@@ -2,7 +2,7 @@
 emission_day as the compliance engine writes them, and the tonnage rollup the day job keeps), then
 the timing of each year-long summary.
 
-    python bench/summaries_year.py [--runs 20]
+    python -m bench.summaries_year [--runs 20]
 """
 
 from __future__ import annotations
