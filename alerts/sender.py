@@ -166,7 +166,7 @@ class OutboxSender:
     def _attempt(self, row: OutboxRow) -> bool:
         notifier = self.notifiers.get(row.channel)
         started = time.monotonic()
-        retryable, receipt = True, ""
+        retryable, receipt, retry_after_s = True, "", None
         try:
             if notifier is None:
                 raise NotifierError(f"channel {row.channel} is not configured", retryable=False)
@@ -174,7 +174,7 @@ class OutboxSender:
             receipt = result.detail if result else "sent"
             ok, retryable = True, False
         except NotifierError as exc:
-            ok, retryable, receipt = False, exc.retryable, str(exc)
+            ok, retryable, receipt, retry_after_s = False, exc.retryable, str(exc), exc.retry_after_s
         except Exception as exc:  # a notifier bug must not stop the others: record it and retry later
             logger.exception("notifier failed unexpectedly channel=%s", row.channel)
             ok, receipt = False, f"unexpected {exc.__class__.__name__}: {exc}"
@@ -186,7 +186,7 @@ class OutboxSender:
             if ok:
                 self.outbox.finish(row.id, "sent", now_ms)
             else:
-                self._after_failure(row, attempt, retryable, receipt, now_ms)
+                self._after_failure(row, attempt, retryable, receipt, now_ms, retry_after_s)
         if ok:
             logger.info("notification sent channel=%s kind=%s key=%s", row.channel, row.kind, row.idempotency_key)
         return ok
@@ -195,7 +195,9 @@ class OutboxSender:
         """The next configured channel of the row's chain (a channel since removed is skipped)."""
         return next((lvl for lvl in range(row.level + 1, len(row.chain)) if row.chain[lvl] in self.notifiers), None)
 
-    def _after_failure(self, row: OutboxRow, attempt: int, retryable: bool, error: str, now_ms: int) -> None:
+    def _after_failure(
+        self, row: OutboxRow, attempt: int, retryable: bool, error: str, now_ms: int, retry_after_s: float | None = None
+    ) -> None:
         level = self._next_level(row)
         if level is not None and (not retryable or attempt >= self.policy.failover_after_attempts):
             next_channel = row.chain[level]
@@ -214,7 +216,8 @@ class OutboxSender:
             self.outbox.finish(row.id, "failed", now_ms, error)
             logger.error("notification failed permanently channel=%s key=%s error=%s", row.channel, row.idempotency_key, error)
         else:
-            delay_ms = self.policy.backoff_ms(attempt)
+            # the service's own "retry after" (a rate limit) is waited out, however short the back-off
+            delay_ms = max(self.policy.backoff_ms(attempt), round((retry_after_s or 0.0) * 1000))
             self.outbox.retry_at(row.id, now_ms + delay_ms, error)
             logger.warning("notification failed, retrying channel=%s attempt=%s in_ms=%s error=%s", row.channel, attempt,
                            delay_ms, error)

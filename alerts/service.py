@@ -15,7 +15,7 @@ from typing import TextIO
 from alerts.clock import Clock, DataClock
 from alerts.leases import Leases, worker_identity
 from alerts.lifecycle import Lifecycle, Policy
-from alerts.notifiers import Notifier
+from alerts.notifiers import Notifier, telegram
 from alerts.notifiers.registry import build_notifiers, configured_channels
 from alerts.routing import Routes, parse_routes
 from alerts.rules import RuleConfigError, RuleSet, bundled_rules_path, load_rules
@@ -23,6 +23,7 @@ from alerts.schema import open_database
 from alerts.sender import OutboxSender, SenderPolicy
 from alerts.settings import AlertSettings
 from alerts.store import AlertChange
+from alerts.telegram_acks import TelegramAcks
 from alerts.worker import AlertWorker
 from wastewatch.plant import PlantCatalog, load_catalog
 from wastewatch.points import Store
@@ -116,6 +117,11 @@ class AlertsComponent:
             clock=clock or default_clock(alerts), on_change=on_change, on_commit=self.sender.wake, scheduler=scheduler,
             leases=leases,
         )
+        self.telegram_acks: TelegramAcks | None = None
+        if alerts.telegram_poll and telegram.check_settings(alerts):  # the Acknowledge button's presses
+            self._acks_db = open_database(settings)
+            self.telegram_acks = TelegramAcks(telegram.telegram_api(alerts), telegram.telegram_users(alerts), self._acks_db,
+                                              wall=sender_wall, language=alerts.language)
 
     def start(self) -> None:
         try:
@@ -124,14 +130,21 @@ class AlertsComponent:
             logger.warning("could not reach the time-series store at start error=%s", exc)
         self.sender.start()
         self.worker.start()
+        if self.telegram_acks is not None:
+            self.telegram_acks.start()
 
     def stop(self) -> None:
         try:
+            if self.telegram_acks is not None:
+                self.telegram_acks.stop()
             self.worker.stop()
         finally:
             self.sender.stop()
             self.db.close()
             self._sender_db.close()
+            if self.telegram_acks is not None:
+                self.telegram_acks.api.close()
+                self._acks_db.close()
             if self._own_store:
                 self.store.close()
 

@@ -36,7 +36,7 @@ class AlertSettings(Section):
     public_url: str = Field(default="http://localhost:8000", description="base of the alert link in notifications")
     routes: str = Field(
         default="operators=mqtt,log;agency=webhook>email;escalation=email",
-        description="audience=channel,… ; a>b fails over from a to b; channels: webhook, email, mqtt, log",
+        description="audience=channel,… ; a>b fails over from a to b; channels: webhook, email, telegram, whatsapp, mqtt, log",
     )
     agency_categories: CommaList = Field(
         default=["regulatory"], description="categories the agency gets besides every critical alert (comma-separated)"
@@ -50,6 +50,27 @@ class AlertSettings(Section):
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the webhook signature, at least 32 bytes")
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="webhook HTTP timeout")
     smtp_to: CommaList = Field(default=[], description="recipients of alert e-mails (comma-separated); the server: WASTEWATCH_ALERTS_SMTP_*")
+    telegram_token: SecretStr | None = Field(default=None, description="Telegram bot token (from @BotFather); with telegram_chat_ids, the telegram channel")
+    telegram_chat_ids: CommaList = Field(
+        default=[], description="Telegram chats the alerts go to (comma-separated ids; a group's id is negative)"
+    )
+    telegram_users: CommaList = Field(
+        default=[], description="who may press Acknowledge: telegram-user-id=name pairs (comma-separated); the trail records the name"
+    )
+    telegram_poll: bool = Field(
+        default=True, description="poll Telegram for Acknowledge presses (one process per bot: turn it off on all workers but one)"
+    )
+    telegram_api_url: str = Field(default="https://api.telegram.org", description="Telegram Bot API base URL")
+    telegram_timeout_s: float = Field(default=10.0, gt=0, description="Telegram HTTP timeout")
+    whatsapp_token: SecretStr | None = Field(default=None, description="WhatsApp Cloud API access token; with the phone number id and recipients, the whatsapp channel")
+    whatsapp_phone_number_id: str | None = Field(default=None, description="the sending number's id in the WhatsApp Cloud API")
+    whatsapp_to: CommaList = Field(default=[], description="WhatsApp recipients, international numbers without + (comma-separated)")
+    whatsapp_template: str = Field(
+        default="wastewatch_alert", description="the pre-approved message template: {{1}} the alert's headline, {{2}} its link"
+    )
+    whatsapp_template_language: str = Field(default="id", description="the template's language code (id, en, en_US …)")
+    whatsapp_api_url: str = Field(default="https://graph.facebook.com/v21.0", description="WhatsApp Cloud API base URL (Graph API version)")
+    whatsapp_timeout_s: float = Field(default=10.0, gt=0, description="WhatsApp HTTP timeout")
     retry_base_s: float = Field(default=1.0, gt=0, description="first retry delay; doubles per attempt")
     retry_max_s: float = Field(default=300.0, gt=0, description="longest retry delay")
     failover_after_attempts: int = Field(default=3, ge=1, description="failed attempts before the next channel")

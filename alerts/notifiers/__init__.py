@@ -2,10 +2,11 @@
 
 Exceptions:
     NotifierError   a channel could not deliver; `retryable` says whether the same send may succeed
-                    later (down, 5xx, timeout) or never will as it is (4xx, refused recipient)
+                    later (down, 5xx, timeout) or never will as it is (4xx, refused recipient);
+                    `retry_after_s`, when the service said how long to wait (a rate limit)
 
 Channels: `webhook` (signed JSON), `mqtt` (plants/{plant}/alerts/{rule}/{subject}), `email` (SMTP),
-`log`, and the internal `annotation` channel that writes alert events to the time-series store. Each
+`telegram` (Bot API, with an Acknowledge button), `whatsapp` (Cloud API templates), `log`, and the internal `annotation` channel that writes alert events to the time-series store. Each
 channel module declares its `CHANNEL` entry (when the settings configure it, how to build it);
 `alerts.notifiers.registry` collects them, and is the one list of channels routes, the sender and
 the compliance process read.
@@ -27,9 +28,9 @@ from wastewatch.settings import Settings
 class NotifierError(WastewatchError):
     """A channel failed to deliver one notification."""
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    def __init__(self, message: str, *, retryable: bool = True, retry_after_s: float | None = None) -> None:
         super().__init__(message)
-        self.retryable = retryable
+        self.retryable, self.retry_after_s = retryable, retry_after_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,14 @@ without connecting any, from the same entries, so the two never disagree.
 
 from __future__ import annotations
 
-from alerts.notifiers import Channel, Notifier, annotation, email, log, mqtt, webhook
+from alerts.notifiers import Channel, Notifier, annotation, email, log, mqtt, telegram, webhook, whatsapp
 from alerts.settings import AlertSettings
 from wastewatch.points import Store
 from wastewatch.settings import Settings
 
-CHANNELS: dict[str, Channel] = {c.name: c for c in (webhook.CHANNEL, email.CHANNEL, mqtt.CHANNEL, log.CHANNEL, annotation.CHANNEL)}
+CHANNELS: dict[str, Channel] = {c.name: c for c in (
+    webhook.CHANNEL, email.CHANNEL, telegram.CHANNEL, whatsapp.CHANNEL, mqtt.CHANNEL, log.CHANNEL, annotation.CHANNEL,
+)}
 ROUTABLE: tuple[str, ...] = tuple(name for name, channel in CHANNELS.items() if not channel.internal)
 INTERNAL: tuple[str, ...] = tuple(name for name, channel in CHANNELS.items() if channel.internal)
 
