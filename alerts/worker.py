@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from alerts.clock import Clock, DataClock
 from alerts.engine import Engine, Step
 from alerts.feed import PlantFeed
+from alerts.inbox import Inbox
 from alerts.intake import MessageDecoder
 from alerts.leases import Leases, plant_lease
 from alerts.lifecycle import Lifecycle
@@ -139,7 +140,8 @@ class AlertWorker:
         self.engine = Engine([], round(alerts.tick_interval_s * 1000))
         # The ingest's own limits, facility policy included: the worker judges exactly the batches it stores.
         self._decoder = MessageDecoder(catalog, DecodeLimits.from_settings(settings.decode))
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=10_000)
+        self._inbox = Inbox(maxsize=10_000)
+        self._taken: deque[Any] = deque()  # taken from the inbox, not processed yet (processing thread only)
         self._feeds: dict[str, PlantFeed] = {}
         self.counts = {"received": 0, "processed": 0, "acked": 0, "events": 0, "commits": 0}
         self.connected = threading.Event()  # every owned plant subscribed: what is published now reaches the worker
@@ -169,12 +171,11 @@ class AlertWorker:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._stopping.set()
-        self._queue.put(_STOP)
+        self._inbox.put(_STOP)
         self._thread.join(timeout_s)
         if self._lease_thread.is_alive():
             self._lease_thread.join(timeout_s)
-        while not self._queue.empty():  # queued after the stop: unacknowledged, so redelivered later
-            self._queue.get_nowait()
+        self._inbox.take(0)  # queued after the stop: unacknowledged, so redelivered later
         for feed in self._feeds.values():
             feed.stop()
         if self.leases is not None:
@@ -188,7 +189,7 @@ class AlertWorker:
     def tick(self) -> None:
         """Queue a tick: time-based conditions and escalations are checked at the clock's now."""
         if not self._stopping.is_set():
-            self._queue.put(_TICK)
+            self._inbox.put(_TICK)
 
     def plants_filter(self) -> frozenset[str] | None:
         """The plants whose outbox rows and escalations are this worker's; None when not partitioned."""
@@ -217,7 +218,7 @@ class AlertWorker:
         while not self._stopping.wait(interval_s):
             plants = frozenset(self._claim_leases())
             if plants != self.owned and not self._stopping.is_set():
-                self._queue.put(_Ownership(plants))
+                self._inbox.put(_Ownership(plants))
 
     def _own(self, plants: frozenset[str]) -> None:
         """Make `plants` the owned set (in the processing thread, or before it starts, between commits):
@@ -261,27 +262,22 @@ class AlertWorker:
             logger.exception("alert feed message could not be decoded, skipped plant=%s bytes=%s", feed.plant,
                              len(message.payload))
             records = []
-        self._queue.put(_Message(feed, feed.current_generation(), message.mid, message.qos, records))
+        self._inbox.put(_Message(feed, feed.current_generation(), message.mid, message.qos, records))
 
     # -- processing thread -------------------------------------------------------------------------
 
     def _next_item(self, batch: _Batch) -> Any:
         """The next queued item, or None when an open batch's linger ran out (time to commit it)."""
-        if batch.linger_until is None:
-            return self._queue.get()
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            pass
-        # sleep out the linger rather than wake for every message: the network threads fill the queue
-        # meanwhile without handing the GIL back and forth (a stop is seen when the sleep ends)
-        wait_s = batch.linger_until - time.monotonic()
-        if wait_s > 0:
-            time.sleep(wait_s)
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            return None
+        if not self._taken:
+            self._taken.extend(self._inbox.take(None if batch.linger_until is None else 0))
+        if not self._taken and batch.linger_until is not None:
+            # sleep out the linger rather than wake for every message: the network threads fill the
+            # inbox meanwhile without handing the GIL back and forth (a stop is seen when the sleep ends)
+            wait_s = batch.linger_until - time.monotonic()
+            if wait_s > 0:
+                time.sleep(wait_s)
+            self._taken.extend(self._inbox.take(0))
+        return self._taken.popleft() if self._taken else None
 
     def _process_loop(self) -> None:
         batch = _Batch()
@@ -305,7 +301,7 @@ class AlertWorker:
                     batch.linger_until = time.monotonic() + COMMIT_LINGER_S
                 self._process_guarded(item, batch)
             done = item is _STOP or batch.messages >= COMMIT_MAX_MESSAGES
-            if done or (self._queue.empty() and batch.linger_until is None):
+            if done or (not self._taken and self._inbox.empty() and batch.linger_until is None):
                 if not self._commit_until_done(batch):
                     return
                 batch, last_commit = _Batch(), time.monotonic()
