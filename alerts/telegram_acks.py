@@ -90,11 +90,17 @@ class TelegramAcks:
         if not isinstance(updates, list):
             raise NotifierError(f"Telegram getUpdates returned {type(updates).__name__}, not a list")
         for update in updates:
+            self.counts["updates"] += 1
+            try:
+                self._handle(update)
+            except DatabaseError:
+                raise  # not confirmed: the same press is handled again once the database is back
+            except Exception:  # a bug on one update must not make the poller fetch it for ever
+                self.counts["skipped"] += 1
+                logger.exception("telegram update could not be handled, skipped")
             update_id = update.get("update_id") if isinstance(update, dict) else None
             if isinstance(update_id, int) and not isinstance(update_id, bool):
                 self._offset = max(self._offset or 0, update_id + 1)
-            self.counts["updates"] += 1
-            self._handle(update)
         return len(updates)
 
     def _handle(self, update: Any) -> None:
