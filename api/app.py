@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from alerts.schema import open_database
 from api.auth import KeyCheck, declared_role
 from api.bodylimit import BodyLimit
+from api.console.routes import install_console
 from api.context import ApiContext
 from api.deps import PLANT_DEPENDENCY
 from api.docs import install_docs
@@ -77,6 +78,7 @@ def create_app(
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health.router)
+    install_console(app, api.console_login_burst, api.console_login_per_min)
     for router in ROUTERS:
         _declare_roles(router)
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

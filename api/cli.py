@@ -1,4 +1,5 @@
-"""`wastewatch api` serves the API with uvicorn; `wastewatch keys issue|revoke|list` manages API keys.
+"""`wastewatch api` serves the API with uvicorn; `wastewatch keys issue|revoke|list` manages API keys;
+`wastewatch users add|passwd|disable|list` the console's users.
 
 Wired by `launch.cli.build_parser` with `add_arguments(sub)`.
 """
@@ -7,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 import time
 
 from alerts.schema import open_database
 from api.keys import KeyConflict, KeyNotFound, KeyStore
 from api.roles import ROLE_ORDER, Role
 from api.settings import ApiSettings
+from api.users import UserConflict, UserNotFound, UserStore
 from wastewatch.plant import load_catalog
 from wastewatch.settings import BrokerSettings, InfluxSettings, Settings, describe_settings, load
 
@@ -43,6 +46,28 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:  # type: igno
     listing = sub.add_parser("list", help="the keys (never their secrets)")
     listing.add_argument("--all", action="store_true", help="revoked ones too")
     listing.set_defaults(func=cmd_list)
+    users = subparsers.add_parser(
+        "users", help="Add, change and list the console's users.",
+        description="People who log in to the console (apart from API keys), in the alert database; passwords as Argon2id hashes.",
+        epilog=describe_settings(Settings), formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    user_sub = users.add_subparsers(dest="users_command", metavar="{add,passwd,disable,list}", required=True)
+    add = user_sub.add_parser("add", help="add a user (asks for the password)")
+    add.add_argument("name", help="the login name; the audit trail names this")
+    add.add_argument("--role", required=True, choices=[r.value for r in ROLE_ORDER])
+    add.add_argument("--plant", action="append", metavar="ID", dest="plants",
+                     help="scope the user to this plant (repeat for several); left out: every plant")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
+    add.set_defaults(func=cmd_user_add)
+    passwd = user_sub.add_parser("passwd", help="set a user's password (the user's sessions end)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
+    passwd.set_defaults(func=cmd_user_passwd)
+    disable = user_sub.add_parser("disable", help="stop a user from logging in (the user's sessions end)")
+    disable.add_argument("name")
+    disable.set_defaults(func=cmd_user_disable)
+    user_list = user_sub.add_parser("list", help="the users (never their passwords)")
+    user_list.set_defaults(func=cmd_user_list)
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,12 +99,9 @@ def _scope(plants: tuple[str, ...] | None) -> str:
 
 
 def cmd_issue(args: argparse.Namespace, settings: Settings) -> int:
-    if args.plants:
-        catalog = load_catalog(settings.plant_config)
-        unknown = [p for p in args.plants if catalog.get(p) is None]
-        if unknown:
-            print(f"wastewatch keys issue: no plant {', '.join(map(repr, unknown))}; known: {', '.join(catalog.ids)}")
-            return 1
+    if unknown := _unknown_plants(settings, args.plants):
+        print(f"wastewatch keys issue: no plant {', '.join(map(repr, unknown))}; known: {', '.join(load_catalog(settings.plant_config).ids)}")
+        return 1
     db = open_database(settings)
     try:
         issued = KeyStore(db).issue(args.name, Role(args.role), _actor(), _now_ms(), plants=args.plants)
@@ -118,4 +140,74 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{k.key_id} {k.name:<24} {k.role.value:<9} {state:<7} {_scope(k.plants)}")
     if not keys:
         print("no keys")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _unknown_plants(settings: Settings, plants: list[str] | None) -> list[str]:
+    catalog = load_catalog(settings.plant_config)
+    return [p for p in plants or [] if catalog.get(p) is None]
+
+
+def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    if unknown := _unknown_plants(settings, args.plants):
+        print(f"wastewatch users add: no plant {', '.join(map(repr, unknown))}; known: {', '.join(load_catalog(settings.plant_config).ids)}",
+              file=sys.stderr)
+        return 1
+    db = open_database(settings)
+    try:
+        user = UserStore(db).add(args.name, Role(args.role), _password(args), _actor(), _now_ms(), plants=args.plants)
+    except (UserConflict, ValueError) as exc:
+        print(f"wastewatch users add: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"added user {user.name} role={user.role.value} {_scope(user.plants)}")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        UserStore(db).set_password(args.name, _password(args), _actor(), _now_ms())
+    except (UserNotFound, ValueError) as exc:
+        print(f"wastewatch users passwd: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"password set for {args.name}; the user's sessions ended")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        user = UserStore(db).disable(args.name, _actor(), _now_ms())
+    except UserNotFound as exc:
+        print(f"wastewatch users disable: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"disabled user {user.name}; the user's sessions ended")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
+    db = open_database(settings)
+    try:
+        users = UserStore(db).list_users()
+    finally:
+        db.close()
+    for u in users:
+        print(f"{u.name:<24} {u.role.value:<9} {'active' if u.active else 'disabled':<8} {_scope(u.plants)}")
+    if not users:
+        print("no users")
     return 0

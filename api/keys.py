@@ -57,6 +57,13 @@ def key_statements(id_column: str) -> list[str]:
     ]
 
 
+def audit(db: Database, actor: str, action: str, target: str, now_ms: int, detail: str = "") -> None:
+    """Append one entry to the API's audit trail (keys, console users and their logins; alert actions
+    go to the alert trail)."""
+    db.execute("INSERT INTO api_audit (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+               (now_ms, actor, action, target, detail))
+
+
 class KeyNotFound(NotFound):
     """No live key has this name or key id."""
 
@@ -168,11 +175,7 @@ class KeyStore:
         return ApiKey.from_row(row)
 
     def audit(self, actor: str, action: str, target: str, now_ms: int, detail: str = "") -> None:
-        """Append one entry to the API's audit trail (key management; alert actions go to the alert trail)."""
-        self.db.execute(
-            "INSERT INTO api_audit (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-            (now_ms, actor, action, target, detail),
-        )
+        audit(self.db, actor, action, target, now_ms, detail)
 
     def audit_trail(self, limit: int = 100) -> list[Row]:
         return self.db.query("SELECT * FROM api_audit ORDER BY id DESC LIMIT ?", (limit,))

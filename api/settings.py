@@ -25,6 +25,10 @@ class ApiSettings(Section):
     summary_cache_s: float = Field(
         default=60.0, ge=0, description="how long a computed tonnage/uptime/compliance summary is reused; 0 turns it off"
     )
+    console_idle_s: float = Field(default=1800.0, gt=0, description="a console session ends after this long without use")
+    console_absolute_s: float = Field(default=43_200.0, gt=0, description="a console session ends this long after logging in, used or not")
+    console_login_burst: int = Field(default=5, ge=1, description="failed console logins one account may have at once (an address: 4 times as many)")
+    console_login_per_min: float = Field(default=1.0, gt=0, description="failed console logins an account regains per minute (an address: 4 times as many)")
     max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, le=64 * 1024 * 1024,
         description="largest request body the API reads (declared or streamed); larger is a 413 before it is parsed",
