@@ -23,6 +23,8 @@ def report_data(report: PlantReport) -> JsonDict:
         "period": {"kind": report.period.kind, "label": report.period.label, "start": iso(report.period.start_ms, report),
                    "end": iso(report.period.end_ms, report)},
         "generated_at": iso(report.generated_at_ms, report),
+        "coverage": {"stretches": [[iso(b, report), iso(e, report)] for b, e in report.coverage.stretches],
+                     "gaps": [[iso(b, report), iso(e, report)] for b, e in report.coverage.gaps()]},
         "tonnage": {
             "total_g": t.mass_g, "total_t": float(t.tonnes), "batches": t.batches, "grouping": t.by,
             "facilities_served": list(t.facilities_served), "facilities_served_count": t.facilities_served_count,
@@ -35,7 +37,7 @@ def report_data(report: PlantReport) -> JsonDict:
         "uptime": {
             "period_h": u.period_h, "operating_h": u.operating_h, "available_h": u.available_h,
             "plant_availability": u.plant_availability, "data_availability": u.data_availability_share,
-            "state_h": u.state_h,
+            "state_h": u.state_h, "min_valid_hours_per_day": report.min_valid_hours_per_day,
             "pollutants": [
                 {"pollutant": p.pollutant, "valid_hours": p.valid_hours, "discarded_hours": p.discarded_hours,
                  "share": p.share, "valid_days": p.valid_days, "operating_days": p.operating_days,

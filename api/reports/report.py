@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from api.reports.coverage import DataCoverage, read_coverage
 from api.summaries import (
     AlertResponse,
     ComplianceSummary,
@@ -19,6 +20,7 @@ from api.summaries import (
     uptime,
 )
 from api.summaries.alert_response import AlertRows
+from api.summaries.profiles import plant_profiles
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Store
 
@@ -34,6 +36,9 @@ class PlantReport:
     uptime: Uptime
     compliance: ComplianceSummary
     alerts: AlertResponse | None
+    coverage: DataCoverage
+    min_valid_hours_per_day: int | None
+    """The daily validity rule of the plant's data-availability profile (its one definition), if it has one."""
 
 
 def build_report(
@@ -54,4 +59,6 @@ def build_report(
         uptime(store, plant, p.start_ms, p.end_ms, alert_db=alert_db),
         compliance_summary(store, plant, p.start_ms, p.end_ms),
         alert_response(alert_db, plant.id, p.start_ms, p.end_ms) if alert_db is not None else None,
+        read_coverage(store, plant.id, p.start_ms, p.end_ms),
+        next((x.data_availability.min_valid_hours_per_day for x in plant_profiles(plant) if x.data_availability), None),
     )
