@@ -17,7 +17,8 @@ REPORT_CSS = """
   .sub { color: #555; } .figures { display: flex; flex-wrap: wrap; gap: 1em; }
   .figure { border: 1px solid #ccc; padding: 0.5em 0.8em; min-width: 10em; }
   .figure .value { font-size: 14pt; font-weight: bold; } .figure .label { font-size: 9pt; color: #555; }
-  table { border-collapse: collapse; margin: 0.8em 0; font-size: 9.5pt; } th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; }
+  table { border-collapse: collapse; margin: 0.8em 0; font-size: 9.5pt; } th, td { border: 1px solid #999; padding: 0.2em 0.5em; overflow-wrap: normal; word-break: keep-all; hyphens: none; }
+  h3 { font-size: 10.5pt; } .legend { font-size: 9pt; } .no-data { font-style: italic; color: #555; }
   th { background: #eef4f0; text-align: left; } .chart img { max-width: 100%; height: auto; }
   @media print { body { margin: 1cm; } h2 { page-break-after: avoid; } table, .chart { page-break-inside: avoid; } }
 """
