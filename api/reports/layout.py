@@ -83,6 +83,11 @@ def _coverage(data: JsonDict, lang: Language) -> Section:
         return s
     s.paragraphs.append(text("coverage_some", lang).format(
         first=_moment(stretches[0][0], lang), last=_moment(stretches[-1][1], lang, end=True), period=span))
+    made = data["generated_at"]
+    if datetime.fromisoformat(made) < datetime.fromisoformat(data["period"]["end"]):
+        # the period runs on after the report was made: its rest is not a gap in the data
+        gaps = [[b, min(e, made, key=datetime.fromisoformat)] for b, e in gaps if datetime.fromisoformat(b) < datetime.fromisoformat(made)]
+        s.paragraphs.append(text("coverage_open", lang).format(made=_moment(made, lang)))
     if gaps:
         named = [f"{_moment(b, lang)} – {_moment(e, lang, end=True)} ({hours(_span_h(b, e), lang, 0)})" for b, e in gaps[:MAX_GAPS]]
         if len(gaps) > MAX_GAPS:

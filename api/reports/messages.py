@@ -62,6 +62,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "coverage_none": {"id": "Tidak ada data sensor dalam periode {period}.", "en": "No sensor data in the period {period}."},
     "coverage_gaps": {"id": "Tanpa data (ditampilkan sebagai nol, bukan nilai terukur): {gaps}.",
                       "en": "No data (shown as zero, not a measured value): {gaps}."},
+    "coverage_open": {"id": "Periode belum berakhir: laporan dibuat {made}.", "en": "The period has not ended: report made {made}."},
     "coverage_more": {"id": "dan {n} selang lain", "en": "and {n} more stretches"},
     "validity_rule": {
         "id": "Hari valid: hari operasi dengan sekurang-kurangnya {hours} jam rata-rata per jam yang valid. Ketersediaan data "
