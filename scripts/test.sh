@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and pass the tests on a fresh Debian/Ubuntu machine (the README's test command).
-# Installs Mosquitto, InfluxDB 1.x, PostgreSQL and nginx from the distribution when missing (the tests start their
+# Installs Mosquitto, InfluxDB 1.x, PostgreSQL, nginx and Chromium (with chromedriver) from the distribution when missing (the tests start their
 # own instances on free loopback ports), installs the package with its test extras into .venv (PEP 668:
 # never into the system Python), runs ruff, mypy --strict and the floor-plan check (import-linter), then pytest.
 set -euo pipefail
@@ -13,6 +13,8 @@ command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v influx >/dev/null 2>&1 || need+=(influxdb-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)  # the HTTPS proxy's config runs on the real nginx
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the console's tests run in a real browser
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

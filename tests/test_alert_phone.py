@@ -69,10 +69,11 @@ def phone_settings(telegram: TelegramStandin, whatsapp: WhatsAppStandin, **extra
 
 def run_worker(
     settings_for: SettingsFor, tmp_path: Path, mosquitto: MosquittoServer, catalog: PlantCatalog, routes: str,
-    values: dict[str, object],
+    values: dict[str, object], *, raise_it: bool = True,
 ) -> tuple[AlertsComponent, ManualClock, int]:
     """The alert worker with the one-rule file (secondary chamber below 1000 °C for 60 s) and a
-    manual clock, after one cold reading and the tolerance: the critical alert raised."""
+    manual clock, after one cold reading and (with `raise_it`) the tolerance: the critical alert
+    raised at the next tick; without, the caller sets `clock.now_ms = t0 + 60_000` for it."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
     alerts = AlertSettings(**{"client_id": f"alerts-{tmp_path.name}", "routes": routes, "rules_file": rules,  # type: ignore[arg-type]
@@ -84,7 +85,8 @@ def run_worker(
     wait_until(component.worker.connected.is_set)
     publish_all(mosquitto.url, [reading(950, t0)], client_id=f"pub-{tmp_path.name}")
     wait_until(lambda: component.worker.counts["processed"] == 1)
-    clock.now_ms = t0 + 60_000
+    if raise_it:
+        clock.now_ms = t0 + 60_000
     return component, clock, t0
 
 

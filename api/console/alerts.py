@@ -1,0 +1,166 @@
+"""The alert inbox and an alert's page, for operators and agency officers.
+
+The inbox lists active and unacknowledged alerts first, filtered by plant, severity and category
+(within the user's plant scope), and refreshes its rows every 2 s without a reload
+(`/console/static/inbox.js` asks `/console/alerts/rows` for them: plain JavaScript served by the
+package, no build step, no CDN). An alert's page shows its timeline (the audit trail); an operator
+(or admin) acknowledges it with a comment or comments on it there, through the same actions as the
+API and the CLI, under the user's own name. Evaluators have no inbox: their place is the summaries.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from alerts import actions
+from alerts.queries import AlertFilter
+from alerts.store import AlertNotFound, AlertRecord, AlertStateError, AlertStore
+from alerts.templates import CATEGORY, SEVERITY, TITLES_ID
+from api.auth import get_context
+from api.console.pages import TEXTS, lang_of, page, render
+from api.console.sessions import current_session, same_origin
+from api.context import ApiContext
+from api.roles import Role
+from api.users import Session, csrf_matches
+from wastewatch.topics import ID_PATTERN
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+INBOX_SIZE = 200
+SCRIPT = (Path(__file__).parent / "static" / "inbox.js").read_text(encoding="utf-8")
+Filter = Annotated[str | None, Query(max_length=40)]
+
+
+def _sort_key(alert: AlertRecord) -> tuple[int, int, int]:
+    """Active and unacknowledged first, then active, then the rest; newest raised first within each."""
+    return (0 if alert.active and not alert.acknowledged else 1 if alert.active else 2, 0 if alert.severity == "critical" else 1,
+            -alert.raised_at_ms)
+
+
+def _title(alert: AlertRecord, lang: str) -> str:
+    return TITLES_ID.get(alert.rule_id, alert.title) if lang == "id" else alert.title
+
+
+def _view(alert: AlertRecord, lang: str) -> dict[str, Any]:
+    return {"alert": alert, "title": _title(alert, lang), "severity": SEVERITY[lang].get(alert.severity, alert.severity),
+            "category": CATEGORY[lang].get(alert.category, alert.category), "status": TEXTS[lang]["statuses"][alert.status]}
+
+
+def _inbox(ctx: ApiContext, session: Session, plant: str | None, severity: str | None, category: str | None) -> list[AlertRecord]:
+    flt = AlertFilter(plant=plant, severity=severity, category=category, limit=INBOX_SIZE, plants=session.user.plants)
+    return sorted(AlertStore(ctx.alert_db).find(flt), key=_sort_key)
+
+
+def _filters(ctx: ApiContext, session: Session, plant: str | None, severity: str | None, category: str | None) -> tuple[
+        str | None, str | None, str | None]:
+    """The filters as given when they name something that exists (and a plant the user reads); else unset."""
+    ok_plant = plant if plant and re.match(ID_PATTERN, plant) and plant in ctx.catalog.ids and session.user.may_read(plant) else None
+    return ok_plant, severity if severity in SEVERITY["en"] else None, category if category in CATEGORY["en"] else None
+
+
+async def _session_or_login(request: Request, lang: str) -> Session | Response:
+    ctx = get_context(request)
+    session = await run_in_threadpool(current_session, request, ctx)
+    if session is None:
+        return RedirectResponse(f"/console/login?next={quote(request.url.path)}&lang={lang}", status_code=303)
+    if not session.user.role.allows(Role.AGENCY):
+        return page("message.html.j2", lang, 403, title=TEXTS[lang]["inbox_title"], user=session.user,
+                    message=TEXTS[lang]["no_inbox"])
+    return session
+
+
+@router.get("/alerts")
+async def inbox(request: Request, plant: Filter = None, severity: Filter = None, category: Filter = None,
+                lang: str | None = None) -> Response:
+    language = lang_of(lang)
+    session = await _session_or_login(request, language)
+    if isinstance(session, Response):
+        return session
+    ctx = get_context(request)
+    chosen = _filters(ctx, session, plant, severity, category)
+    alerts = await run_in_threadpool(_inbox, ctx, session, *chosen)
+    query = urlencode({k: v for k, v in zip(("plant", "severity", "category"), chosen, strict=True) if v} | {"lang": language})
+    plants = [p for p in ctx.catalog.ids if session.user.may_read(p)]
+    return page("inbox.html.j2", language, title=TEXTS[language]["inbox_title"], user=session.user, rows=[_view(a, language) for a in alerts],
+                plants=plants, chosen=dict(zip(("plant", "severity", "category"), chosen, strict=True)), query=query,
+                severities=SEVERITY[language], categories=CATEGORY[language], wide=True)
+
+
+@router.get("/alerts/rows")
+async def inbox_rows(request: Request, plant: Filter = None, severity: Filter = None, category: Filter = None,
+                     lang: str | None = None) -> Response:
+    """The inbox's table rows alone, for the page's refresh."""
+    language = lang_of(lang)
+    ctx = get_context(request)
+    session = await run_in_threadpool(current_session, request, ctx)
+    if session is None or not session.user.role.allows(Role.AGENCY):
+        return PlainTextResponse("log in again", status_code=401)
+    alerts = await run_in_threadpool(_inbox, ctx, session, *_filters(ctx, session, plant, severity, category))
+    html = render("inbox_rows.html.j2", language, rows=[_view(a, language) for a in alerts])
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/static/inbox.js")
+async def inbox_script() -> Response:
+    return Response(SCRIPT, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+def _visible(ctx: ApiContext, session: Session, alert_id: int) -> AlertRecord | None:
+    alert = AlertStore(ctx.alert_db).get(alert_id)
+    return alert if alert is not None and session.user.may_read(alert.plant) else None
+
+
+@router.get("/alerts/{alert_id}")
+async def alert_page(request: Request, alert_id: int, lang: str | None = None, done: str | None = None) -> Response:
+    language = lang_of(lang)
+    session = await _session_or_login(request, language)
+    if isinstance(session, Response):
+        return session
+    ctx = get_context(request)
+    alert = await run_in_threadpool(_visible, ctx, session, alert_id) if 0 < alert_id < 2**62 else None
+    if alert is None:  # unknown, or of a plant the user does not read: the same answer
+        return page("message.html.j2", language, 404, title=TEXTS[language]["inbox_title"], user=session.user,
+                    message=TEXTS[language]["no_alert"].format(alert_id=alert_id))
+    trail = await run_in_threadpool(AlertStore(ctx.alert_db).transitions, alert.id)
+    return page("alert.html.j2", language, title=f"#{alert.id}", user=session.user, view=_view(alert, language), trail=trail,
+                csrf=session.csrf_token, may_act=session.user.role.allows(Role.OPERATOR),
+                done=TEXTS[language]["done"].get(done or ""), wide=True)
+
+
+@router.post("/alerts/{alert_id}/{action}")
+async def act(request: Request, alert_id: int, action: str) -> Response:
+    """Acknowledge (`ack`, with an optional comment) or comment (`comment`), as the logged-in user."""
+    form = await request.form()
+    language = lang_of(str(form.get("lang", "")))
+    ctx = get_context(request)
+    session = await run_in_threadpool(current_session, request, ctx)
+    if session is None:
+        return PlainTextResponse("log in again", status_code=401)
+    if not same_origin(request) or not csrf_matches(session, str(form.get("csrf", "")) or None):
+        return PlainTextResponse("this form's CSRF token is missing or wrong: reload the page", status_code=403)
+    if not session.user.role.allows(Role.OPERATOR):
+        return PlainTextResponse("only operators and admins act on alerts", status_code=403)
+    if action not in ("ack", "comment") or not 0 < alert_id < 2**62:
+        return PlainTextResponse(f"no such action {action[:20]!r}", status_code=404)
+    text = str(form.get("comment", "")).strip()[:2000] or None
+    if action == "comment" and text is None:
+        return PlainTextResponse("a comment needs text", status_code=422)
+    if await run_in_threadpool(_visible, ctx, session, alert_id) is None:
+        return PlainTextResponse(f"no alert {alert_id}", status_code=404)
+    try:
+        if action == "ack":
+            await run_in_threadpool(actions.acknowledge, ctx.alert_db, alert_id, session.user.name, ctx.now_ms(), text)
+        else:
+            assert text is not None
+            await run_in_threadpool(actions.comment, ctx.alert_db, alert_id, session.user.name, text, ctx.now_ms())
+    except AlertStateError as exc:
+        return PlainTextResponse(str(exc), status_code=409)
+    except AlertNotFound:
+        return PlainTextResponse(f"no alert {alert_id}", status_code=404)
+    return RedirectResponse(f"/console/alerts/{alert_id}?lang={language}&done={action}", status_code=303)
