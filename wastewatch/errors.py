@@ -26,10 +26,12 @@ Hierarchy (where each leaf is defined):
     └── RequestError                 a request refused as it is (the API answers 4xx)
         ├── NotFound (LookupError)   404
         │   ├── AlertNotFound        alerts.store
-        │   └── KeyNotFound          api.keys
+        │   ├── KeyNotFound          api.keys
+        │   └── UserNotFound         api.users
         ├── Conflict (ValueError)    409
         │   ├── AlertStateError      alerts.store
-        │   └── KeyConflict          api.keys
+        │   ├── KeyConflict          api.keys
+        │   └── UserConflict         api.users
         └── InvalidRequest (ValueError)   422
             ├── RangeError           api.timerange
             ├── PeriodError          api.summaries.periods
