@@ -10,6 +10,7 @@ import argparse
 import getpass
 import sys
 import time
+from collections.abc import Callable
 
 from alerts.schema import open_database
 from api.keys import KeyConflict, KeyNotFound, KeyStore
@@ -157,57 +158,49 @@ def _unknown_plants(settings: Settings, plants: list[str] | None) -> list[str]:
     return [p for p in plants or [] if catalog.get(p) is None]
 
 
+def _on_users(settings: Settings, command: str, action: Callable[[UserStore], str]) -> int:
+    """Run one `wastewatch users` action on the alert database; its line, or the refusal, printed."""
+    db = open_database(settings)
+    try:
+        line = action(UserStore(db))
+    except (UserConflict, UserNotFound, ValueError) as exc:
+        print(f"wastewatch users {command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(line)
+    return 0
+
+
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     if unknown := _unknown_plants(settings, args.plants):
         print(f"wastewatch users add: no plant {', '.join(map(repr, unknown))}; known: {', '.join(load_catalog(settings.plant_config).ids)}",
               file=sys.stderr)
         return 1
-    db = open_database(settings)
-    try:
-        user = UserStore(db).add(args.name, Role(args.role), _password(args), _actor(), _now_ms(), plants=args.plants)
-    except (UserConflict, ValueError) as exc:
-        print(f"wastewatch users add: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    print(f"added user {user.name} role={user.role.value} {_scope(user.plants)}")
-    return 0
+
+    def add(users: UserStore) -> str:
+        user = users.add(args.name, Role(args.role), _password(args), _actor(), _now_ms(), plants=args.plants)
+        return f"added user {user.name} role={user.role.value} {_scope(user.plants)}"
+
+    return _on_users(settings, "add", add)
 
 
 def cmd_user_passwd(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    try:
-        UserStore(db).set_password(args.name, _password(args), _actor(), _now_ms())
-    except (UserNotFound, ValueError) as exc:
-        print(f"wastewatch users passwd: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    print(f"password set for {args.name}; the user's sessions ended")
-    return 0
+    def passwd(users: UserStore) -> str:
+        users.set_password(args.name, _password(args), _actor(), _now_ms())
+        return f"password set for {args.name}; the user's sessions ended"
+
+    return _on_users(settings, "passwd", passwd)
 
 
 def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    try:
-        user = UserStore(db).disable(args.name, _actor(), _now_ms())
-    except UserNotFound as exc:
-        print(f"wastewatch users disable: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    print(f"disabled user {user.name}; the user's sessions ended")
-    return 0
+    return _on_users(settings, "disable",
+                     lambda users: f"disabled user {users.disable(args.name, _actor(), _now_ms()).name}; the user's sessions ended")
 
 
 def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
-    db = open_database(settings)
-    try:
-        users = UserStore(db).list_users()
-    finally:
-        db.close()
-    for u in users:
-        print(f"{u.name:<24} {u.role.value:<9} {'active' if u.active else 'disabled':<8} {_scope(u.plants)}")
-    if not users:
-        print("no users")
-    return 0
+    def listing(users: UserStore) -> str:
+        rows = [f"{u.name:<24} {u.role.value:<9} {'active' if u.active else 'disabled':<8} {_scope(u.plants)}" for u in users.list_users()]
+        return "\n".join(rows) or "no users"
+
+    return _on_users(settings, "list", listing)
