@@ -16,6 +16,23 @@ from typing import Any
 from amqtt.broker import Broker
 
 logger = logging.getLogger(__name__)
+# amqtt's message for a connection that closed before its first byte (amqtt.errors.NoDataError)
+_NO_FIRST_PACKET = "No data to decode MQTT packet fixed header"
+
+
+class _PortProbes(logging.Filter):
+    """A connection closed before sending anything is a port probe (the API's `/ready`, a TCP health
+    check), not a failing client; amqtt logs each as an ERROR and a WARNING, kept here at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if _NO_FIRST_PACKET in text:
+            logger.debug("a connection closed before MQTT CONNECT (a port probe): %s", text)
+            return False
+        return True
+
+
+_PORT_PROBES = _PortProbes()  # one instance, so starting brokers again adds it once
 
 
 class EmbeddedBroker:
@@ -29,6 +46,7 @@ class EmbeddedBroker:
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
         }
         self._broker: Broker | None = None
+        logging.getLogger("amqtt.broker").addFilter(_PORT_PROBES)
         self._thread = threading.Thread(target=self._run, name="embedded-broker", daemon=True)
         self._started = threading.Event()
         self._error: BaseException | None = None
