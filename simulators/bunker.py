@@ -2,6 +2,7 @@
 
 Batch ids (`kotim-20261128-007`) count batches per local day; manifest numbers
 (`KOTIM-2026-012803`) count deliveries per day within the year. Both are deterministic for a seed.
+A bunker can carry on the counts of batches another run already fed that day (`carry_on`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,21 @@ class Bunker:
             self._deliveries_today, _DELIVERIES_PER_DAY_MAX - 1
         )
         self._manifest_no = f"{self._plant.id.upper()}-{day.year}-{number:06d}"
+
+    def carry_on(self, last: Batch, local: datetime) -> None:
+        """Count on from `last`, a batch another run fed at local time `local`: the next batch of that
+        day takes the next number and a new delivery the next manifest, so no id is used twice. A
+        batch of an earlier day than this bunker's own changes nothing (its day's counts start afresh)."""
+        day = local.date()
+        if self._day is not None and day < self._day:
+            return
+        try:
+            batches = int(last.batch_id.rsplit("-", 1)[1])
+            deliveries = int((last.manifest_no or "").rsplit("-", 1)[1]) % _DELIVERIES_PER_DAY_MAX
+        except (IndexError, ValueError):
+            raise ValueError(f"batch {last.batch_id!r} (manifest {last.manifest_no!r}) is not numbered like this bunker's") from None
+        self._new_day(day)
+        self._batches_today, self._deliveries_today = batches, deliveries
 
     def take(self, t_ms: int, local: datetime, mass_kg: float) -> Batch:
         """The batch fed at `t_ms` (local plant time `local`) weighing `mass_kg`."""

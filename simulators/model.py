@@ -26,7 +26,7 @@ from simulators.scenarios import FaultWindow, reasons_of
 from simulators.schedule import DailySchedule, OperatingSchedule
 from simulators.tally import Tally
 from wastewatch.plant import PlantConfig
-from wastewatch.records import DeviceStatus, Reading
+from wastewatch.records import Batch, DeviceStatus, Reading
 from wastewatch.topics import batch_topic, sensor_topic, status_topic, telemetry_topic
 
 PHYSICS_STEP_MS = 10_000
@@ -91,6 +91,11 @@ class PlantModel:
         for device in self.plant.devices:
             status = DeviceStatus(self.plant.id, device, t_ms, True)
             self._delivery.submit(status_message(status_topic(self.plant.id, device), status, t_ms))
+
+    def carry_on_batches(self, last: Batch) -> None:
+        """Number the batches on from `last`, the newest batch an earlier run of this plant stored (a
+        restarted demo), instead of from this model's own unseen pre-roll."""
+        self._bunker.carry_on(last, datetime.fromtimestamp(last.time_ms / 1000, self._zone))
 
     @property
     def now_ms(self) -> int:
@@ -257,11 +262,15 @@ def generate_messages(
     return Generated(messages, model.tally)
 
 
-def iter_messages(model: PlantModel, end_ms: int, chunk_s: float = 60.0) -> Iterator[list[Message]]:
-    """The model's messages up to `end_ms` (exclusive) in chunks of `chunk_s` simulated seconds, then the rest."""
+def iter_messages(model: PlantModel, end_ms: int, chunk_s: float = 60.0, *, finish: bool = True) -> Iterator[list[Message]]:
+    """The model's messages up to `end_ms` (exclusive) in chunks of `chunk_s` simulated seconds, then the rest.
+
+    `finish=False` leaves the rest (messages delayed past `end_ms`, an outage still holding) queued for
+    whoever carries the model on: finished, an outage would end at `end_ms`."""
     chunk_ms = max(1, round(chunk_s * 1000))
     t_ms = max(model.now_ms, model.start_ms - 1)
     while t_ms < end_ms - 1:
         t_ms = min(t_ms + chunk_ms, end_ms - 1)
         yield model.step(t_ms)
-    yield model.finish()
+    if finish:
+        yield model.finish()
