@@ -20,7 +20,6 @@ from launch.compliance import add_arguments as add_compliance_arguments
 from launch.devices import add_arguments as add_device_arguments
 from simulators.cli import add_arguments as add_simulator_arguments
 from simulators.cli import run_from_args
-from simulators.scenarios import parse_duration_s
 from wastewatch.errors import ConfigError
 from wastewatch.relational import DatabaseError
 from wastewatch.runtime import configure_logging
@@ -78,16 +77,29 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return run_from_args(args, settings)
 
 
+DEMO_BACKFILL_DAYS = 7
+DEMO_MAX_BACKFILL_DAYS = 366  # a year: the annual report; more is a typo (each day takes seconds to simulate)
+# A gateway outage 20 s after the start: `plant_no_data` opens 2 min into the silence (at about 2.5 min)
+# and clears when the held-back data arrives (3 min); it raises alerts whatever the plant is doing.
+DEMO_FAULT = "network_outage@+20s/150s"
+
+
+def backfill_days(text: str) -> int:
+    """`--backfill N`: whole days, 1 to DEMO_MAX_BACKFILL_DAYS (`7` or `7d`)."""
+    number = text.strip().lower().removesuffix("d")
+    if not number.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (e.g. 7)")
+    days = int(number)
+    if not 1 <= days <= DEMO_MAX_BACKFILL_DAYS:
+        raise argparse.ArgumentTypeError(f"{days} days: must be 1 to {DEMO_MAX_BACKFILL_DAYS}")
+    return days
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # lazy: the demo loads every service and the API only when `wastewatch demo` runs
     from launch.demo import run_demo
 
-    try:
-        backfill_s = parse_duration_s(args.backfill) if args.backfill else 0.0
-    except ValueError as exc:
-        print(f"wastewatch demo: --backfill: {exc}", file=sys.stderr)
-        return 2
-    return run_demo(settings, speed=args.speed, seed=args.seed, backfill_s=backfill_s)
+    return run_demo(settings, seed=args.seed, backfill_days=args.backfill, faults=args.fault or [DEMO_FAULT])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,17 +136,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo = add(
         "demo",
-        "Run everything on embedded defaults: an MQTT broker (unless WASTEWATCH_MQTT_URL is set), the plant "
-        "simulator, the ingest, the alert worker, the compliance jobs, the API (with a demo key) and the SQLite "
+        "Run everything on embedded defaults: an MQTT broker (unless WASTEWATCH_MQTT_URL is set), the last days "
+        "of plant history, the plant simulator live from now with a fault a few minutes in, the ingest, the alert worker, the compliance jobs, the API (with a demo key) and the SQLite "
         "store (unless WASTEWATCH_INFLUX_URL is set). Ctrl-C stops.",
         cmd_demo,
         DEMO,
     )
-    demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     demo.add_argument(
-        "--backfill", metavar="DURATION", default=None,
-        help="first fill this much plant history (e.g. 30d) so summaries and reports have data at once",
+        "--backfill", metavar="DAYS", type=backfill_days, default=DEMO_BACKFILL_DAYS,
+        help=f"first write this many days of plant history, so summaries and reports have data at once "
+             f"(default {DEMO_BACKFILL_DAYS}, at most {DEMO_MAX_BACKFILL_DAYS}; a restart on the same data adds only the days since)",
+    )
+    demo.add_argument(
+        "--fault", metavar="SPEC", action="append",
+        help=f"a fault as `wastewatch simulate --fault` takes it, +<duration> counted from the start (repeatable; "
+             f"default {DEMO_FAULT}; e.g. burner_trip@+1m/20m while the plant burns)",
     )
     dl = add("deadletters", "Show the dead-letter record: counts by reason and the newest entries.", cmd_deadletters, (Settings,))
     dl.add_argument("--reason", help="only this reason")
