@@ -33,6 +33,7 @@ from wastewatch.relational import Database, Row
 from wastewatch.topics import ID_PATTERN
 
 MIN_PASSWORD = 10
+LAST_SEEN_STEP_MS = 30_000  # a session's last use is stored to this step: idle expiry is that much coarser
 MAX_PASSWORD = 256  # Argon2 takes any length; this keeps a request from making it hash megabytes
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("no user has this password: it only costs what a real check costs")
@@ -224,8 +225,8 @@ class UserStore:
         return NewSession(Session(user, csrf, now_ms), token)
 
     def session(self, token: str, now_ms: int, *, idle_s: float, absolute_s: float) -> Session | None:
-        """The live session of this cookie token, its last use now; None when there is none or it has
-        expired (then it is ended)."""
+        """The live session of this cookie token, its last use now (stored when older than
+        LAST_SEEN_STEP_MS); None when there is none or it has expired (then it is ended)."""
         if not token or len(token) > 100:
             return None
         row = self.db.query_one("SELECT * FROM console_sessions WHERE token_hash = ? AND ended_at_ms IS NULL",
@@ -238,8 +239,9 @@ class UserStore:
             with self.db.transaction():
                 self.db.execute("UPDATE console_sessions SET ended_at_ms = ? WHERE id = ?", (now_ms, row["id"]))
             return None
-        with self.db.transaction():
-            self.db.execute("UPDATE console_sessions SET last_seen_ms = ? WHERE id = ?", (now_ms, row["id"]))
+        if now_ms - int(row["last_seen_ms"]) >= LAST_SEEN_STEP_MS:  # not a write for every page and inbox refresh
+            with self.db.transaction():
+                self.db.execute("UPDATE console_sessions SET last_seen_ms = ? WHERE id = ?", (now_ms, row["id"]))
         return Session(User.from_row(user_row), str(row["csrf_token"]), int(row["started_at_ms"]))
 
     def end_session(self, token: str, now_ms: int) -> None:

@@ -10,7 +10,6 @@ API and the CLI, under the user's own name. Evaluators have no inbox: their plac
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -29,7 +28,6 @@ from api.console.sessions import current_session, same_origin
 from api.context import ApiContext
 from api.roles import Role
 from api.users import Session, csrf_matches
-from wastewatch.topics import ID_PATTERN
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 INBOX_SIZE = 200
@@ -60,7 +58,7 @@ def _inbox(ctx: ApiContext, session: Session, plant: str | None, severity: str |
 def _filters(ctx: ApiContext, session: Session, plant: str | None, severity: str | None, category: str | None) -> tuple[
         str | None, str | None, str | None]:
     """The filters as given when they name something that exists (and a plant the user reads); else unset."""
-    ok_plant = plant if plant and re.match(ID_PATTERN, plant) and plant in ctx.catalog.ids and session.user.may_read(plant) else None
+    ok_plant = plant if plant in ctx.catalog.ids and session.user.may_read(plant) else None
     return ok_plant, severity if severity in SEVERITY["en"] else None, category if category in CATEGORY["en"] else None
 
 
