@@ -15,6 +15,7 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)  # the HTTPS proxy's config runs on the real nginx
 command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the console's tests run in a real browser
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v socat >/dev/null 2>&1 || need+=(socat)  # the edge's Modbus RTU tests run over a pseudo-terminal pair
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
