@@ -152,6 +152,26 @@ class Averaging(_Strict):
     max_discarded_days_per_year: int = Field(default=10, ge=0, description="V5 [C] S16")
 
 
+class Loads(_Strict):
+    """Emission loads (mass emissions) from this profile's day-basis windows (`wastewatch.compliance.loads`).
+
+    One basis for concentration and flow [A]: the concentration at measured conditions on a dry basis
+    (before the O2 correction, without CI subtraction) times the flue-gas flow as dry normalised Nm³/h
+    (273.15 K, 101.3 kPa). `flow_basis` is how the flow meter reports: `dry` is used as it is, `wet`
+    is converted with the paired H2O, Q_dry = Q_wet × (100 − H2O %) / 100.
+    """
+
+    flow_basis: Literal["dry", "wet"]
+    flow_basis_status: StatusTag
+    flow_basis_source: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    status: StatusTag
+
+    @property
+    def unconfirmed(self) -> bool:
+        return self.status in UNCONFIRMED or self.flow_basis_status in UNCONFIRMED
+
+
 class Profile(_Strict):
     """One regime: its limits, process requirements or data-availability rules, with provenance."""
 
@@ -168,11 +188,14 @@ class Profile(_Strict):
     requirements: list[ProcessRequirement] = Field(default_factory=list)
     data_availability: DataAvailability | None = None
     abnormal_operation: AbnormalOperation | None = None
+    loads: Loads | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
         if self.kind == "emission_limits" and (self.reference is None or not self.limits):
             raise ValueError("emission_limits profiles need `reference` and at least one limit")
+        if self.loads is not None and self.kind != "emission_limits":
+            raise ValueError("loads: only an emission_limits profile computes emission loads")
         if self.kind == "data_availability" and self.data_availability is None:
             raise ValueError("data_availability: required for a data_availability profile")
         seen: set[tuple[str, str, str]] = set()
