@@ -35,6 +35,11 @@ RejectReason = Literal[
     "bad_status",
     "unknown_facility",
     "decoder_error",
+    # Sparkplug B (wastewatch.sparkplug.decode)
+    "malformed_protobuf",
+    "unknown_alias",
+    "unmapped_metric",
+    "stale_death",
 ]
 REJECT_REASONS: tuple[str, ...] = RejectReason.__args__  # type: ignore[attr-defined]
 MAX_BACKFILL_ITEMS = 10_000
@@ -98,6 +103,10 @@ _parse_topic = functools.lru_cache(maxsize=4096)(parse_topic)  # a Topic is immu
 class _Reject(Exception):
     def __init__(self, reason: RejectReason, detail: str) -> None:
         self.rejection = Rejection(reason, detail)
+
+
+# The checks other decoders share (the Sparkplug decoder): they raise `PartRejected`, whose `rejection` says why.
+PartRejected = _Reject
 
 
 def decode_message(topic: str, payload: bytes, catalog: PlantCatalog, now_ms: int, limits: DecodeLimits) -> Decoded:
@@ -203,6 +212,11 @@ def _checked_value(plant: PlantConfig, sensor_id: str, raw: Any) -> float:
     if not sensor.min <= value <= sensor.max:
         raise _Reject("out_of_range", f"{sensor_id} value {value} outside [{sensor.min}, {sensor.max}] {sensor.unit}")
     return value
+
+
+def checked_value(plant: PlantConfig, sensor_id: str, raw: Any) -> float:
+    """`raw` as a sensor's value: a known sensor, a finite number within its plausible range (or `PartRejected`)."""
+    return _checked_value(plant, sensor_id, raw)
 
 
 def _reading(plant: PlantConfig, sensor_id: str, item: Any, now_ms: int, limits: DecodeLimits) -> Reading:

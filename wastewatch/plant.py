@@ -52,6 +52,34 @@ class Facility(BaseModel):
     kind: str = "hospital"
 
 
+# A Sparkplug group, edge node or device id: any UTF-8 text but MQTT's separator and wildcards (Sparkplug B 3.0).
+SPARKPLUG_ID_PATTERN = r"^[^/+#\x00-\x1f]{1,255}$"
+
+
+class SparkplugDevice(BaseModel):
+    """A Sparkplug device of an edge node: its metrics' sensors and the plant device its birth and death set."""
+
+    id: str = Field(pattern=SPARKPLUG_ID_PATTERN, description="Sparkplug device id (the topic's last level)")
+    device: str | None = Field(default=None, pattern=ID_PATTERN, description="plant device whose status DBIRTH/DDEATH set")
+    metrics: dict[str, str] = Field(default_factory=dict, description="Sparkplug metric name -> sensor id")
+
+
+class SparkplugNode(BaseModel):
+    """A Sparkplug edge node (group and edge node id) of this plant and which of its metrics is which sensor."""
+
+    group: str = Field(pattern=SPARKPLUG_ID_PATTERN)
+    edge_node: str = Field(pattern=SPARKPLUG_ID_PATTERN)
+    device: str | None = Field(default=None, pattern=ID_PATTERN, description="plant device whose status NBIRTH/NDEATH set")
+    metrics: dict[str, str] = Field(default_factory=dict, description="the node's own metrics (NDATA): name -> sensor id")
+    devices: list[SparkplugDevice] = Field(default_factory=list)
+    unmapped: Literal["reject", "ignore"] = Field(
+        default="reject", description="a DATA metric with no sensor here: dead-lettered (unmapped_metric) or ignored"
+    )
+
+    def sparkplug_device(self, device_id: str) -> SparkplugDevice | None:
+        return next((d for d in self.devices if d.id == device_id), None)
+
+
 class PlantConfig(BaseModel):
     """One plant as its YAML file describes it."""
 
@@ -68,6 +96,7 @@ class PlantConfig(BaseModel):
         default_factory=lambda: list(DEFAULT_COMPLIANCE_PROFILES),
         description="ids of the regulatory profiles the compliance engine applies (wastewatch/compliance/profiles)",
     )
+    sparkplug: list[SparkplugNode] = Field(default_factory=list, description="Sparkplug B edge nodes sending this plant's data")
 
     @field_validator("timezone")
     @classmethod
@@ -85,6 +114,26 @@ class PlantConfig(BaseModel):
             if sensor.id in seen:
                 raise ValueError(f"sensor id {sensor.id!r} appears twice")
             seen.add(sensor.id)
+        return self
+
+    @model_validator(mode="after")
+    def _sparkplug_names_known(self) -> PlantConfig:
+        nodes: set[tuple[str, str]] = set()
+        for node in self.sparkplug:
+            where = f"sparkplug node {node.group}/{node.edge_node}"
+            if (node.group, node.edge_node) in nodes:
+                raise ValueError(f"{where} appears twice")
+            nodes.add((node.group, node.edge_node))
+            if len({d.id for d in node.devices}) != len(node.devices):
+                raise ValueError(f"{where}: a device id appears twice")
+            for scope, metrics, device in [(where, node.metrics, node.device)] + [
+                (f"{where} device {d.id}", d.metrics, d.device) for d in node.devices
+            ]:
+                unknown = sorted(sensor for sensor in metrics.values() if self.sensor(sensor) is None)
+                if unknown:
+                    raise ValueError(f"{scope}: metrics name sensors not in the catalogue: {', '.join(unknown)}")
+                if device is not None and self.devices and device not in self.devices:
+                    raise ValueError(f"{scope}: device {device!r} is not one of the plant's devices")
         return self
 
     @property
@@ -130,13 +179,23 @@ class PlantCatalog:
 
     def __init__(self, plants: Iterable[PlantConfig]) -> None:
         self._plants: dict[str, PlantConfig] = {}
+        self._sparkplug: dict[tuple[str, str], tuple[PlantConfig, SparkplugNode]] = {}
         for plant in plants:
             if plant.id in self._plants:
                 raise PlantConfigError(f"plant id {plant.id!r} is defined twice")
             self._plants[plant.id] = plant
+            for node in plant.sparkplug:
+                key = (node.group, node.edge_node)
+                if key in self._sparkplug:
+                    raise PlantConfigError(f"sparkplug node {node.group}/{node.edge_node} belongs to two plants")
+                self._sparkplug[key] = (plant, node)
 
     def get(self, plant_id: str) -> PlantConfig | None:
         return self._plants.get(plant_id)
+
+    def sparkplug_node(self, group: str, edge_node: str) -> tuple[PlantConfig, SparkplugNode] | None:
+        """The plant a Sparkplug edge node's data belongs to, and its mapping; None when no plant file names it."""
+        return self._sparkplug.get((group, edge_node))
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._plants.values())
