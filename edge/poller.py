@@ -1,0 +1,63 @@
+"""Polling one source on its own schedule: retries, timeouts, the edge's clock, the device's health.
+
+`samples(source, clock, health)` is an async generator of `Sample`s: one per successful poll, every
+`period_s` from its start (a poll that overruns its period makes the next one start at once, and
+missed periods are not made up). Each attempt is bounded by the source's own timeout; after
+`retries` more failed attempts the poll counts as an error, the device goes offline in the health,
+and the next poll tries again. Every device runs in its own task, so one that hangs or fails
+delays no other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from edge.clock import EdgeClock
+from edge.health import EdgeHealth
+from edge.sources import Readout, Sample, Source, SourceError
+
+logger = logging.getLogger(__name__)
+
+RETRY_PAUSE_S = 0.1
+GUARD_FACTOR = 10  # a source's read that outlives 10 × its timeout is cut off here (a bug of the source)
+
+
+async def read_with_retries(source: Source) -> Readout:
+    """One poll: the first attempt and up to `source.retries` more; the last error is raised."""
+    error = SourceError("no attempt")
+    for attempt in range(source.retries + 1):
+        if attempt:
+            await asyncio.sleep(RETRY_PAUSE_S)
+        try:
+            async with asyncio.timeout(GUARD_FACTOR * source.timeout_s + 1):
+                return await source.read()
+        except SourceError as exc:
+            error = exc
+        except TimeoutError:
+            error = SourceError(f"no answer within {GUARD_FACTOR * source.timeout_s + 1:.1f} s")
+            await source.close()
+    raise error
+
+
+async def samples(source: Source, clock: EdgeClock, health: EdgeHealth) -> AsyncIterator[Sample]:
+    loop = asyncio.get_running_loop()
+    next_at = loop.time()
+    while True:
+        started = time.monotonic()
+        try:
+            readout = await read_with_retries(source)
+        except SourceError as exc:
+            health.failed(source.device, time.monotonic() - started, str(exc))
+        else:
+            ts_ms = clock.stamp()
+            health.polled(source.device, time.monotonic() - started, ts_ms, getattr(source, "nonfinite", 0))
+            if readout.values:
+                yield Sample(source.device, ts_ms, readout.values, readout.status)
+        next_at += source.period_s
+        now = loop.time()
+        if next_at < now:  # overran: start again now, on a fresh schedule
+            next_at = now
+        await asyncio.sleep(next_at - now)

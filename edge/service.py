@@ -1,0 +1,153 @@
+"""`wastewatch edge run`: the device file's sources polled into the queue, the queue forwarded to the broker.
+
+Three kinds of threads: one asyncio loop running a task per device (and the queue writer, which
+puts every sample that arrived meanwhile into one transaction), the forwarder, and paho's network
+loop. `Edge.start()` / `Edge.stop()` run it in-process (the tests); `run_edge` until a signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+from edge.clock import EdgeClock
+from edge.devices import DeviceFile, DeviceFileError, load_device_file
+from edge.forwarder import Forwarder
+from edge.health import EdgeHealth
+from edge.metrics import EdgeMetrics
+from edge.modbus import ModbusSource
+from edge.poller import samples
+from edge.queue import SampleQueue
+from edge.settings import EdgeSettings
+from edge.sources import Sample, Source
+from wastewatch.plant import PlantConfig, load_catalog
+from wastewatch.runtime import wait_for_signal
+from wastewatch.settings import Settings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+WRITE_BATCH_MAX = 10_000
+
+
+def build_sources(spec: DeviceFile) -> list[Source]:
+    """One source per device of the file (every protocol the file may name)."""
+    return [ModbusSource(device) for device in spec.devices]
+
+
+def load_edge_plant(settings: Settings, path: Path) -> tuple[PlantConfig, DeviceFile]:
+    """The device file at `path`, validated against its plant in the plant file(s)."""
+    catalog = load_catalog(settings.plant_config)
+    first = load_device_file(path, None)
+    plant = catalog.get(first.plant)
+    if plant is None:
+        raise DeviceFileError(f"{path}: plant: {first.plant!r} is not in the plant file(s) (ids: {', '.join(catalog.ids)})")
+    return plant, load_device_file(path, plant)
+
+
+class Edge:
+    def __init__(self, settings: Settings, edge: EdgeSettings, spec: DeviceFile) -> None:
+        self.settings = settings
+        self.edge = edge
+        self.spec = spec
+        self.queue = SampleQueue(edge.queue_path, edge.queue_max_rows)
+        self.clock = EdgeClock(edge.clock_jump_limit_s)
+        self.clock.resume_after(self.queue.newest_ts())
+        self.health = EdgeHealth(edge.edge_id, spec.plant, self.queue, self.clock)
+        self.sources = build_sources(spec)
+        for source in self.sources:
+            self.health.add_device(source.device, source.describe(), source.period_s)
+        self.forwarder = Forwarder(settings.mqtt, edge, spec.plant, self.queue, self.health)
+        self.metrics = EdgeMetrics(self.health)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="edge-pollers", daemon=True)
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        if self.edge.metrics_port:
+            self.metrics.serve(self.edge.metrics_port)
+        self.forwarder.start()
+        self._thread.start()
+        self._ready.wait(10)
+        logger.info(
+            "edge %s polling %d devices of plant %s; queue %s (%d waiting)",
+            self.edge.edge_id, len(self.sources), self.spec.plant, self.edge.queue_path, self.queue.depth,
+        )
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=15)
+        self.forwarder.stop()
+        self.metrics.close()
+        self.queue.close()
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        pending: asyncio.Queue[Sample] = asyncio.Queue()
+        tasks = [asyncio.create_task(self._poll(source, pending), name=f"poll-{source.device}") for source in self.sources]
+        writer = asyncio.create_task(self._write(pending), name="queue-writer")
+        health = asyncio.create_task(self._health(), name="health")
+        self._ready.set()
+        await self._stop.wait()
+        for task in tasks:
+            task.cancel()
+        health.cancel()
+        await asyncio.gather(*tasks, health, return_exceptions=True)
+        for source in self.sources:
+            await source.close()
+        await pending.put(_STOP)
+        await writer  # every sample polled before the stop is written
+
+    async def _poll(self, source: Source, pending: asyncio.Queue[Sample]) -> None:
+        async for sample in samples(source, self.clock, self.health):
+            pending.put_nowait(sample)
+
+    async def _write(self, pending: asyncio.Queue[Sample]) -> None:
+        while True:
+            batch = [await pending.get()]
+            while not pending.empty() and len(batch) < WRITE_BATCH_MAX:
+                batch.append(pending.get_nowait())
+            done = batch[-1] is _STOP
+            batch = [s for s in batch if s is not _STOP]
+            while batch:
+                try:
+                    await asyncio.to_thread(self.queue.append, batch)
+                    break
+                except sqlite3.Error as exc:  # a full disk, a locked file: keep the batch, try again
+                    logger.error("edge queue write failed (%s): %d samples held in memory, retrying", exc, len(batch))
+                    await asyncio.sleep(1.0)
+            if done:
+                return
+
+    async def _health(self) -> None:
+        while True:
+            await asyncio.sleep(self.edge.health_interval_s)
+            self.forwarder.publish_health()
+
+
+_STOP = Sample("", 0, {})
+
+
+def run_edge(settings: Settings, edge: EdgeSettings, path: Path | None) -> int:
+    device_file = path or edge.device_file
+    if device_file is None:
+        raise SettingsError("bad setting WASTEWATCH_EDGE_DEVICE_FILE: give the device file as FILE or in the environment")
+    _, spec = load_edge_plant(settings, device_file)
+    runner = Edge(settings, edge, spec)
+    runner.start()
+    try:
+        wait_for_signal(threading.Event())
+    finally:
+        runner.stop()
+    return 0
