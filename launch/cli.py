@@ -12,6 +12,7 @@ from alerts.cli import add_arguments as add_alert_arguments
 from api.cli import add_arguments as add_api_arguments
 from api.reports.cli import add_arguments as add_report_arguments
 from api.settings import ApiSettings
+from edge.cli import add_arguments as add_edge_arguments
 from grafana.cli import add_arguments as add_dashboard_arguments
 from ingest.deadletters import DeadLetterStore
 from ingest.health import check_running
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dashboard_arguments(sub)
     add_device_arguments(sub)
     add_api_arguments(sub)
+    add_edge_arguments(sub)
     sim = add(
         "simulate",
         "Run the plant simulator: publish a plausible plant over MQTT in real time, accelerated, or as a back-fill.",

@@ -8,10 +8,11 @@ from pydantic_settings import BaseSettings
 from alerts.settings import AlertSettings
 from api.settings import ApiSettings, ReportSettings
 from compliance.settings import ComplianceSettings
+from edge.settings import EdgeSettings
 from ingest.settings import IngestSettings
 from wastewatch.settings import Settings, load, variables
 
-EVERY_SETTINGS: tuple[type[BaseSettings], ...] = (Settings, IngestSettings, AlertSettings, ComplianceSettings, ApiSettings, ReportSettings)
+EVERY_SETTINGS: tuple[type[BaseSettings], ...] = (Settings, IngestSettings, AlertSettings, ComplianceSettings, ApiSettings, ReportSettings, EdgeSettings)
 
 
 def load_every_settings() -> list[BaseSettings]:

@@ -14,6 +14,7 @@ Hierarchy (where each leaf is defined):
     │   ├── ProfileError             wastewatch.compliance.profiles   a regulatory profile
     │   ├── RuleConfigError          alerts.rules             an alert rule file
     │   ├── RouteConfigError         alerts.routing           WASTEWATCH_ALERTS_ROUTES (also a ValueError)
+    │   ├── DeviceFileError          edge.devices             the edge's device file (names the device and field)
     │   └── UsageError               launch.compliance        a command-line argument
     ├── StoreError                   wastewatch.points        the time-series store
     │   ├── StoreUnavailable         unreachable, 5xx, timeout: the same call may succeed later
@@ -23,6 +24,7 @@ Hierarchy (where each leaf is defined):
     ├── PublishError                 simulators.publisher     the simulator could not publish
     ├── ReportMailError              api.reports.mailer       the report e-mail could not be sent
     ├── DeviceError                  launch.devices           a device credential could not be managed
+    ├── SourceError                  edge.sources             the edge could not read a field device (timeout, exception code, connection)
     └── RequestError                 a request refused as it is (the API answers 4xx)
         ├── NotFound (LookupError)   404
         │   ├── AlertNotFound        alerts.store
