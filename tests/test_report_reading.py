@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from datetime import date
 from html.parser import HTMLParser
 
@@ -147,9 +148,9 @@ def test_legend_is_worded_from_the_rule_definition() -> None:
         lines = legend(lang)  # type: ignore[arg-type]
         assert [line.split(":")[0] for line in lines[:-1]] == list(RULE_SHARE)
     en = dict(line.split(": ", 1) for line in legend("en")[:-1])
-    assert en["D97"] == "at least 97 % of the valid daily (24 h) averages ≤ the limit"
+    assert en["D97"] == "at least 97\u00a0% of the valid daily (24 h) averages ≤ the limit"
     assert en["A100"] == "every valid half-hour average ≤ the limit"
-    assert en["CO95"].startswith("at least 95 %")
+    assert en["CO95"].startswith("at least 95\u00a0%")
 
 
 def test_every_bundled_profile_has_a_title_in_both_languages(catalog: PlantCatalog) -> None:
@@ -157,3 +158,18 @@ def test_every_bundled_profile_has_a_title_in_both_languages(catalog: PlantCatal
         for profile_id in plant.compliance_profiles:
             assert set(PROFILE_TITLES[profile_id]) == {"id", "en"}
             assert not any("memory" in t.lower() for t in PROFILE_TITLES[profile_id].values())
+
+
+def test_no_line_of_the_pdf_starts_with_the_unit_of_a_number_on_the_line_before(
+    influx_store: InfluxStore, kotim: PlantConfig, alert_db: Database,
+) -> None:
+    """A number and its unit ("47,0 %", "18 jam") are bound by a no-break space, so a paragraph never wraps
+    between them (the Smart City paragraph once ended a line on "100,0" and began the next with "%")."""
+    write_november(influx_store, alert_db)
+    write_readings(influx_store, ms(2026, 11, 27, 10), ms(2026, 12, 4, 15))
+    report = build_report(influx_store, kotim, "2026-11", alert_db=alert_db, now_ms=ms(2026, 12, 4, 15))
+    for lang in ("id", "en"):
+        pdf = render_report(report, "pdf", lang)[0]
+        lines = [line for page in PdfReader(io.BytesIO(pdf)).pages for line in page.extract_text().splitlines()]
+        orphaned = [line for line in lines if re.match(r"\s*(%|h|jam|t|ton|min|menit)\b", line)]
+        assert len(lines) > 50 and not orphaned, (lang, orphaned)

@@ -75,8 +75,8 @@ def test_json_csv_and_html_carry_the_figures(store: Store, kotim: PlantConfig, a
     assert rows[("tonnage_day", "2026-11-30", "mass_g")] == "9250"  # 23:30 local on the last day
 
     for lang, total, availability, heading in (
-        ("en", "2.000 t", "47.0 %", "Waste treated"), ("id", "2,000 t", "47,0 %", "Limbah yang diolah"),
-    ):
+        ("en", "2.000 t", "47.0\u00a0%", "Waste treated"), ("id", "2,000 t", "47,0\u00a0%", "Limbah yang diolah"),
+    ):  # a no-break space binds the number to its unit
         assert f"{AVAILABILITY_PCT:.1f}" == "47.0"
         html, media = render_report(report, "html", lang)
         page = html.decode()

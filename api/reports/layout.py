@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from api.reports.data import JsonDict
 from api.reports.legend import legend
 from api.reports.messages import (
+    NBSP,
     Language,
     averaging,
     day_span,
@@ -68,7 +69,7 @@ def tonnes(value: float, lang: Language) -> str:
 
 
 def hours(value: float | None, lang: Language, digits: int = 1) -> str:
-    return "–" if value is None else f"{number(value, digits, lang)} {text('h', lang)}"
+    return "–" if value is None else f"{number(value, digits, lang)}{NBSP}{text('h', lang)}"
 
 
 def _moment(iso_text: str, lang: Language, *, end: bool = False) -> str:
@@ -122,7 +123,7 @@ def _availability(data: JsonDict, lang: Language) -> Section:
         [text("pollutant", lang), text("valid_hours", lang), text("data_availability", lang), text("valid_days", lang),
          text("eu_discarded", lang)],
         [[pollutant(p["pollutant"], lang), hours(p["valid_hours"], lang, 0), percent(p["share"], lang),
-          f"{p['valid_days']} / {p['operating_days']} {text('days_unit', lang)}",
+          f"{p['valid_days']} / {p['operating_days']}{NBSP}{text('days_unit', lang)}",
           f"{p['eu_discarded_half_hours']} / {p['eu_discarded_days']}"] for p in u["pollutants"]],
     ))
     s.paragraphs += _validity(u, lang)
@@ -183,7 +184,7 @@ def _compliance(data: JsonDict, lang: Language) -> Section:
 
 def _limit(x: JsonDict, lang: Language) -> str:
     mark = "" if x["confirmed"] else f" ({text('unconfirmed_short', lang)})"
-    return f"≤ {number(x['value'], 1, lang)} {unit(x['unit'])}{mark}"
+    return f"≤{NBSP}{number(x['value'], 1, lang)}{NBSP}{unit(x['unit'])}{mark}"
 
 
 def _limit_name(name: str, lang: Language) -> str:
@@ -210,7 +211,7 @@ def _alerts(data: JsonDict, lang: Language) -> Section:
 
 
 def _minutes(seconds: float | None, lang: Language) -> str:
-    return "–" if seconds is None else f"{number(seconds / 60, 1, lang)} {text('min', lang)}"
+    return "–" if seconds is None else f"{number(seconds / 60, 1, lang)}{NBSP}{text('min', lang)}"
 
 
 def _smart(data: JsonDict, lang: Language) -> Section:

@@ -71,10 +71,10 @@ CATALOGUE: dict[str, dict[Language, str]] = {
               "not days.",
     },
     "validity_short_days": {
-        "id": "{pollutant}: rata-rata {per_day} jam valid per hari operasi, kurang dari {hours} jam: hari operasi yang lebih "
-              "pendek dari {hours} jam tidak pernah menjadi hari valid, sehingga 0 hari valid walaupun ketersediaan data {share}.",
-        "en": "{pollutant}: on average {per_day} valid hours per operating day, under {hours} h: an operating day shorter than "
-              "{hours} h can never be a valid day, hence 0 valid days beside {share} data availability.",
+        "id": "{pollutant}: rata-rata {per_day} jam valid per hari operasi, kurang dari {hours}\u00a0jam: hari operasi yang lebih "
+              "pendek dari {hours}\u00a0jam tidak pernah menjadi hari valid, sehingga 0 hari valid walaupun ketersediaan data {share}.",
+        "en": "{pollutant}: on average {per_day} valid hours per operating day, under {hours}\u00a0h: an operating day shorter than "
+              "{hours}\u00a0h can never be a valid day, hence 0 valid days beside {share} data availability.",
     },
     "backfill_note": {
         "id": "Pelampauan dihitung dari rata-rata yang tersimpan; peringatan hanya dibangkitkan untuk data yang diterima "
@@ -101,10 +101,10 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "no_alert_db": {"id": "Basis data peringatan tidak tersedia", "en": "Alert database not available"},
     "smart": {"id": "Kontribusi Smart Environment", "en": "Smart Environment contribution"},
     "smart_text": {
-        "id": "Dimensi Smart Environment (sub-elemen pengelolaan sampah dan limbah): {tonnes} ton limbah medis dari "
+        "id": "Dimensi Smart Environment (sub-elemen pengelolaan sampah dan limbah): {tonnes}\u00a0ton limbah medis dari "
               "{served} fasilitas kesehatan diolah di daerah, bukan dikirim ke luar pulau. Ketersediaan instalasi "
               "{availability}, ketersediaan data CEMS {data}, {exceedances} pelampauan baku mutu tercatat dan dilaporkan.",
-        "en": "Smart Environment dimension (waste management sub-element): {tonnes} t of medical waste from {served} "
+        "en": "Smart Environment dimension (waste management sub-element): {tonnes}\u00a0t of medical waste from {served} "
               "health facilities treated locally instead of shipped off the island. Plant availability {availability}, "
               "CEMS data availability {data}, {exceedances} limit exceedances recorded and reported.",
     },
@@ -205,5 +205,8 @@ def number(value: float | None, digits: int, lang: Language) -> str:
     return written.translate(str.maketrans(",.", ".,")) if lang == "id" else written
 
 
+NBSP = "\u00a0"  # between a number and its unit, so a line never breaks between them
+
+
 def percent(share: float | None, lang: Language, digits: int = 1) -> str:
-    return "–" if share is None else number(share * 100, digits, lang) + " %"
+    return "–" if share is None else number(share * 100, digits, lang) + NBSP + "%"
