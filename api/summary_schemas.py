@@ -150,3 +150,50 @@ class ComplianceRow(BaseModel):
     discarded_averages: int
     valid_days: int
     discarded_days: int
+
+
+class LoadBasisOut(BaseModel):
+    """How one profile's emission loads are computed, and the status of each assumption."""
+
+    profile: str
+    title: str
+    period: str = Field(description="the windows a load is summed from (the profile's day basis), e.g. 30min")
+    concentration: str = Field(description="the concentration's basis")
+    flow: str = Field(description="the flow's basis")
+    flow_basis: str = Field(description="how the flow meter reports (dry or wet normalised Nm³/h); wet is made dry with H2O")
+    flow_basis_status: str = Field(description="C, C-pred, D, U or A")
+    flow_basis_source: str
+    source: str
+    status: str = Field(description="status of the method: C, C-pred, D, U or A")
+    unconfirmed: bool
+
+
+class LoadRow(BaseModel):
+    """One pollutant's emission load over one hour, local day, month or year (or the whole range)."""
+
+    profile: str
+    pollutant: str
+    key: str = Field(description="2026-11-28T10:00+07:00, 2026-11-28, 2026-11 or 2026 on the plant's calendar; 'all' for the range")
+    start: datetime
+    end: datetime
+    kg: float = Field(description="measured mass in kg, from valid windows only: nothing extrapolated")
+    tonnes: float = Field(description="the same mass in t")
+    kg_h: float | None = Field(description="mean mass flow in kg/h over the hours covered")
+    covered_h: float = Field(description="hours covered: operating time of the windows that count")
+    operating_h: float = Field(description="effective operating hours (burning, burn-out)")
+    period_h: float = Field(description="hours in the period (clipped to the range)")
+    coverage: float | None = Field(description="hours covered ÷ hours in the period, 0-1")
+    operating_coverage: float | None = Field(description="hours covered ÷ operating hours, 0-1")
+    estimate_kg: float | None = Field(
+        description="ESTIMATE, not measured: kg × operating_h ÷ covered_h (the covered mean mass flow over every operating hour)"
+    )
+
+
+class LoadsOut(BaseModel):
+    plant: str
+    start: datetime
+    end: datetime
+    by: str
+    bases: list[LoadBasisOut]
+    totals: list[LoadRow] = Field(description="per pollutant over the whole range")
+    loads: list[LoadRow]

@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from compliance.dayruns import PendingWrites, Prefetched, day_runs
 from compliance.event_store import read_abnormal_events, store_events
 from compliance.input_reader import read_channels, read_timeline
+from compliance.load_store import store_loads
 from compliance.result_store import read_averages, read_days
 from wastewatch.compliance.amendments import Amendment, amend_averages, amend_days
 from wastewatch.compliance.averaging import Average
@@ -134,6 +135,7 @@ class ComplianceJobs:
         planned = [(s, closed_window_starts(s, start, window_end_ms, plant.zone)) for s in self.series(plant)]
         report = self._windows(plant, [(s, w) for s, w in planned if w], SCHEDULED)
         self._store_events(plant, start, window_end_ms)
+        self._store_loads(plant, start, window_end_ms, report.averages, now_ms=window_end_ms)
         report.findings = self.half_hour_findings(plant, window_end_ms)
         logger.info(
             "compliance half-hour done plant=%s window_end_ms=%d written=%d amendments=%d",
@@ -228,6 +230,13 @@ class ComplianceJobs:
         for profile in self._emission_profiles(plant):
             store_events(self.store, plant, profile, start_ms, end_ms, self.clock_ms(), computed)
 
+    def _store_loads(
+        self, plant: PlantConfig, start_ms: int, end_ms: int, computed: Sequence[AverageRecord], now_ms: int | None = None
+    ) -> None:
+        """The emission loads of the windows just computed and of their days (`compliance.load_store`)."""
+        profiles = select_profiles(plant.compliance_profiles, self.profiles)
+        store_loads(self.store, plant, profiles, start_ms, end_ms, self.clock_ms() if now_ms is None else now_ms, computed)
+
     def _emission_profiles(self, plant: PlantConfig) -> list[Profile]:
         return [p for p in select_profiles(plant.compliance_profiles, self.profiles) if p.kind == "emission_limits"]
 
@@ -261,6 +270,7 @@ class ComplianceJobs:
         if chunks:
             first_ms, last_ms = day_bounds_ms(chunks[0][0], plant.zone)[0], day_bounds_ms(chunks[-1][1], plant.zone)[1]
             self._store_events(plant, first_ms, last_ms, report.averages)
+            self._store_loads(plant, first_ms, last_ms, report.averages)
         logger.info(
             "compliance recompute done plant=%s start_ms=%d end_ms=%d written=%d amendments=%d",
             plant.id, start_ms, end_ms, report.written, len(report.amendments),
