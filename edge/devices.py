@@ -228,8 +228,11 @@ def parse_device_file(raw: Any, plant: PlantConfig | None, name: str = "device f
         spec = DeviceFile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise DeviceFileError(f"{name}: {_where(raw, tuple(first['loc']))}: {message}"[:500]) from None
+        loc, message = tuple(first["loc"]), str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # the protocol picks the device's kind
+            loc = (*loc, "protocol")
+            message = f"must be modbus_tcp or modbus_rtu, not {str(first.get('input', {}).get('protocol') if isinstance(first.get('input'), dict) else None)[:40]!r}"
+        raise DeviceFileError(f"{name}: {_where(raw, loc)}: {message}"[:500]) from None
     if plant is not None:
         _check_against_plant(spec, plant, name)
     return spec
