@@ -28,7 +28,7 @@ from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.operating_state import OperatingState
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point, Store
-from wastewatch.records import BATCH, PLANT_STATE, READING, Batch, Reading
+from wastewatch.records import BATCH, PLANT_STATE, READING, Batch, Reading, SimulatedHistory
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def backfill_history(
             written, pending = written + len(pending), []
         if on_progress is not None and chunk:
             on_progress(HistoryProgress("readings", chunk[-1].at_ms, written + len(pending)))
-    store.write(pending)
+    store.write(pending + [SimulatedHistory(plant.id, start_ms, end_ms, seed).to_point()])  # the report says it is simulated
     written += len(pending)
     if on_progress is not None:
         on_progress(HistoryProgress("compliance", end_ms, written))

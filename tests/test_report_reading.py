@@ -14,10 +14,12 @@ import pytest
 from pypdf import PdfReader
 
 from api.reports.coverage import HOUR_MS, DataCoverage, stretches
+from api.reports.data import report_data
 from api.reports.legend import legend
 from api.reports.messages import PROFILE_TITLES, Language
 from api.reports.render import render_report
 from api.reports.report import PlantReport, build_report
+from launch.history import backfill_history
 from tests.test_reports import alert_db, kotim, write_november  # alert_db and kotim: fixtures
 from tests.test_summaries import day_point, ms
 from wastewatch.compliance.profiles import RULE_SHARE
@@ -173,3 +175,21 @@ def test_no_line_of_the_pdf_starts_with_the_unit_of_a_number_on_the_line_before(
         lines = [line for page in PdfReader(io.BytesIO(pdf)).pages for line in page.extract_text().splitlines()]
         orphaned = [line for line in lines if re.match(r"\s*(%|h|jam|t|ton|min|menit)\b", line)]
         assert len(lines) > 50 and not orphaned, (lang, orphaned)
+
+
+def test_a_period_holding_back_filled_history_says_which_part_is_simulated(
+    influx_store: InfluxStore, kotim: PlantConfig, catalog: PlantCatalog,
+) -> None:
+    start, end = ms(2026, 10, 10, 10), ms(2026, 10, 10, 13)  # in Sampit's time, as `ms` reads it
+    backfill_history(influx_store, catalog, kotim, seed=3, start_ms=start, end_ms=end, now_ms=ms(2026, 11, 2))
+    report = build_report(influx_store, kotim, "2026-10", now_ms=ms(2026, 11, 2))
+    assert report.coverage.simulated == ((start, end),)
+    assert report_data(report)["coverage"]["simulated"] == [["2026-10-10T10:00:00+07:00", "2026-10-10T13:00:00+07:00"]]
+    (id_pdf, id_html), (en_pdf, en_html) = read_both(report, "id"), read_both(report, "en")
+    for content in (id_pdf, id_html):
+        assert "Data simulasi, bukan hasil pengukuran: 10 Okt 10:00 – 10 Okt 13:00 diisi oleh simulator" in content, content[:2000]
+    for content in (en_pdf, en_html):
+        assert "Simulated, not measured: 10 Oct 10:00 – 10 Oct 13:00 was filled by the plant simulator" in content, content[:2000]
+    # a period the simulator never filled says nothing of the kind
+    september = build_report(influx_store, kotim, "2026-09", now_ms=ms(2026, 11, 2))
+    assert september.coverage.simulated == () and "Simulated" not in read_both(september, "en")[0]

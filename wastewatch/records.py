@@ -16,6 +16,10 @@ DEVICE_STATUS = "device_status"
 PLANT_STATE = "plant_state"
 """Written by the alert worker (`alerts.plant_state.state_point`): tags plant; fields state, from_state,
 reason; time = the transition. Read by the compliance timeline, the summaries, the API and Grafana."""
+SIMULATED_HISTORY = "simulated_history"
+"""Written by the history back-fill (`launch.history`, the demo): tags plant; fields end_ms (integer),
+seed; time = the start of [start, end), a stretch of simulated readings written straight into the store.
+Read by the report, which says which part of its period is simulated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,19 @@ class DeviceStatus:
 
     def to_point(self) -> Point:
         return Point(DEVICE_STATUS, {"plant": self.plant, "device": self.device}, {"online": int(self.online)}, self.time_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedHistory:
+    """A stretch [start_ms, end_ms) of a plant's store filled by the simulator, not measured."""
+
+    plant: str
+    start_ms: int
+    end_ms: int
+    seed: int
+
+    def to_point(self) -> Point:
+        return Point(SIMULATED_HISTORY, {"plant": self.plant}, {"end_ms": self.end_ms, "seed": self.seed}, self.start_ms)
 
 
 Record = Reading | Batch | DeviceStatus

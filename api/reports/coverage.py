@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wastewatch.points import Store
-from wastewatch.records import READING
+from wastewatch.records import READING, SIMULATED_HISTORY
 
 HOUR_MS = 3_600_000
 
@@ -19,6 +19,8 @@ class DataCoverage:
     start_ms: int
     end_ms: int
     stretches: tuple[tuple[int, int], ...]
+    simulated: tuple[tuple[int, int], ...] = ()
+    """The stretches of the period the simulator back-filled (the demo's history), clipped to it."""
 
     @property
     def first_ms(self) -> int | None:
@@ -56,8 +58,12 @@ def stretches(hour_starts: Iterable[int], start_ms: int, end_ms: int) -> tuple[t
 
 
 def read_coverage(store: Store, plant_id: str, start_ms: int, end_ms: int) -> DataCoverage:
-    """One aggregate query: the count of readings per hour (empty hours are left out by the store)."""
+    """One aggregate query: the count of readings per hour (empty hours are left out by the store); and the
+    simulated stretches that overlap the period (a back-fill starts before its end and ends after its start)."""
     rows = store.aggregate(READING, "value", "count", where={"plant": plant_id}, start_ms=start_ms, end_ms=end_ms,
                            every_s=HOUR_MS // 1000)
     hours = (r.time_ms for r in rows if r.time_ms is not None and r.value)
-    return DataCoverage(start_ms, end_ms, stretches(hours, start_ms, end_ms))
+    marks = store.select(SIMULATED_HISTORY, where={"plant": plant_id}, end_ms=end_ms)
+    simulated = sorted((max(p.time_ms, start_ms), min(int(p.fields["end_ms"]), end_ms)) for p in marks
+                       if isinstance(p.fields.get("end_ms"), int) and int(p.fields["end_ms"]) > start_ms)
+    return DataCoverage(start_ms, end_ms, stretches(hours, start_ms, end_ms), tuple(simulated))

@@ -24,7 +24,8 @@ def report_data(report: PlantReport) -> JsonDict:
                    "end": iso(report.period.end_ms, report)},
         "generated_at": iso(report.generated_at_ms, report),
         "coverage": {"stretches": [[iso(b, report), iso(e, report)] for b, e in report.coverage.stretches],
-                     "gaps": [[iso(b, report), iso(e, report)] for b, e in report.coverage.gaps()]},
+                     "gaps": [[iso(b, report), iso(e, report)] for b, e in report.coverage.gaps()],
+                     "simulated": [[iso(b, report), iso(e, report)] for b, e in report.coverage.simulated]},
         "tonnage": {
             "total_g": t.mass_g, "total_t": float(t.tonnes), "batches": t.batches, "grouping": t.by,
             "facilities_served": list(t.facilities_served), "facilities_served_count": t.facilities_served_count,

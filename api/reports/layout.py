@@ -94,6 +94,10 @@ def _coverage(data: JsonDict, lang: Language) -> Section:
         if len(gaps) > MAX_GAPS:
             named.append(text("coverage_more", lang).format(n=len(gaps) - MAX_GAPS))
         s.paragraphs.append(text("coverage_gaps", lang).format(gaps="; ".join(named)))
+    simulated = data["coverage"]["simulated"]
+    if simulated:
+        spans = "; ".join(f"{_moment(b, lang)} – {_moment(e, lang, end=True)}" for b, e in simulated)
+        s.paragraphs.append(text("coverage_simulated", lang).format(spans=spans))
     return s
 
 
