@@ -10,6 +10,7 @@ API and the CLI, under the user's own name. Evaluators have no inbox: their plac
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -45,9 +46,11 @@ def _title(alert: AlertRecord, lang: str) -> str:
     return TITLES_ID.get(alert.rule_id, alert.title) if lang == "id" else alert.title
 
 
-def _view(alert: AlertRecord, lang: str) -> dict[str, Any]:
+def _view(alert: AlertRecord, lang: str, ctx: ApiContext) -> dict[str, Any]:
+    plant = ctx.catalog.get(alert.plant)
     return {"alert": alert, "title": _title(alert, lang), "severity": SEVERITY[lang].get(alert.severity, alert.severity),
-            "category": CATEGORY[lang].get(alert.category, alert.category), "status": TEXTS[lang]["statuses"][alert.status]}
+            "category": CATEGORY[lang].get(alert.category, alert.category), "status": TEXTS[lang]["statuses"][alert.status],
+            "zone": plant.zone if plant is not None else UTC}
 
 
 def _inbox(ctx: ApiContext, session: Session, plant: str | None, severity: str | None, category: str | None) -> list[AlertRecord]:
@@ -85,7 +88,7 @@ async def inbox(request: Request, plant: Filter = None, severity: Filter = None,
     alerts = await run_in_threadpool(_inbox, ctx, session, *chosen)
     query = urlencode({k: v for k, v in zip(("plant", "severity", "category"), chosen, strict=True) if v} | {"lang": language})
     plants = [p for p in ctx.catalog.ids if session.user.may_read(p)]
-    return page("inbox.html.j2", language, title=TEXTS[language]["inbox_title"], user=session.user, rows=[_view(a, language) for a in alerts],
+    return page("inbox.html.j2", language, title=TEXTS[language]["inbox_title"], user=session.user, rows=[_view(a, language, ctx) for a in alerts],
                 plants=plants, chosen=dict(zip(("plant", "severity", "category"), chosen, strict=True)), query=query,
                 severities=SEVERITY[language], categories=CATEGORY[language], wide=True)
 
@@ -100,7 +103,7 @@ async def inbox_rows(request: Request, plant: Filter = None, severity: Filter = 
     if session is None or not session.user.role.allows(Role.AGENCY):
         return PlainTextResponse("log in again", status_code=401)
     alerts = await run_in_threadpool(_inbox, ctx, session, *_filters(ctx, session, plant, severity, category))
-    html = render("inbox_rows.html.j2", language, rows=[_view(a, language) for a in alerts])
+    html = render("inbox_rows.html.j2", language, rows=[_view(a, language, ctx) for a in alerts])
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
@@ -126,7 +129,7 @@ async def alert_page(request: Request, alert_id: int, lang: str | None = None, d
         return page("message.html.j2", language, 404, title=TEXTS[language]["inbox_title"], user=session.user,
                     message=TEXTS[language]["no_alert"].format(alert_id=alert_id))
     trail = await run_in_threadpool(AlertStore(ctx.alert_db).transitions, alert.id)
-    return page("alert.html.j2", language, title=f"#{alert.id}", user=session.user, view=_view(alert, language), trail=trail,
+    return page("alert.html.j2", language, title=f"#{alert.id}", user=session.user, view=_view(alert, language, ctx), trail=trail,
                 csrf=session.csrf_token, may_act=session.user.role.allows(Role.OPERATOR),
                 done=TEXTS[language]["done"].get(done or ""), wide=True)
 

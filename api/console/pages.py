@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "no_inbox": "Evaluator tidak memiliki kotak peringatan: lihat ringkasan dan laporan.",
         "no_alert": "Tidak ada peringatan #{alert_id}.", "no_rows": "Tidak ada peringatan.",
         "col_id": "No.", "col_plant": "Instalasi", "col_severity": "Tingkat", "col_alert": "Peringatan",
-        "col_status": "Status", "col_raised": "Mulai (UTC)", "col_ack": "Diakui oleh", "col_category": "Kategori",
+        "col_status": "Status", "col_raised": "Mulai", "col_ack": "Diakui oleh", "col_category": "Kategori",
         "any": "semua", "filter": "Saring", "live": "Diperbarui otomatis setiap 2 detik.",
         "statuses": {"ACTIVE_UNACK": "aktif, belum diakui", "ACTIVE_ACK": "aktif, diakui",
                      "CLEARED_UNACK": "pulih, belum diakui", "CLEARED_ACK": "pulih, diakui"},
@@ -61,7 +61,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "no_inbox": "Evaluators have no alert inbox: see the summaries and reports.",
         "no_alert": "No alert #{alert_id}.", "no_rows": "No alerts.",
         "col_id": "No.", "col_plant": "Plant", "col_severity": "Severity", "col_alert": "Alert",
-        "col_status": "Status", "col_raised": "Raised (UTC)", "col_ack": "Acknowledged by", "col_category": "Category",
+        "col_status": "Status", "col_raised": "Raised", "col_ack": "Acknowledged by", "col_category": "Category",
         "any": "any", "filter": "Filter", "live": "Updates by itself every 2 s.",
         "statuses": {"ACTIVE_UNACK": "active, unacknowledged", "ACTIVE_ACK": "active, acknowledged",
                      "CLEARED_UNACK": "recovered, unacknowledged", "CLEARED_ACK": "recovered, acknowledged"},
@@ -77,7 +77,8 @@ TEXTS: dict[str, dict[str, Any]] = {
 HOME = "/console/"
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["j2"]))
-_templates.filters["utc"] = lambda ms: datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+# Times in the plant's own zone, named (WIB, WITA, WIT): what the control room's clock and the agency's letters say.
+_templates.filters["local"] = lambda ms, zone: datetime.fromtimestamp(ms / 1000, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def lang_of(value: str | None) -> str:
