@@ -2,7 +2,8 @@
 
 The session belongs to the plant, not to the process: when the plant's lease passes to a standby,
 the standby connects with the same client id and the broker hands it what the dead owner left
-unacknowledged or never received. Subscriptions are the plant's data topics only.
+unacknowledged or never received. Subscriptions are the plant's data topics only (`topics`: its JSON
+topics and its Sparkplug edge nodes', `alerts.intake.MessageDecoder.subscriptions`).
 
 Every callback paho runs is guarded: an exception in one is logged and costs that call only, never
 the network loop (paho would re-raise it and the loop thread would die: no more messages, no
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -36,6 +37,7 @@ class PlantFeed:
     def __init__(
         self, plant: str, mqtt_settings: BrokerSettings, client_prefix: str, broker: BrokerAddress,
         deliver: Callable[[PlantFeed, mqtt.MQTTMessage], None], on_ready: Callable[[], None],
+        topics: Sequence[str] | None = None,
     ) -> None:
         self.plant = plant
         self.client_id = f"{client_prefix}-{plant}"
@@ -43,7 +45,7 @@ class PlantFeed:
         # No takeover watch: a standby taking a plant over from a live owner that lost its lease is
         # the lease design at work, not a misconfigured twin.
         self._session = PersistentSession(
-            broker, self.client_id, data_subscriptions(plant), guarded(self._on_message),
+            broker, self.client_id, list(topics) if topics is not None else data_subscriptions(plant), guarded(self._on_message),
             protocol=mqtt_settings.protocol, ca_file=mqtt_settings.ca_file, watch_takeover=False, on_change=on_ready,
         )
         self.subscribed = self._session.subscribed

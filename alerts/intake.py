@@ -1,5 +1,7 @@
 """Decoding the alert worker's messages: a fast path for the usual one (one reading on a sensor topic),
-the ingest's decoder (`wastewatch.decode.decode_message`) for everything else.
+the ingest's decoder (`wastewatch.decode.decode_message`) for everything else, and the ingest's
+Sparkplug B decoder (`wastewatch.sparkplug.decode`) for `spBv1.0/…` topics, so the worker judges
+exactly the readings the ingest stores. The ingest alone asks edge nodes for rebirths.
 
 The fast path gives exactly the records the decoder would, or gives up: any payload it does not
 recognise as plainly valid (a string timestamp, an unknown key, a value out of range, a bad status)
@@ -14,7 +16,9 @@ import math
 from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog, SensorSpec
 from wastewatch.records import SAMPLE_STATUSES, Reading, Record
-from wastewatch.topics import parse_topic
+from wastewatch.sparkplug.decode import SparkplugDecoder
+from wastewatch.sparkplug.topics import is_sparkplug, sparkplug_subscriptions
+from wastewatch.topics import data_subscriptions, parse_topic
 
 _KEYS = frozenset(("ts", "value", "status"))
 MAX_TOPICS = 100_000  # a bound on the topic memo; only topics of catalogue sensors are memoised
@@ -26,11 +30,20 @@ class MessageDecoder:
     def __init__(self, catalog: PlantCatalog, limits: DecodeLimits) -> None:
         self.catalog, self.limits = catalog, limits
         self._sensors: dict[str, tuple[str, str, SensorSpec]] = {}  # topic -> (plant, sensor, spec)
+        self._sparkplug = SparkplugDecoder(catalog, limits)
+
+    def subscriptions(self, plant: str) -> list[str]:
+        """The topic filters of one plant's feed: its JSON data topics and its Sparkplug edge nodes'."""
+        config = self.catalog.get(plant)
+        nodes = [(node.group, node.edge_node) for node in config.sparkplug] if config is not None else []
+        return data_subscriptions(plant) + (sparkplug_subscriptions(nodes) if nodes else [])
 
     def decode(self, topic: str, payload: bytes | bytearray, now_ms: int) -> list[Record]:
         reading = self._one_reading(topic, payload, now_ms)
         if reading is not None:
             return [reading]
+        if is_sparkplug(topic):
+            return self._sparkplug.decode(topic, bytes(payload), now_ms).records
         return decode_message(topic, bytes(payload), self.catalog, now_ms, self.limits).records
 
     def _sensor(self, topic: str) -> tuple[str, str, SensorSpec] | None:

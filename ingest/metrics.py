@@ -21,6 +21,7 @@ class IngestMetrics:
         )
         self.acks = Counter("wastewatch_ingest_acks", "MQTT messages acknowledged", registry=r)
         self.reconnects = Counter("wastewatch_ingest_reconnects", "MQTT (re)connections", registry=r)
+        self.rebirth_requests = Counter("wastewatch_ingest_rebirth_requests", "Sparkplug rebirth requests (NCMD) published", registry=r)
         self.spool_batches = Gauge("wastewatch_ingest_spool_batches", "batches waiting in the spool", registry=r)
         self.spool_bytes = Gauge("wastewatch_ingest_spool_bytes", "bytes waiting in the spool", registry=r)
         self.spool_full = Gauge("wastewatch_ingest_spool_full", "1 while the spool is full (back-pressure)", registry=r)

@@ -51,6 +51,10 @@ class IngestSettings(Section):
         default=30, gt=0, validation_alias="WASTEWATCH_DEAD_LETTER_MAX_AGE_DAYS",
         description="dead letters older than this are deleted (counted)",
     )
+    sparkplug_rebirth_interval_s: float = Field(
+        default=10.0, ge=0, le=3600,
+        description="fewest seconds between two Sparkplug rebirth requests (NCMD) to one edge node",
+    )
     metrics_port: int = Field(
         default=0, ge=0, le=65_535, validation_alias="WASTEWATCH_METRICS_PORT",
         description="Prometheus metrics port; 0 turns it off",

@@ -25,11 +25,13 @@ from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
 from ingest.spool import Spool
 from ingest.writer import DurableWriter
-from wastewatch.decode import DecodeLimits, decode_message
+from wastewatch.decode import Decoded, DecodeLimits, decode_message
 from wastewatch.persistent_session import PersistentSession
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Point, Store
 from wastewatch.settings import Settings
+from wastewatch.sparkplug.decode import SparkplugDecoder
+from wastewatch.sparkplug.topics import is_sparkplug, sparkplug_subscriptions
 from wastewatch.topics import data_subscriptions
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ class IngestWorker:
         self._broker = broker
         self._clock = clock
         self._limits = DecodeLimits.from_settings(settings.decode)
+        # Sparkplug B: each edge node's session (aliases, seq) is decoded in arrival order on the network thread
+        self._sparkplug = SparkplugDecoder(catalog, self._limits, rebirth_interval_ms=round(ingest.sparkplug_rebirth_interval_s * 1000))
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.metrics = IngestMetrics()
         self.spool = Spool(settings.data_dir / "spool.sqlite3", ingest.spool_max_bytes, ingest.spool_min_free_bytes)
@@ -95,7 +99,7 @@ class IngestWorker:
         self._session = PersistentSession(
             broker,
             ingest.client_id,
-            data_subscriptions(),
+            data_subscriptions() + sparkplug_subscriptions(),
             self._on_message,
             protocol=settings.mqtt.protocol,
             ca_file=settings.mqtt.ca_file,
@@ -158,7 +162,14 @@ class IngestWorker:
             topic = message.topic
         except UnicodeDecodeError:  # brokers refuse such topics; should one pass, it costs this message only
             topic = "(topic not UTF-8)"
-        decoded = decode_message(topic, payload, self.catalog, now_ms, self._limits)
+        decoded: Decoded
+        if is_sparkplug(topic):
+            decoded = sparkplug = self._sparkplug.decode(topic, payload, now_ms)
+            if sparkplug.rebirth is not None:  # a gap or an unknown node or alias: ask the edge node for its births
+                self._session.publish(*sparkplug.rebirth, qos=0)
+                self.metrics.rebirth_requests.inc()
+        else:
+            decoded = decode_message(topic, payload, self.catalog, now_ms, self._limits)
         points = [record.to_point() for record in decoded.records]
         letter = None
         if decoded.rejections:  # one row per message, written off this thread
