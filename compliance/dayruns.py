@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from wastewatch.compliance.amendments import Amendment
+from wastewatch.compliance.loads import DayLoad, WindowLoad
 from wastewatch.compliance.results import AverageKey, AverageRecord, DayKey, DayRecord
 from wastewatch.compliance.samples import Sample
 from wastewatch.compliance.timeline import OperatingTimeline
@@ -26,15 +27,21 @@ class PendingWrites:
     def __init__(self) -> None:
         self._amendments: list[Point] = []
         self._results: list[Point] = []
+        self._loads: list[Point] = []
 
     def add(self, amendments: Sequence[Amendment], results: Sequence[AverageRecord | DayRecord]) -> PendingWrites:
         self._amendments += [a.to_point() for a in amendments]
         self._results += [r.to_point() for r in results]
         return self
 
+    def add_loads(self, windows: Sequence[WindowLoad], days: Sequence[DayLoad]) -> PendingWrites:
+        """Emission loads, written after the results they follow."""
+        self._loads += [w.to_point() for w in windows] + [d.to_point() for d in days]
+        return self
+
     def points(self) -> list[Point]:
         # Amendments come first in the one write: a result is never replaced without its record.
-        return self._amendments + self._results
+        return self._amendments + self._results + self._loads
 
 
 @dataclass

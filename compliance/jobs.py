@@ -27,11 +27,12 @@ from datetime import date, timedelta
 from compliance.dayruns import PendingWrites, Prefetched, day_runs
 from compliance.event_store import read_abnormal_events, store_events
 from compliance.input_reader import read_channels, read_timeline
-from compliance.load_store import store_loads
+from compliance.load_store import chunk_loads, load_sensor_ids, store_loads
 from compliance.result_store import read_averages, read_days
 from wastewatch.compliance.amendments import Amendment, amend_averages, amend_days
 from wastewatch.compliance.averaging import Average
 from wastewatch.compliance.daily import DailyAverage
+from wastewatch.compliance.loads import DayLoad, LoadSeries, WindowLoad, plan_loads
 from wastewatch.compliance.pipeline import (
     Channels,
     Computed,
@@ -120,6 +121,7 @@ class ComplianceJobs:
         self.clock_ms = clock_ms
         self.after_day = tuple(after_day)
         self._series: dict[str, list[Series]] = {}
+        self._loads: dict[str, list[LoadSeries]] = {}
 
     def series(self, plant: PlantConfig) -> list[Series]:
         """The series the plant's profiles need (an unknown profile id raises `ProfileError`)."""
@@ -237,6 +239,23 @@ class ComplianceJobs:
         profiles = select_profiles(plant.compliance_profiles, self.profiles)
         store_loads(self.store, plant, profiles, start_ms, end_ms, self.clock_ms() if now_ms is None else now_ms, computed)
 
+    def _chunk_loads(
+        self, plant: PlantConfig, inputs: Prefetched, computed: Sequence[AverageRecord], first: date, last: date
+    ) -> tuple[list[WindowLoad], list[DayLoad]]:
+        """A recomputation's loads of the days [first, last] from its prefetched samples (`compliance.load_store`)."""
+        planned = self.loads(plant)
+        if not planned:
+            return [], []
+        lo, hi = day_bounds_ms(first, plant.zone)[0], day_bounds_ms(last, plant.zone)[1]
+        return chunk_loads(plant, planned, inputs.samples_in(lo - _pad_ms(plant), hi + _pad_ms(plant)), inputs.timeline,
+                           computed, lo, hi)
+
+    def loads(self, plant: PlantConfig) -> list[LoadSeries]:
+        """The emission loads the plant's profiles compute."""
+        if plant.id not in self._loads:
+            self._loads[plant.id] = plan_loads(plant, select_profiles(plant.compliance_profiles, self.profiles))
+        return self._loads[plant.id]
+
     def _emission_profiles(self, plant: PlantConfig) -> list[Profile]:
         return [p for p in select_profiles(plant.compliance_profiles, self.profiles) if p.kind == "emission_limits"]
 
@@ -258,10 +277,12 @@ class ComplianceJobs:
                 inputs = ahead.pop(0).result()
                 ahead += [pool.submit(self._prefetch_days, plant, *c) for c in chunks[i + 1 : i + 2]]
                 pending = PendingWrites()
+                computed_from = len(report.averages)
                 day = first
                 while day <= last:
                     report.extend(self._day(plant, day, now, reason, inputs, pending))
                     day += timedelta(days=1)
+                pending.add_loads(*self._chunk_loads(plant, inputs, report.averages[computed_from:], first, last))
                 if writing is not None:
                     writing.result()  # one write at a time, in order; a failed write stops the recomputation
                 writing = pool.submit(self._write_points, pending.points())
@@ -270,7 +291,6 @@ class ComplianceJobs:
         if chunks:
             first_ms, last_ms = day_bounds_ms(chunks[0][0], plant.zone)[0], day_bounds_ms(chunks[-1][1], plant.zone)[1]
             self._store_events(plant, first_ms, last_ms, report.averages)
-            self._store_loads(plant, first_ms, last_ms, report.averages)
         logger.info(
             "compliance recompute done plant=%s start_ms=%d end_ms=%d written=%d amendments=%d",
             plant.id, start_ms, end_ms, report.written, len(report.amendments),
@@ -333,7 +353,8 @@ class ComplianceJobs:
     def _prefetch(self, plant: PlantConfig, start_ms: int, end_ms: int) -> Prefetched:
         """Several days' inputs in a few queries: the samples of every channel, the timeline and stored results."""
         pad = _pad_ms(plant)
-        samples = read_channels(self.store, plant.id, Channels.of(plant).sensor_ids, start_ms - pad, end_ms + pad)
+        sensor_ids = sorted(set(Channels.of(plant).sensor_ids) | set(load_sensor_ids(self.loads(plant))))
+        samples = read_channels(self.store, plant.id, sensor_ids, start_ms - pad, end_ms + pad)
         return Prefetched(
             start_ms - pad, end_ms + pad, samples, read_timeline(self.store, plant.id, start_ms, end_ms),
             read_averages(self.store, plant.id, start_ms, end_ms), read_days(self.store, plant.id, plant.zone, start_ms, end_ms),

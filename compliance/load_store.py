@@ -1,18 +1,20 @@
 """Emission loads (`wastewatch.compliance.loads`) computed from the store and kept as measurements:
 `emission_load` per day-basis window and `emission_load_day` per local day, beside the averages.
 
-The jobs call `store_loads` after each half-hour job and recomputation, as they store the
-abnormal-operation events: the concentration, flow and H2O samples are read again here (a sixth of a
-recomputation's reading, in runs of days under InfluxDB's row limit), the windows' quality comes from
-the averages the job has just computed (or, without them, from the stored ones).
+- A recomputation (the day job, late data) computes them in its own loop from the samples it has
+  prefetched, the flow channel read with them (`load_sensor_ids`), and writes them with its results
+  (`chunk_loads`, no I/O).
+- The half-hour job calls `store_loads`, which reads the half-hour's samples itself and sums the day
+  so far from the stored windows.
 
-A recomputed load overwrites its point: loads are derived numbers without an amendment record of
-their own; the averages they follow carry the amendment when a recomputation changes them.
+The windows' quality comes from the averages the job has just computed (or, without them, from the
+stored ones). A recomputed load overwrites its point: loads are derived numbers without an amendment
+record of their own; the averages they follow carry the amendment when a recomputation changes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 
 from compliance.dayruns import day_runs
@@ -32,6 +34,8 @@ from wastewatch.compliance.loads import (
 from wastewatch.compliance.pipeline import pair_tolerance_ms
 from wastewatch.compliance.profiles import Profile
 from wastewatch.compliance.results import AverageRecord
+from wastewatch.compliance.samples import Sample
+from wastewatch.compliance.timeline import OperatingTimeline
 from wastewatch.compliance.windows import day_bounds_ms, local_day, period_ms
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Store
@@ -54,7 +58,7 @@ def store_loads(
         for r in computed:
             if (r.profile, r.pollutant, r.period) in mine and start_ms <= r.start_ms < horizon:
                 by_series.setdefault((r.profile, r.pollutant, r.period), []).append(WindowQuality(r.start_ms, r.quality))
-    sensor_ids = sorted({sid for s in planned for sid in s.sensor_ids})
+    sensor_ids = load_sensor_ids(planned)
     pad = max(pair_tolerance_ms(s.series.sensor) for s in planned)
     found: list[WindowLoad] = []
     for first, last in day_runs(local_day(start_ms, plant.zone), local_day(horizon - 1, plant.zone)):
@@ -72,6 +76,29 @@ def store_loads(
     if found:
         store.write([d.to_point() for d in _days(store, plant, found)])
     return found
+
+
+def load_sensor_ids(planned: Sequence[LoadSeries]) -> list[str]:
+    """The channels the planned loads are computed from (concentrations, flow, H2O when a factor is wet)."""
+    return sorted({sid for s in planned for sid in s.sensor_ids})
+
+
+def chunk_loads(
+    plant: PlantConfig, planned: Sequence[LoadSeries], samples: Mapping[str, Sequence[Sample]], timeline: OperatingTimeline,
+    computed: Iterable[AverageRecord], lo: int, hi: int,
+) -> tuple[list[WindowLoad], list[DayLoad]]:
+    """The loads of whole local days [lo, hi) a recomputation has just computed the averages of (windows
+    closed by then only), and the days they sum to; no I/O."""
+    mine = {(s.profile.id, s.pollutant, s.series.period) for s in planned}
+    by_series: dict[tuple[str, str, str], list[WindowQuality]] = {}
+    for r in computed:
+        if (r.profile, r.pollutant, r.period) in mine and lo <= r.start_ms < hi:
+            by_series.setdefault((r.profile, r.pollutant, r.period), []).append(WindowQuality(r.start_ms, r.quality))
+    windows = [
+        w for s in planned
+        for w in window_loads(plant.id, s, samples, timeline, by_series.get((s.profile.id, s.pollutant, s.series.period), []))
+    ]
+    return windows, day_loads(windows, plant.zone)
 
 
 def _windows(
