@@ -37,6 +37,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 present = {name for name, _ in message.get("headers", [])}
                 headers = list(message.get("headers", []))
+                if _frames_allowed(headers):  # a page that names its own frame-ancestors (the public pages) is governed by them
+                    present.add(b"x-frame-options")
                 for name, value in API_HEADERS:
                     if name not in present:
                         headers.append((name, value))
@@ -44,3 +46,9 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _frames_allowed(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the answer's own CSP lets some page frame it (frame-ancestors other than 'none')."""
+    policy = b";".join(v for n, v in headers if n == b"content-security-policy").lower()
+    return b"frame-ancestors" in policy and b"frame-ancestors 'none'" not in policy

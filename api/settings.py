@@ -29,6 +29,14 @@ class ApiSettings(Section):
     console_absolute_s: float = Field(default=43_200.0, gt=0, description="a console session ends this long after logging in, used or not")
     console_login_burst: int = Field(default=5, ge=1, description="failed console logins one account may have at once (an address: 4 times as many)")
     console_login_per_min: float = Field(default=1.0, gt=0, description="failed console logins an account regains per minute (an address: 4 times as many)")
+    public_plants: CommaList = Field(
+        default=[], description="plants whose public transparency page /public/plants/{plant} is served (comma-separated ids); empty: none (404)"
+    )
+    public_frame_ancestors: str = Field(
+        default="'none'", pattern=r"^[A-Za-z0-9 '*:/._-]{1,400}$",
+        description="CSP frame-ancestors of the public pages (e.g. 'self' https://kotimkab.go.id); the console keeps 'none'",
+    )
+    public_cache_s: float = Field(default=60.0, ge=0, le=3600, description="how long a public page is reused (in process, and Cache-Control max-age)")
     max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, le=64 * 1024 * 1024,
         description="largest request body the API reads (declared or streamed); larger is a 413 before it is parsed",
