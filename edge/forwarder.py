@@ -96,7 +96,7 @@ class Forwarder:
         self.publish_health()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self.stopping.is_set():
             logger.warning("edge lost the broker (%s): samples wait in the queue", reason)
         self.connected.clear()
         self.health.broker_connected = False

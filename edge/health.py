@@ -53,11 +53,11 @@ class EdgeHealth:
     def add_device(self, device: str, address: str, period_s: float) -> None:
         self.devices[device] = DeviceHealth(device, address, period_s)
 
-    def polled(self, device: str, latency_s: float, ts_ms: int, nonfinite: int = 0) -> None:
+    def polled(self, device: str, latency_s: float, ts_ms: int, nonfinite: int = 0, sampled: bool = True) -> None:
         with self._lock:
             d = self.devices[device]
             d.polls += 1
-            d.samples += 1
+            d.samples += int(sampled)
             d.consecutive_errors = 0
             d.last_latency_s = latency_s
             d.last_success_ms = ts_ms
@@ -93,7 +93,7 @@ class EdgeHealth:
         with self._lock:
             devices = {
                 d.device: {
-                    "online": d.online, "address": d.address, "period_s": d.period_s, "polls": d.polls,
+                    "online": d.online, "address": d.address, "period_s": d.period_s, "polls": d.polls, "samples": d.samples,
                     "errors": d.errors, "consecutive_errors": d.consecutive_errors, "last_error": d.last_error,
                     "last_error_ms": d.last_error_ms or None, "last_latency_ms": round(d.last_latency_s * 1000, 1),
                     "last_success_ms": d.last_success_ms or None, "nonfinite_values": d.nonfinite,

@@ -53,7 +53,7 @@ async def samples(source: Source, clock: EdgeClock, health: EdgeHealth) -> Async
             health.failed(source.device, time.monotonic() - started, str(exc))
         else:
             ts_ms = clock.stamp()
-            health.polled(source.device, time.monotonic() - started, ts_ms, getattr(source, "nonfinite", 0))
+            health.polled(source.device, time.monotonic() - started, ts_ms, getattr(source, "nonfinite", 0), bool(readout.values))
             if readout.values:
                 yield Sample(source.device, ts_ms, readout.values, readout.status)
         next_at += source.period_s

@@ -73,6 +73,13 @@ class SampleQueue:
                         "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
                         (max(s.ts_ms for s in taken),),
                     )
+                per_device: dict[str, int] = {}
+                for sample in taken:
+                    per_device[sample.device] = per_device.get(sample.device, 0) + 1
+                db.executemany(
+                    "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    [(f"accepted:{device}", n) for device, n in per_device.items()],
+                )
                 if refused:
                     db.execute(
                         "INSERT INTO counters (name, value) VALUES ('refused', ?) "
@@ -132,6 +139,12 @@ class SampleQueue:
             self.depth = max(0, self.depth - deleted)
             self._check_fill(0)
         return int(deleted)
+
+    def accepted_ever(self) -> dict[str, int]:
+        """Samples accepted by device, over every run of the edge on this file."""
+        with self._lock:
+            rows = self._db.execute("SELECT name, value FROM counters WHERE name LIKE 'accepted:%'").fetchall()
+        return {str(name).removeprefix("accepted:"): int(value) for name, value in rows}
 
     def newest_ts(self) -> int:
         """The newest timestamp the queue ever accepted (0: none): a restarted edge stamps after it."""

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from edge.clock import EdgeClock
@@ -30,6 +31,7 @@ from wastewatch.settings import Settings, SettingsError
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH_MAX = 10_000
+STOP_DRAIN_S = 5.0  # on SIGTERM the forwarder gets this long to empty the queue; the rest is sent at the next start
 
 
 def build_sources(spec: DeviceFile) -> list[Source]:
@@ -77,10 +79,25 @@ class Edge:
             self.edge.edge_id, len(self.sources), self.spec.plant, self.edge.queue_path, self.queue.depth,
         )
 
-    def stop(self) -> None:
-        if self._stop is not None:
+    def stop_polling(self) -> None:
+        """Stop every poller; what they polled is in the queue when this returns."""
+        if self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout=15)
+
+    def drain(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for the forwarder to empty the queue (True when it did)."""
+        deadline = time.monotonic() + timeout_s
+        while self.queue.depth and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.queue.depth
+
+    def stop(self, drain_s: float = 0.0) -> None:
+        """Stop polling, give the forwarder `drain_s` to empty the queue, then stop (the rest waits for the next start)."""
+        self.stop_polling()
+        if drain_s and self.forwarder.connected.is_set():
+            self.drain(drain_s)
+        self.forwarder.publish_health()
         self.forwarder.stop()
         self.metrics.close()
         self.queue.close()
@@ -149,5 +166,5 @@ def run_edge(settings: Settings, edge: EdgeSettings, path: Path | None) -> int:
     try:
         wait_for_signal(threading.Event())
     finally:
-        runner.stop()
+        runner.stop(drain_s=STOP_DRAIN_S)
     return 0

@@ -92,8 +92,11 @@ class _LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout_s)
 
     def close(self) -> None:
+        if self.loop.is_closed():
+            return
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        self.loop.close()
 
 
 class ModbusTcpDevice:
@@ -116,7 +119,8 @@ class ModbusTcpDevice:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._runner.run(self._server.shutdown())
+            server, self._server = self._server, None
+            self._runner.run(server.shutdown())
         self._runner.close()
 
 
@@ -141,7 +145,8 @@ class ModbusRtuDevice:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._runner.run(self._server.shutdown())
+            server, self._server = self._server, None
+            self._runner.run(server.shutdown())
         self._runner.close()
 
 
@@ -180,3 +185,38 @@ class DroppingServer:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+
+
+# --- device files for the tests: the Kotim PLC and CEMS maps of edge/examples/kotim.yaml, shortened
+
+PLC_POINTS = [
+    {"sensor": "t_primary", "kind": "holding", "address": 0, "type": "float32"},
+    {"sensor": "t_secondary", "kind": "holding", "address": 2, "type": "float32", "word_order": "little"},
+    {"sensor": "draft_primary", "kind": "holding", "address": 6, "type": "int16", "scale": 0.1},
+    {"sensor": "burner_primary", "kind": "coil", "address": 0},
+]
+CEMS_POINTS = [
+    {"sensor": "co", "kind": "input", "address": 0, "type": "float32", "word_order": "little"},
+    {"sensor": "o2", "kind": "input", "address": 10, "type": "float32", "word_order": "little"},
+    {"sensor": "flow", "kind": "input", "address": 12, "type": "uint32", "byte_order": "little", "word_order": "little"},
+]
+CEMS_STATUS = [{"kind": "input", "address": 30, "values": {1: "maintenance", 2: "malfunction"}, "covers": ["co"]}]
+
+
+def tcp_device(device_id: str, port: int, points: list[dict[str, object]], period_s: float = 0.2, **extra: object) -> dict[str, object]:
+    return {"id": device_id, "protocol": "modbus_tcp", "host": "127.0.0.1", "port": port, "unit_id": 1,
+            "period_s": period_s, "timeout_s": 0.5, "retries": 1, "points": points, **extra}
+
+
+def load_plc(device: ModbusDevice, t_primary: float = 850.5, t_secondary: float = 1010.25, draft: int = -125, burner: bool = True) -> None:
+    device.set("holding", 0, words_for("float32", t_primary))
+    device.set("holding", 2, words_for("float32", t_secondary, word_order="little"))
+    device.set("holding", 6, words_for("int16", draft))
+    device.coils[0] = burner
+
+
+def load_cems(device: ModbusDevice, co: float = 12.5, o2: float = 10.75, flow: int = 5800, state: int = 0) -> None:
+    device.set("input", 0, words_for("float32", co, word_order="little"))
+    device.set("input", 10, words_for("float32", o2, word_order="little"))
+    device.set("input", 12, words_for("uint32", flow, byte_order="little", word_order="little"))
+    device.input[30] = state
