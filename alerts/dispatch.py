@@ -15,9 +15,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from alerts.conditions import BATCH_KINDS, NoData
-from alerts.evaluate import OneLeaf, advance, advance_one_leaf, compile_one_leaf, concerns, evaluate, initial_state
+from alerts.conditions import BATCH_KINDS, Flatline, NoData, RateOfChange, Threshold
+from alerts.evaluate import (
+    OneLeaf,
+    ReadingStep,
+    advance,
+    advance_held,
+    compile_one_leaf,
+    compile_reading_step,
+    concerns,
+    evaluate,
+    initial_state,
+    quiet_leaf,
+)
 from alerts.events import AlertCleared, AlertEvent, AlertRaised
+from alerts.leaves import (
+    FlatlineMember,
+    RateMember,
+    ThresholdMember,
+    flatline_member,
+    fold_flatlines,
+    fold_rates,
+    fold_thresholds,
+    rate_member,
+    threshold_member,
+)
 from alerts.observations import Observation
 from alerts.plant_state import PlantState
 from alerts.rule_state import RuleState, alert_key
@@ -30,7 +52,6 @@ class _Target:
     rule: Rule
     subject: str
     key: str
-    one: OneLeaf | None = None  # compiled, for a rule of one leaf
 
 
 class RuleBook:
@@ -38,7 +59,7 @@ class RuleBook:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
-        self._all = [_Target(r, s, alert_key(r.plant, r.id, s), compile_one_leaf(r, s)) for r in self.rules for s in r.subjects()]
+        self._all = [_Target(r, s, alert_key(r.plant, r.id, s)) for r in self.rules for s in r.subjects()]
         if len({t.key for t in self._all}) != len(self._all):
             raise ValueError("two rules share a plant and id")
         self._by_sensor: dict[tuple[str, str], list[_Target]] = {}
@@ -54,6 +75,12 @@ class RuleBook:
             if any(isinstance(leaf, BATCH_KINDS) for _, leaf in rule.leaves):
                 self._feeds.setdefault(rule.plant, []).append(target)
         self._keys_by_sensor = {where: [t.key for t in targets] for where, targets in self._by_sensor.items()}
+        steps = {t.key: compile_reading_step(t.rule, t.subject) for t in self._all}
+        ones = {t.key: compile_one_leaf(t.rule, t.subject) for t in self._all}
+        self._lanes = {
+            where: _Lane(where[1], [_Entry(t, steps[t.key], ones[t.key] if _grouped(ones[t.key]) else None) for t in targets])
+            for where, targets in self._by_sensor.items()
+        }
         keys_by_rule: dict[tuple[str, str], list[tuple[str, int]]] = {}
         for target in self._all:
             keys_by_rule.setdefault((target.rule.plant, target.rule.id), []).append((target.key, round(target.rule.settle_s * 1000)))
@@ -61,6 +88,10 @@ class RuleBook:
             (r.plant, r.id): [root_key for root in r.suppressed_by for root_key in keys_by_rule.get((r.plant, root), [])]
             for r in self.rules if r.suppressed_by
         }
+
+    def __reduce__(self) -> tuple[type[RuleBook], tuple[tuple[Rule, ...]]]:
+        # pickled as its rules (an engine is, by the replays): the compiled steps are built again
+        return RuleBook, (self.rules,)
 
     def initial_states(self) -> dict[str, RuleState]:
         """A fresh state for every (rule, subject)."""
@@ -85,6 +116,7 @@ class RuleBook:
         rule order; the key of every state it evaluated (so changed, or created) is added to `changed`."""
         if type(observation) is Reading:
             return self._suppress(self._advance_reading(states, observation, now_ms, changed), states)
+        self.regroup()  # whatever this changes, each lane finds its quiet rules afresh
         events: list[AlertEvent] = []
         for target in self._targets(observation):
             rule, key = target.rule, target.key
@@ -96,6 +128,12 @@ class RuleBook:
                 changed.add(key)
                 events.extend(advance(rule, state, observation, now_ms))
         return self._suppress(events, states)
+
+    def regroup(self) -> None:
+        """Forget which rules are quiet: to be called when states are replaced or changed other than by
+        `advance` (the engine's restore)."""
+        for lane in self._lanes.values():
+            lane.states = None
 
     def _suppress(self, events: list[AlertEvent], states: Mapping[str, RuleState]) -> list[AlertEvent]:
         """`events` without those of alerts that are a root alert's consequence (marked on their state)."""
@@ -127,21 +165,12 @@ class RuleBook:
     ) -> list[AlertEvent]:
         """`advance` for a reading, the hot path: the (plant, sensor) index already guarantees that the
         reading concerns every target it lists, so `concerns` is not asked again."""
-        targets = self._by_sensor.get((reading.plant, reading.sensor))
-        if not targets:
+        where = (reading.plant, reading.sensor)
+        lane = self._lanes.get(where)
+        if lane is None:
             return []
-        events: list[AlertEvent] = []
-        for target in targets:
-            rule, key = target.rule, target.key
-            state = states.get(key)
-            if state is None:
-                state = states[key] = initial_state(rule, target.subject)
-            if state.rule_id == rule.id:
-                one = target.one
-                produced = advance_one_leaf(rule, one, state, reading, now_ms) if one is not None else advance(rule, state, reading, now_ms)
-                if produced:
-                    events.extend(produced)
-        changed.update(self._keys_by_sensor[(reading.plant, reading.sensor)])
+        events = lane.advance(states, reading, now_ms)
+        changed.update(self._keys_by_sensor[where])
         return events
 
     def _targets(self, obs: Observation) -> list[_Target]:
@@ -154,6 +183,90 @@ class RuleBook:
         if isinstance(obs, PlantState):
             return [t for t in self._all if t.rule.plant == obs.plant]
         return self._all
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    target: _Target
+    step: ReadingStep
+    one: OneLeaf | None  # compiled, for a one-leaf rule of a kind the lane folds in groups
+
+
+def _grouped(one: OneLeaf | None) -> bool:
+    return one is not None and type(one.leaf) in (Threshold, RateOfChange, Flatline)
+
+
+class _Lane:
+    """The targets a reading of one (plant, sensor) concerns, in rule order. Their quiet leaves
+    (`alerts.evaluate.quiet_leaf`) are folded in groups, one per kind; only a rule whose leaf then
+    holds, and the others, are stepped one by one. The groups hold the states of one `states`
+    mapping: they are found afresh for another mapping, when a rule's leaf came to hold (a timer
+    starts) or a stepped rule became quiet, after anything but a reading, and after
+    `RuleBook.regroup` (states replaced in the mapping)."""
+
+    __slots__ = ("entries", "flatlines", "live", "rates", "rest", "sensor", "states", "thresholds")
+
+    def __init__(self, sensor: str, entries: list[_Entry]) -> None:
+        self.sensor, self.entries = sensor, entries
+        self.states: dict[str, RuleState] | None = None  # the mapping the groups were found in
+        self.thresholds: list[ThresholdMember] = []
+        self.rates: list[RateMember] = []
+        self.flatlines: list[FlatlineMember] = []
+        self.live: list[bool] = []  # by entry: quiet in its plant states (a leaf that holds needs its rule stepped)
+        self.rest: list[int] = []  # the entries stepped one by one
+
+    def _group(self, states: dict[str, RuleState], now_ms: int) -> None:
+        self.states = states
+        self.thresholds, self.rates, self.flatlines, self.rest = [], [], [], []
+        self.live = [False] * len(self.entries)
+        for index, entry in enumerate(self.entries):
+            target = entry.target
+            state = states.get(target.key)
+            if state is None:
+                state = states[target.key] = initial_state(target.rule, target.subject)
+            found = quiet_leaf(target.rule, entry.one, state, now_ms) if entry.one is not None else None
+            if found is None or entry.one is None:
+                self.rest.append(index)
+                continue
+            leaf_state, self.live[index] = found
+            leaf = entry.one.leaf
+            if isinstance(leaf, Threshold):
+                self.thresholds.append(threshold_member(leaf, leaf_state, index))  # type: ignore[arg-type]
+            elif isinstance(leaf, RateOfChange):
+                self.rates.append(rate_member(leaf, leaf_state, index))  # type: ignore[arg-type]
+            else:
+                self.flatlines.append(flatline_member(leaf, leaf_state, index))  # type: ignore[arg-type]
+
+    def advance(self, states: dict[str, RuleState], reading: Reading, now_ms: int) -> list[AlertEvent]:
+        """The events of a reading of this lane's sensor, in rule order (the states changed in place)."""
+        if self.states is not states:
+            self._group(states, now_ms)
+        sensor, live = self.sensor, self.live
+        held = [i for i in fold_thresholds(self.thresholds, reading, sensor, False) if live[i]] if self.thresholds else []
+        jumped = [i for i in fold_rates(self.rates, reading, sensor, False) if live[i]] if self.rates else []
+        if self.flatlines:
+            held += [i for i in fold_flatlines(self.flatlines, reading, sensor, False) if live[i]]
+        rest = self.rest
+        if not (held or jumped or rest):
+            return []
+        events: list[AlertEvent] = []
+        entries = self.entries
+        for index in sorted([*rest, *held, *jumped]) if held or jumped else rest:
+            entry = entries[index]
+            target = entry.target
+            state = states[target.key]
+            if live[index]:
+                # a quiet leaf that holds now: its rule goes on as a step would (a timer starts, or it raises)
+                assert entry.one is not None
+                events.extend(advance_held(target.rule, state, state.leaves[entry.one.path], index in jumped, now_ms))
+                self.states = None
+                continue
+            produced = entry.step(state, reading, now_ms)
+            if produced:
+                events.extend(produced)
+            if entry.one is not None and not state.active and quiet_leaf(target.rule, entry.one, state, now_ms) is not None:
+                self.states = None  # quiet now: folded with its group from the next reading on
+        return events
 
 
 def _root_holds(root: RuleState | None, at_ms: int, settle_ms: int) -> bool:

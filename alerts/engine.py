@@ -71,6 +71,7 @@ class Engine:
         rulesets = list(rulesets)
         self.book = RuleBook([rule for rs in rulesets for rule in rs.rules])
         self.configs: dict[str, PlantStateConfig] = {rs.plant: rs.plant_state for rs in rulesets}
+        self._plant_keys = {plant: plant_key(plant) for plant in self.configs}
         self.states: dict[str, RuleState] = self.book.initial_states()
         self.plants: dict[str, PlantTrack] = {}
         self.tick_interval_ms = tick_interval_ms
@@ -89,6 +90,7 @@ class Engine:
             try:
                 if kind == RULE and key in self.states:
                     self.states[key] = RuleState.model_validate_json(text)
+                    self.book.regroup()
                     self._saved[key] = text
                     restored += 1
                 elif kind == PLANT:
@@ -171,10 +173,13 @@ class Engine:
             # never seen, or not for longer than a start-up hold: whatever the plant did meanwhile
             # went unwatched, so it is placed afresh from its signals
             track = self.plants[plant] = PlantTrack(state=None, signals=PlantSignals(), watching_since_ms=now_ms)
-        track.seen_ms = now_ms
-        self._dirty.add(plant_key(plant))
+        if track.seen_ms != now_ms:
+            track.seen_ms = now_ms  # (a pydantic model's attribute: set only when it changes, as most signals)
+        self._dirty.add(self._plant_keys[plant])
         if isinstance(record, (Reading, Batch)):
-            track.signals = observe_signal(track.signals, record, now_ms, self.configs[plant])
+            signals = observe_signal(track.signals, record, now_ms, self.configs[plant])
+            if signals is not track.signals:
+                track.signals = signals
         if track.state is None:
             self._seed(plant, now_ms, step)
         self._settle(plant, now_ms, step)

@@ -13,11 +13,12 @@ the same step in place, is for the engine, which owns its states).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from alerts.conditions import BATCH_KINDS, AllOf, AnyOf, Condition, Leaf, NoData, Repeating, Threshold
 from alerts.events import AlertCleared, AlertEvent, AlertRaised, AlertUpdated, ClearReason
-from alerts.leaves import Fold, LeafContext, ReadingFold, fold_for, new_leaf_state, observe, reading_fold_for
+from alerts.leaves import Fold, LeafContext, ReadingFold, compile_reading_fold, fold_for, new_leaf_state, observe
 from alerts.messages import render
 from alerts.observations import Observation, Tick
 from alerts.plant_state import OperatingState, PlantState
@@ -102,7 +103,7 @@ class OneLeaf:
     state_type: type[LeafState]
     fold: Fold
     states: frozenset[OperatingState] | None  # the rule's plant states (None: all)
-    reading_fold: ReadingFold | None  # for a reading, when the leaf's kind has one
+    reading_fold: ReadingFold | None  # for a reading of `sensor`, when the leaf's kind has one
     sensor: str | None  # the sensor the leaf reads (its own, or the bound one)
 
 
@@ -115,7 +116,7 @@ def compile_one_leaf(rule: Rule, subject: str) -> OneLeaf | None:
     states = None if rule.states is None else frozenset(rule.states)
     bound = rule.bound_sensor(subject)
     sensor = getattr(leaf, "sensor", None) or bound
-    return OneLeaf(path, leaf, bound, state_type, fold, states, reading_fold_for(leaf), sensor)
+    return OneLeaf(path, leaf, bound, state_type, fold, states, compile_reading_fold(leaf, sensor), sensor)
 
 
 def advance_one_leaf(rule: Rule, one: OneLeaf, st: RuleState, observation: Reading | Batch | DeviceStatus, now_ms: int) -> list[AlertEvent]:
@@ -129,7 +130,7 @@ def advance_one_leaf(rule: Rule, one: OneLeaf, st: RuleState, observation: Readi
         raise TypeError(f"state {leaf_state.kind!r} does not belong to a {one.leaf.kind!r} condition")
     plant_state = st.plant_state
     if one.reading_fold is not None and type(observation) is Reading:
-        occurred = one.reading_fold(one.leaf, leaf_state, observation, one.sensor, st.active)
+        occurred = one.reading_fold(leaf_state, observation, st.active)
     else:
         occurred = one.fold(one.leaf, leaf_state, observation, LeafContext(now_ms, st.active, one.bound_sensor, plant_state,
                                                                              st.emission_limit_exceeded))
@@ -139,6 +140,74 @@ def advance_one_leaf(rule: Rule, one: OneLeaf, st: RuleState, observation: Readi
         return []  # healthy, no alert, no timer: the usual reading
     firing = leaf_state.firing if type(leaf_state) is ThresholdState else bad
     return _advance(rule, st, _Verdict(bad, firing, occurred), applicable, now_ms)
+
+
+ReadingStep = Callable[[RuleState, Reading, int], Sequence[AlertEvent]]
+_NOTHING: tuple[AlertEvent, ...] = ()
+
+
+def compile_reading_step(rule: Rule, subject: str) -> ReadingStep:
+    """The engine's step of (rule, subject) for a reading that concerns it (`RuleBook.advance`): the
+    events of `advance` on a state the engine owns, with everything a reading cannot change looked
+    up once. A state of another rule is left alone (no events), as `evaluate` leaves it."""
+    rule_id, one = rule.id, compile_one_leaf(rule, subject)
+    if one is None or one.reading_fold is None:
+        def general(st: RuleState, reading: Reading, now_ms: int) -> Sequence[AlertEvent]:
+            if st.rule_id != rule_id:
+                return _NOTHING
+            return advance_one_leaf(rule, one, st, reading, now_ms) if one is not None else advance(rule, st, reading, now_ms)
+
+        return general
+    path, leaf, state_type, fold, states = one.path, one.leaf, one.state_type, one.reading_fold, one.states
+
+    def step(st: RuleState, reading: Reading, now_ms: int) -> Sequence[AlertEvent]:
+        if st.rule_id != rule_id:
+            return _NOTHING
+        leaf_state = st.leaves.get(path)
+        if type(leaf_state) is not state_type:
+            if leaf_state is not None:
+                raise TypeError(f"state {leaf_state.kind!r} does not belong to a {leaf.kind!r} condition")
+            leaf_state = st.leaves[path] = new_leaf_state(leaf, now_ms)
+        active = st.active
+        occurred = fold(leaf_state, reading, active)
+        bad = leaf_state.truth
+        applicable = states is None or st.plant_state in states
+        firing = leaf_state.firing if type(leaf_state) is ThresholdState else bad
+        if applicable:
+            if not (bad or active or st.condition_since_ms is not None):
+                return _NOTHING  # healthy, no alert, no timer: the usual reading
+            if (active and bad and not occurred and st.condition_since_ms is not None and st.recovery_since_ms is None
+                    and not (firing and st.recovery_seen)):
+                return _NOTHING  # still bad, nothing new: `_advance` would change nothing (an alert that lasts)
+        return _advance(rule, st, _Verdict(bad, firing, occurred), applicable, now_ms)
+
+    return step
+
+
+def quiet_leaf(rule: Rule, one: OneLeaf, st: RuleState, now_ms: int) -> tuple[LeafState, bool] | None:
+    """For a one-leaf (rule, subject) that a reading can change only by folding into its leaf, the leaf
+    state (created if missing, as `advance_one_leaf` would at this reading) and whether the rule
+    applies in the plant's state; None for any other. Quiet: the rule's own state, no alert, no
+    timer; in its plant states the leaf does not hold (a reading that makes it hold needs
+    `advance_held`), outside them nothing but the leaf can change."""
+    if st.rule_id != rule.id or st.active or st.condition_since_ms is not None:
+        return None
+    applicable = one.states is None or st.plant_state in one.states
+    if not applicable and st.recovery_since_ms is not None:
+        return None
+    leaf_state = st.leaves.get(one.path)
+    if leaf_state is None:
+        leaf_state = st.leaves[one.path] = new_leaf_state(one.leaf, now_ms)
+    elif type(leaf_state) is not one.state_type or (applicable and leaf_state.truth):
+        return None
+    return leaf_state, applicable
+
+
+def advance_held(rule: Rule, st: RuleState, leaf_state: LeafState, occurred: bool, now_ms: int) -> list[AlertEvent]:
+    """The rest of `advance_one_leaf` for a quiet (rule, subject) in its plant states whose leaf holds
+    after a reading."""
+    firing = leaf_state.firing if type(leaf_state) is ThresholdState else True
+    return _advance(rule, st, _Verdict(True, firing, occurred), True, now_ms)
 
 
 @dataclass(slots=True)

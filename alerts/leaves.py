@@ -12,8 +12,10 @@ as EN 17255 excludes them from averages, but still count as data for `no_data`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from alerts.conditions import (
@@ -99,19 +101,7 @@ def _fresh(obs: Observation, sensor: str | None, last_time_ms: int | None) -> Re
 
 def _threshold(leaf: Threshold, st: ThresholdState, obs: Observation, ctx: LeafContext) -> bool:
     if type(obs) is Reading:
-        _threshold_reading(leaf, st, obs, leaf.sensor or ctx.bound_sensor, ctx.active)
-    return False
-
-
-def _threshold_reading(leaf: Threshold, st: ThresholdState, reading: Reading, sensor: str | None, active: bool) -> bool:
-    # `_fresh`, inlined: this runs for most rules a reading concerns
-    if reading.sensor != sensor or reading.status != "valid" or (st.time_ms is not None and reading.time_ms <= st.time_ms):
-        return False
-    value = reading.value
-    st.value, st.time_ms = value, reading.time_ms
-    st.firing = firing = compare(value, leaf.op, leaf.value)
-    st.truth = truth = leaf.bad(value, True) if active and leaf.recovery_value is not None else firing
-    st.detail = f"{sensor} {value:g} {leaf.op} {leaf.value:g}" if truth else ""
+        _reading_fold(leaf, leaf.sensor or ctx.bound_sensor)(st, obs, ctx.active)
     return False
 
 
@@ -136,28 +126,10 @@ def _no_data(leaf: NoData, st: NoDataState, obs: Observation, ctx: LeafContext) 
 
 
 def _flatline(leaf: Flatline, st: FlatlineState, obs: Observation, ctx: LeafContext) -> bool:
-    return type(obs) is Reading and _flatline_reading(leaf, st, obs, leaf.sensor or ctx.bound_sensor, ctx.active)
-
-
-def _flatline_reading(leaf: Flatline, st: FlatlineState, obs: Reading, sensor: str | None, active: bool) -> bool:
-    reading = _fresh(obs, sensor, st.samples[-1][0] if st.samples else None)
-    if reading is None:
+    if type(obs) is not Reading:
         return False
-    samples = [*st.samples, (reading.time_ms, reading.value)]
-    if leaf.window_samples is not None:
-        samples = samples[-leaf.window_samples :]
-        covered = len(samples) == leaf.window_samples
-    else:
-        window_ms = (leaf.window_s or 0.0) * 1000
-        # keep the newest sample at or before the window's start: it proves the window is covered
-        while len(samples) >= 2 and samples[1][0] <= reading.time_ms - window_ms:
-            samples.pop(0)
-        covered = reading.time_ms - samples[0][0] >= window_ms
-    st.samples, st.value = samples, reading.value
-    st.truth = covered and _spread_at_most(samples, leaf.max_spread)
-    span_s = (samples[-1][0] - samples[0][0]) / 1000
-    st.detail = f"{sensor} flat at {reading.value:g} over {len(samples)} samples / {span_s:g} s" if st.truth else ""
-    return False
+    st.samples = [*st.samples]  # the compiled fold appends in place: never to a list a caller may share
+    return _reading_fold(leaf, leaf.sensor or ctx.bound_sensor)(st, obs, ctx.active)
 
 
 def _spread_at_most(samples: list[tuple[int, float]], limit: float) -> bool:
@@ -179,27 +151,7 @@ def _spread_at_most(samples: list[tuple[int, float]], limit: float) -> bool:
 
 
 def _rate(leaf: RateOfChange, st: RateState, obs: Observation, ctx: LeafContext) -> bool:
-    return type(obs) is Reading and _rate_reading(leaf, st, obs, leaf.sensor or ctx.bound_sensor, ctx.active)
-
-
-def _rate_reading(leaf: RateOfChange, st: RateState, obs: Reading, sensor: str | None, active: bool) -> bool:
-    reading = _fresh(obs, sensor, st.time_ms)
-    if reading is None:
-        return False
-    previous, previous_ms = st.value, st.time_ms
-    st.value, st.time_ms = reading.value, reading.time_ms
-    if previous is None or previous_ms is None:
-        st.truth, st.detail = False, ""
-        return False
-    dt_s = (reading.time_ms - previous_ms) / 1000
-    rate = abs(reading.value - previous) / dt_s
-    st.truth = rate > leaf.max_rate_per_s
-    st.detail = (
-        f"{sensor} jumped {previous:g} -> {reading.value:g} in {dt_s:g} s ({rate:.3g}/s > {leaf.max_rate_per_s:g}/s)"
-        if st.truth
-        else ""
-    )
-    return st.truth
+    return type(obs) is Reading and _reading_fold(leaf, leaf.sensor or ctx.bound_sensor)(st, obs, ctx.active)
 
 
 def _repeating(leaf: Repeating, st: RepeatingState, obs: Observation, ctx: LeafContext) -> bool:
@@ -338,20 +290,141 @@ _FOLDS: dict[type[Leaf], tuple[type[LeafState], Fold]] = {
     FeedInterlock: (InterlockState, _interlock),
 }
 
-# the folds of the kinds that read nothing of a reading's context but its sensor and whether the alert
-# is active: (leaf, state, reading, the leaf's sensor, active) -> occurred, no `LeafContext` to build
-ReadingFold = Callable[[Any, Any, Reading, "str | None", bool], bool]
-_READING_FOLDS: dict[type[Leaf], ReadingFold] = {
-    Threshold: _threshold_reading,
-    Flatline: _flatline_reading,
-    RateOfChange: _rate_reading,
-}
+# The reading folds of the kinds a reading's own values decide (threshold, flatline, rate of change),
+# for a group of leaves of one kind reading one sensor: `fold_<kind>s(members, reading, sensor,
+# active)` folds the reading into every member's state and returns the indices (each member's last
+# item) of those that hold after it. The only code of these kinds for a reading: the engine folds all
+# the quiet leaves of a sensor at once, and `compile_reading_fold` (a group of one) serves `observe`
+# and every other caller. They change the states in place, sample lists too (the engine owns its
+# states; `_flatline` first gives a state under `observe` a list of its own).
+ReadingFold = Callable[[Any, Reading, bool], bool]
+_OPS: dict[str, Callable[[float, float], bool]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+# (state, op, limit, recovery limit, " op limit" for the detail, index)
+ThresholdMember = tuple[ThresholdState, Callable[[float, float], bool], float, "float | None", str, int]
+RateMember = tuple[RateState, float, int]  # (state, max rate per s, index)
+FlatlineMember = tuple[FlatlineState, "int | None", float, float, int]  # (state, window samples, window ms, max spread, index)
 
 
-def reading_fold_for(leaf: Leaf) -> ReadingFold | None:
-    """The reading fold of `leaf`'s kind, if it has one: for a reading, the same as `observe` with a
-    context whose bound sensor gives the same sensor."""
-    return _READING_FOLDS.get(type(leaf))
+def threshold_member(leaf: Threshold, state: ThresholdState, index: int) -> ThresholdMember:
+    return (state, _OPS[leaf.op], leaf.value, leaf.recovery_value, f" {leaf.op} {leaf.value:g}", index)
+
+
+def rate_member(leaf: RateOfChange, state: RateState, index: int) -> RateMember:
+    return (state, leaf.max_rate_per_s, index)
+
+
+def flatline_member(leaf: Flatline, state: FlatlineState, index: int) -> FlatlineMember:
+    return (state, leaf.window_samples, (leaf.window_s or 0.0) * 1000, leaf.max_spread, index)
+
+
+def fold_thresholds(members: list[ThresholdMember], reading: Reading, sensor: str | None, active: bool) -> list[int]:
+    if reading.sensor != sensor or reading.status != "valid":
+        return []
+    time_ms, value = reading.time_ms, reading.value
+    held = []
+    for st, op, limit, recovery, text, index in members:
+        last_ms = st.time_ms
+        if last_ms is not None and time_ms <= last_ms:
+            continue  # a duplicate or a late one
+        st.value, st.time_ms = value, time_ms
+        st.firing = firing = op(value, limit)
+        st.truth = truth = op(value, recovery) if active and recovery is not None else firing
+        if truth:
+            st.detail = f"{sensor} {value:g}{text}"
+            held.append(index)
+        else:
+            st.detail = ""
+    return held
+
+
+def fold_rates(members: list[RateMember], reading: Reading, sensor: str | None, active: bool) -> list[int]:
+    """A rate of change holds on the jump from the previous sample: the index is also an occurrence."""
+    if reading.sensor != sensor or reading.status != "valid":
+        return []
+    time_ms, value = reading.time_ms, reading.value
+    held = []
+    for st, max_rate, index in members:
+        previous_ms = st.time_ms
+        if previous_ms is not None and time_ms <= previous_ms:
+            continue  # a duplicate or a late one
+        previous = st.value
+        st.value, st.time_ms = value, time_ms
+        if previous is None or previous_ms is None:
+            st.truth, st.detail = False, ""
+            continue
+        dt_s = (time_ms - previous_ms) / 1000
+        rate = abs(value - previous) / dt_s
+        if rate > max_rate:
+            st.truth = True
+            st.detail = f"{sensor} jumped {previous:g} -> {value:g} in {dt_s:g} s ({rate:.3g}/s > {max_rate:g}/s)"
+            held.append(index)
+        else:
+            st.truth, st.detail = False, ""
+    return held
+
+
+def fold_flatlines(members: list[FlatlineMember], reading: Reading, sensor: str | None, active: bool) -> list[int]:
+    if reading.sensor != sensor or reading.status != "valid":
+        return []
+    time_ms, value = reading.time_ms, reading.value
+    sample = (time_ms, value)
+    held = []
+    for st, count, window_ms, max_spread, index in members:
+        samples = st.samples
+        if samples and time_ms <= samples[-1][0]:
+            continue  # a duplicate or a late one
+        samples.append(sample)
+        if count is not None:
+            if len(samples) > count:
+                del samples[: len(samples) - count]
+            covered = len(samples) == count
+        else:
+            # keep the newest sample at or before the window's start: it proves the window is covered
+            horizon, first = time_ms - window_ms, 0
+            while len(samples) - first >= 2 and samples[first + 1][0] <= horizon:
+                first += 1
+            if first:
+                del samples[:first]
+            covered = time_ms - samples[0][0] >= window_ms
+        st.value = value
+        if covered and _spread_at_most(samples, max_spread):
+            st.truth = True
+            span_s = (samples[-1][0] - samples[0][0]) / 1000
+            st.detail = f"{sensor} flat at {value:g} over {len(samples)} samples / {span_s:g} s"
+            held.append(index)
+        else:
+            st.truth, st.detail = False, ""
+    return held
+
+
+def compile_reading_fold(leaf: Leaf, sensor: str | None) -> ReadingFold | None:
+    """The reading fold of `leaf` reading `sensor` (its own, or the bound one): (state, reading, active)
+    -> occurred, as `observe` for a reading; None for the kinds without one."""
+    if isinstance(leaf, Threshold):
+        def threshold(st: ThresholdState, reading: Reading, active: bool) -> bool:
+            fold_thresholds([threshold_member(leaf, st, 0)], reading, sensor, active)
+            return False
+
+        return threshold
+    if isinstance(leaf, Flatline):
+        def flatline(st: FlatlineState, reading: Reading, active: bool) -> bool:
+            fold_flatlines([flatline_member(leaf, st, 0)], reading, sensor, active)
+            return False
+
+        return flatline
+    if isinstance(leaf, RateOfChange):
+        def rate(st: RateState, reading: Reading, active: bool) -> bool:
+            return bool(fold_rates([rate_member(leaf, st, 0)], reading, sensor, active))
+
+        return rate
+    return None
+
+
+@cache
+def _reading_fold(leaf: Leaf, sensor: str | None) -> ReadingFold:
+    fold = compile_reading_fold(leaf, sensor)
+    assert fold is not None, leaf.kind
+    return fold
 
 
 def fold_for(leaf: Leaf) -> tuple[type[LeafState], Fold]:

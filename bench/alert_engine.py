@@ -105,8 +105,8 @@ def main() -> None:
     now0_ms = int(time.time() * 1000)
     total = args.warmup + args.readings
     feed = messages(total, args.streams, now0_ms - 3_600_000)
-    decoded = [r for topic, payload in feed for r in decoder.decode(topic, payload, now0_ms)]
-    if len(decoded) != total or not all(type(r) is Reading for r in decoded):
+    decoded = [r for topic, payload in feed for r in decoder.decode(topic, payload, now0_ms) if isinstance(r, Reading)]
+    if len(decoded) != total:
         raise RuntimeError(f"{len(decoded)} readings decoded from {total} messages")
     # the (rule, subject)s a reading concerns, on average over the streams
     met = statistics.mean(sum(sensor in w for r in rs.rules for w in r.watched_sensors.values())
