@@ -11,6 +11,8 @@ from datetime import date
 
 import pytest
 
+from api.reports.data import csv_rows, report_data
+from api.reports.report import build_report
 from api.roles import Role
 from compliance.jobs import ComplianceJobs
 from compliance.load_store import read_day_loads, read_window_loads
@@ -162,3 +164,41 @@ def test_bad_requests_are_a_4xx_with_a_message(served: Api, params: dict[str, st
 def test_the_evaluator_reads_loads_and_no_key_does_not(served: Api) -> None:
     assert served.get(LOADS, role=Role.EVALUATOR).status_code == 200
     assert served.client.get(LOADS).status_code == 401
+
+
+def test_the_report_has_a_loads_table_in_both_languages_with_units(served: Api, plant: PlantConfig) -> None:
+    from tests.test_report_reading import OTHER, read_both  # lazy: its module fixtures are not needed here
+
+    report = build_report(served.store, plant, "2026-11", now_ms=NOW_MS)
+    data = report_data(report)
+    dust = next(t for t in data["loads"]["totals"] if t["pollutant"] == "dust")
+    # 27 Nov 8.4 kg + 28 Nov 0.6 kg = 9.0 kg over 15 h covered of 17 operating hours (16 + the first hour today)
+    assert dust["kg"] == pytest.approx(9.0) and (dust["covered_h"], dust["operating_h"]) == (15, 17)
+    expected = {
+        "id": ["Beban emisi (massa emisi)", "9,00\u00a0kg", "0,600\u00a0kg/jam", "15,0 / 17,0\u00a0jam (2,1\u00a0%)",
+               "10,20\u00a0kg", "sebelum koreksi O₂", "Basis alat ukur laju alir: kering (belum dikonfirmasi)",
+               "tidak diekstrapolasi", "bukan hasil ukur"],
+        "en": ["Emission loads (mass emissions)", "9.00\u00a0kg", "0.600\u00a0kg/h", "15.0 / 17.0\u00a0h (2.1\u00a0%)",
+               "10.20\u00a0kg", "before the O₂ correction", "Flow meter basis: dry (unconfirmed)", "not extrapolated",
+               "not measured"],
+    }
+    for lang in ("id", "en"):
+        for content in read_both(report, lang):
+            leaked = [phrase for phrase in OTHER[lang] if phrase in content]
+            assert not leaked, (lang, leaked)
+            missing = [phrase for phrase in expected[lang] if phrase.replace("\u00a0", " ") not in content.replace("\u00a0", " ")]
+            assert not missing, (lang, missing)
+    rows = [r for r in csv_rows(data) if r[0] == "emission_load" and r[1] == "eu-ied-annex-vi/dust"]
+    assert ("emission_load", "eu-ied-annex-vi/dust", "kg", "9") in rows
+
+
+def test_the_annual_report_gives_tonnes_per_year_and_the_months(served: Api, plant: PlantConfig) -> None:
+    from tests.test_report_reading import read_both  # lazy: its module fixtures are not needed here
+
+    report = build_report(served.store, plant, "2026", now_ms=NOW_MS)
+    for content, lang in zip(read_both(report, "id") + read_both(report, "en"), ("id", "id", "en", "en")):
+        text = content.replace("\u00a0", " ")
+        # 9.0 kg = 0.009 t in 2026 so far; November's row names its hours covered
+        loads = text[text.find("Beban emisi" if lang == "id" else "Emission loads"):][:2500]
+        assert ("0,009 t/tahun" if lang == "id" else "0.009 t/year") in loads, loads
+        assert ("Nov 2026" in text) and (("9,00 kg (15,0 jam)" if lang == "id" else "9.00 kg (15.0 h)") in text)

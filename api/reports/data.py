@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from api.reports.report import PlantReport
+from api.summaries.loads import EmissionLoads
+from wastewatch.compliance.loads import LoadTotal
 
 JsonDict = dict[str, Any]
 
@@ -65,6 +67,7 @@ def report_data(report: PlantReport) -> JsonDict:
                 for p in c.pollutants
             ],
         },
+        "loads": None if report.loads is None else loads_data(report.loads, report),
         "alerts": None if a is None else {
             "count": len(a.alerts), "acknowledged": a.acknowledged, "unacknowledged": a.unacknowledged,
             "median_ack_s": a.median_ack_s, "max_ack_s": a.max_ack_s,
@@ -72,6 +75,25 @@ def report_data(report: PlantReport) -> JsonDict:
                        "raised": iso(i.raised_at_ms, report), "ack_after_s": i.ack_after_s, "ack_by": i.ack_by}
                       for i in a.alerts],
         },
+    }
+
+
+def loads_data(loads: EmissionLoads, report: PlantReport) -> JsonDict:
+    """Emission loads: per pollutant over the period (`totals`) and per month, kg measured (nothing
+    extrapolated), kg/h while covered, hours covered, operating and in the period; `estimate_kg` is an estimate."""
+
+    def row(t: LoadTotal) -> JsonDict:
+        return {"profile": t.profile, "pollutant": t.pollutant, "key": t.key, "start": iso(t.start_ms, report),
+                "end": iso(t.end_ms, report), "kg": t.kg, "tonnes": t.tonnes, "kg_h": t.kg_h, "covered_h": t.covered_h,
+                "operating_h": t.operating_h, "period_h": t.period_h, "coverage": t.coverage,
+                "operating_coverage": t.operating_coverage, "estimate_kg": t.estimate_kg}
+
+    return {
+        "bases": [{"profile": b.profile, "title": b.title, "period": b.period, "flow_basis": b.flow_basis,
+                   "flow_basis_status": b.flow_basis_status, "flow_basis_source": b.flow_basis_source, "source": b.source,
+                   "status": b.status, "unconfirmed": b.unconfirmed} for b in loads.bases],
+        "totals": [row(t) for t in loads.totals],
+        "months": [row(t) for t in loads.loads],
     }
 
 
@@ -106,6 +128,10 @@ def csv_rows(data: JsonDict) -> list[tuple[str, str, str, str]]:
             item = f"{p['profile']}/{p['pollutant']}/{x['period']}/{x['rule']}"
             rows.append(("compliance", item, "valid_averages", str(x["valid_averages"])))
             rows.append(("compliance", item, "exceedances", str(x["exceedances"])))
+    for row in (data.get("loads") or {}).get("totals", []):
+        item = f"{row['profile']}/{row['pollutant']}"
+        for key in ("kg", "kg_h", "covered_h", "operating_h", "period_h", "coverage", "estimate_kg"):
+            rows.append(("emission_load", item, key, _plain(row[key])))
     if data["alerts"] is not None:
         for key in ("count", "acknowledged", "unacknowledged", "median_ack_s", "max_ack_s"):
             rows.append(("alerts", "plant", key, _plain(data["alerts"][key])))

@@ -3,12 +3,15 @@ language, from the report data."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from api.reports.data import JsonDict
 from api.reports.legend import legend
 from api.reports.messages import (
+    AVERAGES,
+    MONTHS,
     NBSP,
     Language,
     averaging,
@@ -21,6 +24,7 @@ from api.reports.messages import (
     unit,
     when,
 )
+from wastewatch.compliance.profiles import UNCONFIRMED
 
 MAX_GAPS = 8
 """Empty stretches listed by name; more are counted."""
@@ -61,7 +65,7 @@ def period_span(data: JsonDict, lang: Language) -> str:
 
 def sections(data: JsonDict, lang: Language) -> list[Section]:
     return [_coverage(data, lang), _tonnage(data, lang), _availability(data, lang), _compliance(data, lang),
-            _alerts(data, lang), _smart(data, lang)]
+            *_loads(data, lang), _alerts(data, lang), _smart(data, lang)]
 
 
 def tonnes(value: float, lang: Language) -> str:
@@ -197,6 +201,66 @@ def _limit_name(name: str, lang: Language) -> str:
     if len(parts) != 3:
         return name
     return f"{pollutant(parts[0], lang)} {averaging(parts[1], lang)} ({parts[2]})"
+
+
+def _loads(data: JsonDict, lang: Language) -> list[Section]:
+    """Emission loads per pollutant over the period (and per month in a quarter or year), each with its
+    hours covered; the basis and its status above the table (no section for a report without loads)."""
+    loads = data.get("loads")
+    if loads is None:
+        return []
+    s = Section(text("loads", lang))
+    if not loads["bases"]:
+        s.paragraphs.append(text("loads_none", lang))
+        return [s]
+    annual = data["period"]["kind"] == "year"
+    for basis in loads["bases"]:
+        avg = AVERAGES[basis["period"]][lang][0] if basis["period"] in AVERAGES else averaging(basis["period"], lang)
+        s.paragraphs.append(text("loads_basis", lang).format(avg=re.sub(r"(\d) ", "\\1" + NBSP, avg)))  # 30 menit, bound
+        flow = text("loads_flow_basis", lang).format(basis=text(f"loads_{basis['flow_basis']}", lang))
+        if basis["flow_basis_status"] in UNCONFIRMED:
+            flow += f" ({text('unconfirmed_short', lang)})."
+            if basis["flow_basis"] == "dry":
+                flow += " " + text("loads_flow_dry_unconfirmed", lang)
+        else:
+            flow += "."
+        s.paragraphs.append(flow)
+        mark = f", {text('unconfirmed_short', lang)}" if basis["status"] in UNCONFIRMED else ""
+        s.paragraphs.append(f"{text('loads_method', lang)}: {text('loads_method_text', lang)} [{basis['status']}]{mark}.")
+        rows = [[pollutant(t["pollutant"], lang), _load_mass(t["kg"], annual, lang), _load_rate(t["kg_h"], lang),
+                 f"{number(t['covered_h'], 1, lang)} / {hours(t['operating_h'], lang)} ({percent(t['coverage'], lang)})",
+                 _load_mass(t["estimate_kg"], annual, lang)]
+                for t in loads["totals"] if t["profile"] == basis["profile"]]
+        s.tables.append(Table([text("pollutant", lang), text("loads_mass", lang), text("loads_rate", lang), text("loads_hours", lang),
+                               text("loads_estimate", lang)], rows, profile_title(basis["profile"], basis["title"], lang)))
+        months = [t for t in loads["months"] if t["profile"] == basis["profile"]]
+        keys = list(dict.fromkeys(t["key"] for t in months))
+        if len(keys) > 1:
+            names = list(dict.fromkeys(t["pollutant"] for t in months))
+            cell = {(t["key"], t["pollutant"]): t for t in months}
+            s.tables.append(Table(
+                [text("loads_month", lang), *(pollutant(n, lang) for n in names)],
+                [[_month(key, lang), *(f"{_load_mass(cell[(key, n)]['kg'], False, lang)} ({hours(cell[(key, n)]['covered_h'], lang)})"
+                                      for n in names)] for key in keys],
+                text("loads_by_month", lang),
+            ))
+    s.paragraphs.append(text("loads_coverage", lang))
+    return [s]
+
+
+def _load_mass(kg: float | None, annual: bool, lang: Language) -> str:
+    if kg is None:
+        return "–"
+    return f"{number(kg / 1000, 3, lang)}{NBSP}{text('t_year', lang)}" if annual else f"{number(kg, 2, lang)}{NBSP}kg"
+
+
+def _load_rate(kg_h: float | None, lang: Language) -> str:
+    return "–" if kg_h is None else f"{number(kg_h, 3, lang)}{NBSP}{text('kg_h', lang)}"
+
+
+def _month(key: str, lang: Language) -> str:
+    year, month = key.split("-")
+    return f"{MONTHS[lang][int(month) - 1]} {year}"
 
 
 def _alerts(data: JsonDict, lang: Language) -> Section:

@@ -119,6 +119,44 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "chart_tonnage": {"id": "Limbah diolah (t)", "en": "Waste treated (t)"},
     "chart_facility": {"id": "Limbah per fasilitas (t)", "en": "Waste per facility (t)"},
     "none": {"id": "tidak ada", "en": "none"},
+    "loads": {"id": "Beban emisi (massa emisi)", "en": "Emission loads (mass emissions)"},
+    "loads_basis": {
+        "id": "Beban = konsentrasi kering pada O₂ terukur (sebelum koreksi O₂, tanpa pengurangan selang kepercayaan) × laju "
+              "alir gas buang kering (Nm³/jam pada 273,15\u00a0K dan 101,3\u00a0kPa) × 10⁻⁶, atas waktu operasi efektif setiap {avg} "
+              "yang valid. Periode tanpa nilai valid tidak menambah apa pun dan tidak diekstrapolasi.",
+        "en": "Load = dry concentration at the measured O₂ (before the O₂ correction, no confidence interval subtracted) × "
+              "dry flue-gas flow (Nm³/h at 273.15\u00a0K and 101.3\u00a0kPa) × 10⁻⁶, over the effective operating time of each valid "
+              "{avg}. Periods without a valid value add nothing and are not extrapolated.",
+    },
+    "loads_flow_basis": {"id": "Basis alat ukur laju alir: {basis}", "en": "Flow meter basis: {basis}"},
+    "loads_flow_dry_unconfirmed": {
+        "id": "Bila alat ukur ternyata melaporkan laju alir basah, beban ini lebih tinggi dari sebenarnya sebesar "
+              "100 / (100 − H₂O\u00a0%).",
+        "en": "Should the meter report wet flow, these loads are overstated by 100 / (100 − H₂O\u00a0%).",
+    },
+    "loads_dry": {"id": "kering", "en": "dry"},
+    "loads_wet": {"id": "basah (dikonversi ke kering dengan H₂O)", "en": "wet (made dry with H₂O)"},
+    "loads_method": {"id": "Metode", "en": "Method"},
+    "loads_method_text": {"id": "perhitungan proyek, bukan metode yang ditetapkan peraturan",
+                          "en": "the project's calculation, not a method set by a regulation"},
+    "loads_coverage": {
+        "id": "Jam tercakup: waktu operasi dari rata-rata yang valid; cakupan periode = jam tercakup ÷ jam dalam periode. "
+              "Perkiraan: laju massa rata-rata jam tercakup dikalikan seluruh jam operasi; perkiraan, bukan hasil "
+              "pengukuran, dan tidak ditambahkan ke beban terukur.",
+        "en": "Hours covered: operating time of the valid averages; coverage of the period = hours covered ÷ hours in the "
+              "period. Estimate: the mean mass flow of the hours covered times every operating hour; an estimate, not a "
+              "measurement, and not added to the measured load.",
+    },
+    "loads_mass": {"id": "Beban terukur", "en": "Measured load"},
+    "loads_rate": {"id": "Laju massa rata-rata", "en": "Mean mass flow"},
+    "loads_hours": {"id": "Jam tercakup / jam operasi (cakupan periode)", "en": "Hours covered / operating hours (coverage of the period)"},
+    "loads_estimate": {"id": "Perkiraan (bukan hasil ukur)", "en": "Estimate (not measured)"},
+    "loads_by_month": {"id": "Beban terukur per bulan (jam tercakup)", "en": "Measured load per month (hours covered)"},
+    "loads_month": {"id": "Bulan", "en": "Month"},
+    "loads_none": {"id": "Tidak ada profil yang menghitung beban emisi, atau tidak ada alat ukur laju alir dalam Nm³/jam.",
+                   "en": "No profile computes emission loads, or there is no flow meter in Nm³/h."},
+    "kg_h": {"id": "kg/jam", "en": "kg/h"},
+    "t_year": {"id": "t/tahun", "en": "t/year"},
 }
 
 PROFILE_TITLES: dict[str, dict[Language, str]] = {

@@ -173,7 +173,7 @@ def _pdf_table(pdf: FPDF, table: Table) -> None:
     if table.caption:
         _pdf_text(pdf, table.caption)
     with pdf.table(text_align="LEFT", line_height=4.5, first_row_as_headings=True, borders_layout="ALL",
-                   col_widths=tuple(widths), width=sum(widths), align="LEFT") as grid:
+                   col_widths=tuple(widths), width=min(sum(widths), pdf.epw), align="LEFT") as grid:  # the sum can pass the page by 1e-13
         for row in rows:
             cells = grid.row()
             for cell in row:

@@ -20,6 +20,7 @@ from api.summaries import (
     uptime,
 )
 from api.summaries.alert_response import AlertRows
+from api.summaries.loads import EmissionLoads, emission_loads
 from api.summaries.profiles import plant_profiles
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Store
@@ -39,6 +40,8 @@ class PlantReport:
     coverage: DataCoverage
     min_valid_hours_per_day: int | None
     """The daily validity rule of the plant's data-availability profile (its one definition), if it has one."""
+    loads: EmissionLoads | None = None
+    """Emission loads per pollutant over the period and per month, with their coverage."""
 
 
 def build_report(
@@ -61,4 +64,5 @@ def build_report(
         alert_response(alert_db, plant.id, p.start_ms, p.end_ms) if alert_db is not None else None,
         read_coverage(store, plant.id, p.start_ms, p.end_ms),
         next((x.data_availability.min_valid_hours_per_day for x in plant_profiles(plant) if x.data_availability), None),
+        loads=emission_loads(store, plant, p.start_ms, p.end_ms, "month"),
     )
