@@ -1,6 +1,7 @@
 """Emissions and compliance: validated short and daily averages of every pollutant against the limits
 of the plant's compliance profiles, quality codes, discarded half-hours today and the abnormal-operation
-hours used this year. Only windows with quality `valid` carry a value worth plotting."""
+hours used this year, and the emission loads (kg/h, kg per day, hours covered). Only windows with
+quality `valid` carry a value worth plotting."""
 
 from grafana.limits import PlantLimits, SeriesLimits
 from grafana.panels import PLANT, row, stat, steps, table, target, targets, timeseries
@@ -70,6 +71,35 @@ DAYS = (
     "GROUP BY \"profile\", \"pollutant\""
 )
 
+# Emission loads (mass emissions, wastewatch/compliance/loads.py): the jobs' emission_load (per valid
+# day-basis window: kg, kg_h, state) and emission_load_day (per local day: kg, hours covered and operating).
+LOAD_BASES = [p for p in limits.profiles if p.loads is not None]
+LOAD_RATE = (
+    f"SELECT mean(\"kg_h\") FROM \"emission_load\" WHERE {PLANT} AND \"state\" = 'counted' AND $timeFilter "
+    "GROUP BY time(30m), \"pollutant\", \"profile\" fill(none)"
+)
+LOAD_DAYS = (
+    f"SELECT sum(\"kg\") FROM \"emission_load_day\" WHERE {PLANT} AND $timeFilter "
+    f"GROUP BY time(1d, {limits.utc_offset()}), \"pollutant\", \"profile\" fill(none)"
+)
+LOAD_TOTALS = (
+    f"SELECT sum(\"kg\") AS \"kg\", sum(\"covered_ms\") / 3600000 AS \"covered_h\", "
+    f"sum(\"operating_ms\") / 3600000 AS \"operating_h\" FROM \"emission_load_day\" WHERE {PLANT} AND $timeFilter "
+    "GROUP BY \"pollutant\", \"profile\""
+)
+
+
+def load_basis() -> str:
+    """The basis of the loads and the status of each assumption, from the profiles that compute them."""
+    found = []
+    for p in LOAD_BASES:
+        assert p.loads is not None
+        found.append(f"{p.id}: dry concentration at measured O2 (before the O2 correction, no CI) x dry normalised flow; "
+                     f"flow meter basis {p.loads.flow_basis} [{p.loads.flow_basis_status}] ({p.loads.flow_basis_source}); "
+                     f"method [{p.loads.status}]")
+    return "; ".join(found) + ". Only valid windows count: a gap adds nothing and is not extrapolated."
+
+
 v4 = limits.max_discarded_half_hours()
 abnormal = limits.abnormal_year_cap_h()
 warn_h, cap_h = abnormal if abnormal else (48.0, 60.0)
@@ -89,6 +119,20 @@ panels: list[object] = [
     table("Daily averages and validity", [target(DAYS, fmt="table")], "conmgm3",
           steps((None, "green")), w=12, h=8, description="emission_day: one row per profile, pollutant and local day"),
 ]
+if LOAD_BASES:
+    panels += [
+        row("Emission loads (mass emissions)"),
+        timeseries("Mass flow per pollutant (kg/h, valid half-hours)", [target(LOAD_RATE, alias="$tag_pollutant $tag_profile")],
+                   "suffix: kg/h", steps((None, "green")), w=8, h=8, line_thresholds=False,
+                   description="kg/h = mg/Nm³ × Nm³/h × 1e-6 per valid window. " + load_basis()),
+        timeseries("Emission load per local day (kg)", [target(LOAD_DAYS, alias="$tag_pollutant $tag_profile")], "masskg",
+                   steps((None, "green")), w=8, h=8, bars=True, line_thresholds=False,
+                   description="Sum of the day's valid windows; the hours covered are in the table beside. " + load_basis()),
+        table("Emission loads in the range (kg, hours covered of operating hours)", [target(LOAD_TOTALS, fmt="table")], "masskg",
+              steps((None, "green")), w=8, h=8,
+              description="kg measured, covered_h (operating time of the windows that count) and operating_h per pollutant "
+                          "over the local days in the range. " + load_basis()),
+    ]
 for profile_id in dict.fromkeys(s.profile.id for s in limits.short_series()):
     title = next(s.profile.title for s in limits.short_series() if s.profile.id == profile_id)
     panels.append(row(title))
