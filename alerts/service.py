@@ -149,6 +149,19 @@ class AlertsComponent:
                 self.store.close()
 
 
+def _change_text(change: AlertChange) -> str:
+    """The raised (or escalated) alert's message; for a clear, why and after how long (the row keeps the
+    raised message, which would read as if the fault were still there)."""
+    a = change.alert
+    if change.kind != "cleared":
+        return a.message
+    why = "no longer applies (plant state)" if a.clear_reason == "not_applicable" else "recovered"
+    if a.cleared_at_ms is None:
+        return why
+    minutes, seconds = divmod(round((a.cleared_at_ms - a.raised_at_ms) / 1000), 60)
+    return f"{why} after {minutes} min {seconds:02d} s" if minutes else f"{why} after {seconds} s"
+
+
 def change_printer(out: TextIO) -> Callable[[AlertChange], None]:
     """An `on_change` hook printing each alert as it opens, closes or escalates (the demo's view)."""
 
@@ -156,7 +169,7 @@ def change_printer(out: TextIO) -> Callable[[AlertChange], None]:
         if change.kind not in ("raised", "cleared", "escalated"):
             return
         a = change.alert
-        print(f"alert {change.kind:<9} #{a.id} {a.severity:<8} {a.key}: {a.message}", file=out, flush=True)
+        print(f"alert {change.kind:<9} #{a.id} {a.severity:<8} {a.key}: {_change_text(change)}", file=out, flush=True)
 
     return show
 

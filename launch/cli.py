@@ -21,6 +21,7 @@ from launch.compliance import add_arguments as add_compliance_arguments
 from launch.devices import add_arguments as add_device_arguments
 from simulators.cli import add_arguments as add_simulator_arguments
 from simulators.cli import run_from_args
+from simulators.schedule import SCHEDULE_NAMES
 from wastewatch.errors import ConfigError
 from wastewatch.relational import DatabaseError
 from wastewatch.runtime import configure_logging
@@ -100,7 +101,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # lazy: the demo loads every service and the API only when `wastewatch demo` runs
     from launch.demo import run_demo
 
-    return run_demo(settings, seed=args.seed, backfill_days=args.backfill, faults=args.fault or [DEMO_FAULT])
+    return run_demo(settings, seed=args.seed, backfill_days=args.backfill, faults=args.fault or [DEMO_FAULT],
+                    schedule=args.schedule)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
         DEMO,
     )
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
+    demo.add_argument(
+        "--schedule", choices=SCHEDULE_NAMES, default="continuous",
+        help="the plant's operating schedule: continuous (default: 7.2 t/day is 300 kg/h only around the clock, so the plant "
+             "burns whenever the demo starts) or daily (pre-heat at 05:00, feed until 21:00, cold overnight)",
+    )
     demo.add_argument(
         "--backfill", metavar="DAYS", type=backfill_days, default=DEMO_BACKFILL_DAYS,
         help=f"first write this many days of plant history, so summaries and reports have data at once "
