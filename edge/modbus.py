@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
-from pymodbus.exceptions import ModbusException
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
 from edge.blocks import BIT_KINDS, Block, group_blocks
 from edge.devices import PointSpec, RtuDevice, StatusSpec, TcpDevice
@@ -131,6 +131,13 @@ class ModbusSource:
         except TimeoutError:
             await self.close()
             raise SourceError(f"no answer within {self.spec.timeout_s} s from {self.describe()}") from None
+        except ModbusIOException as exc:  # pymodbus's own timeout: no answer
+            await self.close()
+            text = str(exc).replace("\n", " ")
+            raise SourceError(f"no answer within {self.spec.timeout_s} s from {self.describe()} ({text})"[:300]) from None
+        except ConnectionException as exc:
+            await self.close()
+            raise SourceError(f"connection lost to {self.describe()}: {exc}"[:300]) from None
         except (ModbusException, OSError, ConnectionError) as exc:
             await self.close()
             text = str(exc).replace("\n", " ")

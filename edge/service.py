@@ -161,6 +161,8 @@ def run_edge(settings: Settings, edge: EdgeSettings, path: Path | None) -> int:
     if device_file is None:
         raise SettingsError("bad setting WASTEWATCH_EDGE_DEVICE_FILE: give the device file as FILE or in the environment")
     _, spec = load_edge_plant(settings, device_file)
+    if settings.log_level != "DEBUG":  # pymodbus logs every timeout as an ERROR; the edge logs a device's errors itself
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     runner = Edge(settings, edge, spec)
     runner.start()
     try:

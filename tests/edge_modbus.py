@@ -94,6 +94,14 @@ class _LoopThread:
     def close(self) -> None:
         if self.loop.is_closed():
             return
+
+        async def cancel_the_rest() -> None:  # requests a slow device is still sitting on
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(cancel_the_rest())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.loop.close()
