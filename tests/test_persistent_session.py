@@ -3,12 +3,14 @@ session, and an acknowledgement for an earlier connection reaches no broker."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from tests.helpers import publish_all, wait_until
 from tests.servers import MosquittoServer
+from wastewatch.mqtt import make_client
 from wastewatch.persistent_session import PersistentSession
 from wastewatch.settings import parse_mqtt_url
 
@@ -89,3 +91,16 @@ def test_an_acknowledgement_for_an_earlier_connection_sends_nothing(own_broker):
         assert [p for _, _, p in received] == [b"one", b"one", b"one", b"two"]
     finally:
         session.stop()
+
+
+def test_a_network_loop_without_a_socket_logs_no_error(caplog: Any) -> None:
+    """paho logs "Client is not connected" as an ERROR when its loop turns with no socket (after our own
+    disconnect at a stop, or between reconnect attempts): our clients log it at DEBUG, and a healthy
+    stop logs no ERROR; paho's other errors stay errors."""
+    client = make_client(parse_mqtt_url("mqtt://127.0.0.1:1"), "never-connected")
+    with caplog.at_level(logging.DEBUG):
+        assert client.loop(timeout=0.01) == mqtt.MQTT_ERR_NO_CONN
+        logging.getLogger("paho").error("a real paho error")
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == ["a real paho error"]
+    assert any("Client is not connected" in r.getMessage() and r.levelno == logging.DEBUG for r in caplog.records)

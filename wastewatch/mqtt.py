@@ -59,6 +59,23 @@ class BufferedSocket:
         return getattr(self._sock, name)
 
 
+class _NoSocketIsNotAnError(logging.Filter):
+    """paho logs "Client is not connected" as an ERROR whenever its network loop turns without a socket:
+    right after our own disconnect at a stop (a race between the loop thread and `disconnect`), and
+    between reconnect attempts. Neither is an error of ours: a lost connection is logged by each
+    client's `on_disconnect`, and a healthy stop must log no ERROR. It goes on at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith("Client is not connected"):
+            logger.debug("paho: %s", record.getMessage())
+            return False
+        return True
+
+
+PAHO_LOGGER = logging.getLogger("paho")
+PAHO_LOGGER.addFilter(_NoSocketIsNotAnError())
+
+
 class BufferedClient(mqtt.Client):
     """A paho client that reads its socket through a `BufferedSocket` and handles what is buffered at once.
 
@@ -112,7 +129,7 @@ def make_client(
     # An exception in one of our callbacks must cost that callback only, never the network loop (by
     # default paho re-raises it and the loop thread dies: no more messages, no reconnects). paho logs it.
     client.suppress_exceptions = True
-    client.enable_logger(logging.getLogger("paho"))
+    client.enable_logger(PAHO_LOGGER)
     return client
 
 
