@@ -23,6 +23,7 @@ import paho.mqtt.client as mqtt
 from ingest.deadletters import DeadLetter, DeadLetterStore
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
+from ingest.sparkplug_births import SessionOp, SparkplugBirths
 from ingest.spool import Spool
 from ingest.writer import DurableWriter
 from wastewatch.decode import Decoded, DecodeLimits, decode_message
@@ -44,6 +45,7 @@ class _Batch:
     points: list[Point] = field(default_factory=list)
     acks: list[tuple[int, int]] = field(default_factory=list)  # (connection generation, mid)
     dead: list[DeadLetter] = field(default_factory=list)  # committed by the writer thread before the acks
+    births: list[SessionOp] = field(default_factory=list)  # Sparkplug births and deaths, kept with the batch
     messages: int = 0
     opened_at: float = 0.0
 
@@ -74,6 +76,8 @@ class IngestWorker:
         # Sparkplug B: each edge node's session (aliases, seq) is decoded in arrival order on the network thread
         self._sparkplug = SparkplugDecoder(catalog, self._limits, rebirth_interval_ms=round(ingest.sparkplug_rebirth_interval_s * 1000))
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.births = SparkplugBirths(settings.data_dir / "sparkplug.sqlite3")
+        self._sparkplug.restore(self.births.load(), int(clock() * 1000))  # as the last run left them: aliased data queued meanwhile decodes
         self.metrics = IngestMetrics()
         self.spool = Spool(settings.data_dir / "spool.sqlite3", ingest.spool_max_bytes, ingest.spool_min_free_bytes)
         self.dead_letters = DeadLetterStore(
@@ -137,6 +141,7 @@ class IngestWorker:
         self.metrics.close()
         self.spool.close()
         self.dead_letters.close()
+        self.births.close()
         logger.info("ingest stopped")
 
     def counts(self) -> IngestCounts:
@@ -163,11 +168,14 @@ class IngestWorker:
         except UnicodeDecodeError:  # brokers refuse such topics; should one pass, it costs this message only
             topic = "(topic not UTF-8)"
         decoded: Decoded
+        births: list[SessionOp] = []
         if is_sparkplug(topic):
             decoded = sparkplug = self._sparkplug.decode(topic, payload, now_ms)
             if sparkplug.rebirth is not None:  # a gap or an unknown node or alias: ask the edge node for its births
                 self._session.publish(*sparkplug.rebirth, qos=0)
                 self.metrics.rebirth_requests.inc()
+            if sparkplug.session is not None:  # kept for the next start, with this message's batch
+                births.append((sparkplug.session, topic, payload))
         else:
             decoded = decode_message(topic, payload, self.catalog, now_ms, self._limits)
         points = [record.to_point() for record in decoded.records]
@@ -187,6 +195,8 @@ class IngestWorker:
             batch.points += points
             if letter is not None:
                 batch.dead.append(letter)
+            if births:
+                batch.births += births
             batch.messages += 1
             if message.qos:
                 batch.acks.append((self._session.generation, message.mid))
@@ -232,6 +242,8 @@ class IngestWorker:
             self.metrics.dead_letters.labels(letter.reason).inc()
         self._counts["dead"] += len(batch.dead)
         batch.dead = []
+        self.births.apply(batch.births)  # never raises: a failure costs only the replay at the next start
+        batch.births = []
         while True:
             try:
                 self.writer.write(batch.points)

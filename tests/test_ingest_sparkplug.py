@@ -186,6 +186,32 @@ def test_a_storm_of_hostile_payloads_is_stored_or_dead_lettered_and_the_ingest_s
     assert set(ingest.dead_letters.counts()) <= set(REJECT_REASONS) - {"decoder_error"}
 
 
+def test_aliased_data_queued_while_the_ingest_restarts_is_decoded_with_the_births_it_kept(
+    settings_for, ingest_for, influx_store, mosquitto, group, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings, catalog = settings_for(influx_store), sparkplug_catalog(group)
+    now_ms = round(time.time() * 1000) - 60_000
+    node = EdgeNode(group)
+    first = IngestWorker(settings, ingest_for(), catalog, influx_store)
+    first.start()
+    try:
+        wait_until(first.connected.is_set, what="ingest connected")
+        publish_all(mosquitto.url, [node.nbirth(now_ms), node.dbirth("PLC", PLC_BIRTH, now_ms)], client_id=f"edge-{tmp_path.name}")
+        wait_until(lambda: first.counts().acked == 2, timeout_s=30, what="the births acknowledged")
+    finally:
+        first.stop()
+    queued = [node.ddata("PLC", [MetricOut(None, 930.0 + i, pb.Float, alias=1)], now_ms + 1000 * (i + 1)) for i in range(3)]
+    publish_all(mosquitto.url, queued, client_id=f"edge-{tmp_path.name}")  # nobody listens: the session queues them
+    second = IngestWorker(settings, ingest_for(), catalog, influx_store)
+    second.start()
+    try:
+        wait_until(lambda: second.counts().acked == 3, timeout_s=30, what="the queued data acknowledged")
+        assert readings(influx_store, "t_primary")[-3:] == [(now_ms + 1000 * (i + 1), 930.0 + i, "valid") for i in range(3)]
+        assert second.dead_letters.counts() == {}
+    finally:
+        second.stop()
+
+
 def test_the_alert_worker_raises_a_threshold_alert_from_sparkplug_data(settings_for, mosquitto, group, tmp_path) -> None:  # type: ignore[no-untyped-def]
     component = AlertsComponent(settings_for(), AlertSettings(client_id=f"alerts-{tmp_path.name}", routes="operators=log"),
                                 sparkplug_catalog(group), scheduler=False)

@@ -23,7 +23,9 @@ metric of another datatype is `non_numeric`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from wastewatch.decode import Decoded, DecodeLimits, PartRejected, Rejection, checked_value, parse_timestamp
 from wastewatch.plant import PlantCatalog, PlantConfig, SparkplugNode
@@ -32,7 +34,6 @@ from wastewatch.sparkplug import sparkplug_b_pb2 as pb
 from wastewatch.sparkplug.payload import (
     BDSEQ_METRIC,
     NUMERIC_TYPES,
-    MalformedPayload,
     datatype_name,
     inferred_datatype,
     metric_number,
@@ -44,13 +45,16 @@ from wastewatch.sparkplug.topics import SparkplugTopic, ncmd_topic, parse_sparkp
 CONTROL_PREFIXES = ("Node Control/", "Device Control/", "Properties/", "Node Info/", "Device Info/")
 DEFAULT_REBIRTH_INTERVAL_MS = 10_000
 Scope = str | None  # a device id, or None for the node's own metrics
+SessionChange = Literal["birth", "node_death", "device_death"]
 
 
 @dataclass(slots=True)
 class SparkplugDecoded(Decoded):
-    """Records and rejections, and the rebirth request to publish (topic, payload) when one is due."""
+    """Records and rejections, the rebirth request to publish (topic, payload) when one is due, and how the
+    message changed the node's session (a consumer that keeps births across restarts replays them)."""
 
     rebirth: tuple[str, bytes] | None = None
+    session: SessionChange | None = None
 
 
 @dataclass(slots=True)
@@ -85,6 +89,14 @@ class SparkplugDecoder:
             return SparkplugDecoded(rejections=[Rejection("decoder_error", f"{type(exc).__name__}: {exc}"[:300])])
         return out
 
+    def restore(self, births: Iterable[tuple[str, bytes]], now_ms: int) -> None:
+        """Take up the sessions these kept births (NBIRTH before DBIRTH) describe; their records are not wanted
+        again, and no rebirth is asked for meanwhile (the first live message shows whether one is due)."""
+        for topic, payload in births:
+            self.decode(topic, payload, now_ms)
+        with self._lock:
+            self._rebirth_at.clear()
+
     def _decode(self, topic: str, data: bytes, now_ms: int, out: SparkplugDecoded) -> None:
         if len(data) > self.limits.max_payload_bytes:
             raise PartRejected("payload_too_large", f"{len(data)} bytes > {self.limits.max_payload_bytes}")
@@ -100,11 +112,12 @@ class SparkplugDecoder:
             raise PartRejected("unknown_plant", f"Sparkplug device {parsed.device!r} is not in {plant.id}'s mapping of {node.edge_node}"[:300])
         try:
             payload = parse_payload(data)
-        except MalformedPayload as exc:
+        except ValueError as exc:
             raise PartRejected("malformed_protobuf", str(exc)) from None
         key = (parsed.group, parsed.edge_node)
         if parsed.kind == "NDEATH":
             self._node_death(plant, node, key, payload, now_ms, out)
+            out.session = "node_death"
             return
         if parsed.kind == "NBIRTH":
             session = self._sessions[key] = _Session(born=True, bdseq=_bdseq(payload), seq=_seq(payload))
@@ -117,11 +130,13 @@ class SparkplugDecoder:
         status_device = device.device if device is not None else node.device
         if parsed.kind in ("NBIRTH", "DBIRTH"):
             self._learn(session, scope, payload, out)
+            out.session = "birth"
             if status_device is not None:
                 out.records.append(DeviceStatus(plant.id, status_device, now_ms, True))
         elif parsed.kind == "DDEATH":
             session.aliases.pop(scope, None)
             session.types.pop(scope, None)
+            out.session = "device_death"
             if status_device is not None:
                 out.records.append(DeviceStatus(plant.id, status_device, now_ms, False))
             return

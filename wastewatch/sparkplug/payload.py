@@ -29,16 +29,12 @@ _FIELD_OF_TYPE: dict[int, str] = {
 }
 
 
-class MalformedPayload(ValueError):
-    """The bytes are not a Sparkplug B protobuf payload."""
-
-
 def parse_payload(data: bytes) -> pb.Payload:
-    """The payload, or `MalformedPayload` (not protobuf, or text fields that are not UTF-8)."""
+    """The payload, or `ValueError` saying why the bytes are not one (not protobuf, text that is not UTF-8)."""
     try:
         payload: pb.Payload = pb.Payload.FromString(data)
     except (DecodeError, RecursionError, UnicodeDecodeError, ValueError) as exc:
-        raise MalformedPayload(f"not a Sparkplug B payload: {exc}"[:300]) from None
+        raise ValueError(f"not a Sparkplug B payload: {exc}"[:300]) from None
     return payload
 
 
