@@ -2,8 +2,9 @@
 
 The session belongs to the plant, not to the process: when the plant's lease passes to a standby,
 the standby connects with the same client id and the broker hands it what the dead owner left
-unacknowledged or never received. Subscriptions are the plant's data topics only (`topics`: its JSON
-topics and its Sparkplug edge nodes', `alerts.intake.MessageDecoder.subscriptions`).
+unacknowledged or never received. Subscriptions are the plant's data topics only: its JSON topics and,
+given the worker's `decoder`, its Sparkplug edge nodes' (`MessageDecoder.subscriptions`); the decoder's
+rebirth requests for the plant's nodes are published through this feed.
 
 Every callback paho runs is guarded: an exception in one is logged and costs that call only, never
 the network loop (paho would re-raise it and the loop thread would die: no more messages, no
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from alerts.intake import MessageDecoder
 from wastewatch.persistent_session import PersistentSession, guarded
 from wastewatch.settings import BrokerAddress, BrokerSettings
 from wastewatch.topics import data_subscriptions, state_topic
@@ -37,7 +39,7 @@ class PlantFeed:
     def __init__(
         self, plant: str, mqtt_settings: BrokerSettings, client_prefix: str, broker: BrokerAddress,
         deliver: Callable[[PlantFeed, mqtt.MQTTMessage], None], on_ready: Callable[[], None],
-        topics: Sequence[str] | None = None,
+        decoder: MessageDecoder | None = None,
     ) -> None:
         self.plant = plant
         self.client_id = f"{client_prefix}-{plant}"
@@ -45,18 +47,27 @@ class PlantFeed:
         # No takeover watch: a standby taking a plant over from a live owner that lost its lease is
         # the lease design at work, not a misconfigured twin.
         self._session = PersistentSession(
-            broker, self.client_id, list(topics) if topics is not None else data_subscriptions(plant), guarded(self._on_message),
+            broker, self.client_id, decoder.subscriptions(plant) if decoder is not None else data_subscriptions(plant),
+            guarded(self._on_message),
             protocol=mqtt_settings.protocol, ca_file=mqtt_settings.ca_file, watch_takeover=False, on_change=on_ready,
         )
         self.subscribed = self._session.subscribed
+        self._decoder = decoder
 
     def start(self) -> PlantFeed:
+        if self._decoder is not None:
+            self._decoder.attach(self.plant, self._publish_command)
         self._session.start()
         return self
 
     def stop(self) -> None:
         """Disconnect; what was not acknowledged stays in the plant's session for its next owner."""
+        if self._decoder is not None:
+            self._decoder.attach(self.plant, None)
         self._session.stop()
+
+    def _publish_command(self, topic: str, payload: bytes) -> None:
+        self._session.publish(topic, payload, qos=0)  # a Sparkplug command (NCMD) is sent at QoS 0
 
     def current_generation(self) -> int:
         return self._session.generation

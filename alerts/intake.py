@@ -1,7 +1,9 @@
 """Decoding the alert worker's messages: a fast path for the usual one (one reading on a sensor topic),
 the ingest's decoder (`wastewatch.decode.decode_message`) for everything else, and the ingest's
 Sparkplug B decoder (`wastewatch.sparkplug.decode`) for `spBv1.0/…` topics, so the worker judges
-exactly the readings the ingest stores. The ingest alone asks edge nodes for rebirths.
+exactly the readings the ingest stores. Sequence gaps are the ingest's to answer; the worker asks an
+edge node for a rebirth (through the plant's feed, `attach`) only when it cannot read the node's data:
+after its own restart, or an alias it saw no birth announce.
 
 The fast path gives exactly the records the decoder would, or gives up: any payload it does not
 recognise as plainly valid (a string timestamp, an unknown key, a value out of range, a bad status)
@@ -12,12 +14,14 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections.abc import Callable
 
 from wastewatch.decode import DecodeLimits, decode_message
 from wastewatch.plant import PlantCatalog, SensorSpec
 from wastewatch.records import SAMPLE_STATUSES, Reading, Record
 from wastewatch.sparkplug.decode import SparkplugDecoder
-from wastewatch.sparkplug.topics import is_sparkplug, sparkplug_subscriptions
+from wastewatch.sparkplug.topics import is_sparkplug, parse_sparkplug_topic, sparkplug_subscriptions
 from wastewatch.topics import data_subscriptions, parse_topic
 
 _KEYS = frozenset(("ts", "value", "status"))
@@ -30,7 +34,17 @@ class MessageDecoder:
     def __init__(self, catalog: PlantCatalog, limits: DecodeLimits) -> None:
         self.catalog, self.limits = catalog, limits
         self._sensors: dict[str, tuple[str, str, SensorSpec]] = {}  # topic -> (plant, sensor, spec)
-        self._sparkplug = SparkplugDecoder(catalog, limits)
+        self._sparkplug = SparkplugDecoder(catalog, limits, rebirth_on_gap=False)
+        self._publishers: dict[str, Callable[[str, bytes], None]] = {}  # plant -> its feed's publish
+        self._lock = threading.Lock()
+
+    def attach(self, plant: str, publish: Callable[[str, bytes], None] | None) -> None:
+        """Where the rebirth requests for `plant`'s edge nodes go (its feed), or nowhere (None)."""
+        with self._lock:
+            if publish is None:
+                self._publishers.pop(plant, None)
+            else:
+                self._publishers[plant] = publish
 
     def subscriptions(self, plant: str) -> list[str]:
         """The topic filters of one plant's feed: its JSON data topics and its Sparkplug edge nodes'."""
@@ -43,8 +57,19 @@ class MessageDecoder:
         if reading is not None:
             return [reading]
         if is_sparkplug(topic):
-            return self._sparkplug.decode(topic, bytes(payload), now_ms).records
+            decoded = self._sparkplug.decode(topic, bytes(payload), now_ms)
+            if decoded.rebirth is not None:
+                self._request_rebirth(topic, *decoded.rebirth)
+            return decoded.records
         return decode_message(topic, bytes(payload), self.catalog, now_ms, self.limits).records
+
+    def _request_rebirth(self, topic: str, command_topic: str, command: bytes) -> None:
+        parsed = parse_sparkplug_topic(topic)
+        found = self.catalog.sparkplug_node(parsed.group, parsed.edge_node) if parsed is not None else None
+        with self._lock:
+            publish = self._publishers.get(found[0].id) if found is not None else None
+        if publish is not None:
+            publish(command_topic, command)
 
     def _sensor(self, topic: str) -> tuple[str, str, SensorSpec] | None:
         found = self._sensors.get(topic)

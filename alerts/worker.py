@@ -236,7 +236,7 @@ class AlertWorker:
         self.owned = plants
         for plant in sorted(added):
             self._feeds[plant] = PlantFeed(plant, self.settings.mqtt, self.alerts.client_id, self._broker, self._on_message, self._update_connected,
-                                           topics=self._decoder.subscriptions(plant)).start()
+                                           decoder=self._decoder).start()
             track = self.engine.plants.get(plant)
             if track is not None and track.state is not None:
                 self._publish_state(plant, track.state.operating.value, track.state.since_ms, None)

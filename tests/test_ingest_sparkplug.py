@@ -231,6 +231,32 @@ def test_the_alert_worker_raises_a_threshold_alert_from_sparkplug_data(settings_
         component.stop()
 
 
+def test_an_alert_worker_that_cannot_read_a_node_asks_for_a_rebirth_and_then_judges_it(settings_for, mosquitto, group, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A worker that starts after the births (a restart, a standby taking over) knows no aliases: it asks."""
+    listener = CommandListener(mosquitto.url, ncmd_topic(group, EDGE), f"host-{tmp_path.name}")
+    component = AlertsComponent(settings_for(), AlertSettings(client_id=f"alerts-{tmp_path.name}", routes="operators=log"),
+                                sparkplug_catalog(group), scheduler=False)
+    component.start()
+    try:
+        wait_until(component.worker.connected.is_set, what="alert worker subscribed")
+        now_ms = round(time.time() * 1000)
+        node = EdgeNode(group)
+        node.seq = 42  # the node was born long ago
+        burnt_out = [MetricOut(None, 1371.5, pb.Float, alias=5)]
+        publish_all(mosquitto.url, [node.ddata("PLC", burnt_out, now_ms - 20)], client_id=f"edge-{tmp_path.name}")
+        wait_until(lambda: listener.rebirths() == 1, timeout_s=30, what="the alert worker's NCMD rebirth request")
+        assert component.lifecycle.alerts.active("kotim", "thermocouple_open", "t_secondary") is None  # it could not read the alias
+        birth = [MetricOut("Chamber/Secondary/Temperature", 1050.0, pb.Float, alias=5)]
+        publish_all(mosquitto.url, [node.nbirth(now_ms - 10), node.dbirth("PLC", birth, now_ms - 10), node.ddata("PLC", burnt_out, now_ms)],
+                    client_id=f"edge-{tmp_path.name}")
+        wait_until(lambda: component.lifecycle.alerts.active("kotim", "thermocouple_open", "t_secondary"), timeout_s=30,
+                   what="thermocouple_open raised after the rebirth")
+        assert listener.rebirths() == 1
+    finally:
+        component.stop()
+        listener.close()
+
+
 @pytest.mark.fault
 def test_influx_down_while_sparkplug_data_arrives_then_up_loses_nothing(tmp_path, mosquitto, own_influx, group) -> None:  # type: ignore[no-untyped-def]
     store = InfluxStore(own_influx.url, "sparkplug_faults")

@@ -122,6 +122,14 @@ def test_sequence_gaps_ask_for_a_rebirth_at_most_once_per_interval_and_keep_the_
         assert data(decoder, reading, seq=seq, now_ms=NOW_MS + 30_000).rebirth is None, seq
 
 
+def test_a_second_consumer_leaves_gaps_to_the_first_but_asks_when_it_cannot_read(catalog: PlantCatalog) -> None:
+    second = SparkplugDecoder(catalog, LIMITS, rebirth_on_gap=False)
+    birth(second)
+    assert data(second, [MetricOut(None, 900.0, pb.Float, alias=1)], seq=9).rebirth is None
+    assert data(second, [MetricOut(None, 900.0, pb.Float, alias=42)], seq=10).rebirth is not None
+    assert data(SparkplugDecoder(catalog, LIMITS, rebirth_on_gap=False), [MetricOut("Fan/ID", True, pb.Boolean)], seq=3).rebirth is not None
+
+
 def test_data_from_a_node_never_born_asks_for_a_rebirth(decoder: SparkplugDecoder) -> None:
     out = data(decoder, [MetricOut("Chamber/Primary/Temperature", 900.0, pb.Float)], seq=17)
     assert out.rebirth is not None and out.records == [Reading("kotim", "t_primary", NOW_MS, 900.0)]  # by name: no birth needed

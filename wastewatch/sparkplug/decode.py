@@ -72,8 +72,14 @@ class SparkplugDecoder:
     """`decode(topic, payload, now_ms)` for `spBv1.0/…` topics; thread-safe (the alert worker decodes on
     one network thread per plant)."""
 
-    def __init__(self, catalog: PlantCatalog, limits: DecodeLimits, *, rebirth_interval_ms: int = DEFAULT_REBIRTH_INTERVAL_MS) -> None:
+    def __init__(
+        self, catalog: PlantCatalog, limits: DecodeLimits, *, rebirth_interval_ms: int = DEFAULT_REBIRTH_INTERVAL_MS,
+        rebirth_on_gap: bool = True,
+    ) -> None:
         self.catalog, self.limits, self.rebirth_interval_ms = catalog, limits, rebirth_interval_ms
+        # False: a rebirth only for what this decoder cannot read (a node it saw no NBIRTH from, an unknown alias),
+        # for a second consumer of the same stream, whose gaps the first (the ingest) already answers
+        self.rebirth_on_gap = rebirth_on_gap
         self._sessions: dict[tuple[str, str], _Session] = {}
         self._rebirth_at: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -123,7 +129,8 @@ class SparkplugDecoder:
             session = self._sessions[key] = _Session(born=True, bdseq=_bdseq(payload), seq=_seq(payload))
         else:
             session = self._sessions.setdefault(key, _Session())
-            if not self._in_sequence(session, payload) or not session.born:
+            in_sequence = self._in_sequence(session, payload)
+            if not session.born or (not in_sequence and self.rebirth_on_gap):
                 self._want_rebirth(key, parsed, now_ms, out)
         scope: Scope = parsed.device
         metrics = device.metrics if device is not None else node.metrics
