@@ -55,6 +55,8 @@ class Prefetched:
     timeline: OperatingTimeline
     averages: dict[AverageKey, AverageRecord]
     days: dict[DayKey, DayRecord]
+    loads: frozenset[WindowLoad | DayLoad] = frozenset()
+    """The stored emission loads of the days (a computed load equal to one of them is not written again)."""
     _times: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from compliance.dayruns import PendingWrites, Prefetched, day_runs
 from compliance.event_store import read_abnormal_events, store_events
 from compliance.input_reader import read_channels, read_timeline
-from compliance.load_store import chunk_loads, load_sensor_ids, store_loads
+from compliance.load_store import chunk_loads, load_sensor_ids, store_loads, stored_loads
 from compliance.result_store import read_averages, read_days
 from wastewatch.compliance.amendments import Amendment, amend_averages, amend_days
 from wastewatch.compliance.averaging import Average
@@ -247,8 +247,10 @@ class ComplianceJobs:
         if not planned:
             return [], []
         lo, hi = day_bounds_ms(first, plant.zone)[0], day_bounds_ms(last, plant.zone)[1]
-        return chunk_loads(plant, planned, inputs.samples_in(lo - _pad_ms(plant), hi + _pad_ms(plant)), inputs.timeline,
-                           computed, lo, hi)
+        windows, days = chunk_loads(plant, planned, inputs.samples_in(lo - _pad_ms(plant), hi + _pad_ms(plant)),
+                                    inputs.timeline, computed, lo, hi)
+        # what the store already holds is not written again: a rerun writes nothing
+        return [w for w in windows if w not in inputs.loads], [d for d in days if d not in inputs.loads]
 
     def loads(self, plant: PlantConfig) -> list[LoadSeries]:
         """The emission loads the plant's profiles compute."""
@@ -358,6 +360,7 @@ class ComplianceJobs:
         return Prefetched(
             start_ms - pad, end_ms + pad, samples, read_timeline(self.store, plant.id, start_ms, end_ms),
             read_averages(self.store, plant.id, start_ms, end_ms), read_days(self.store, plant.id, plant.zone, start_ms, end_ms),
+            stored_loads(self.store, plant, start_ms, end_ms) if self.loads(plant) else frozenset(),
         )
 
     def _write(

@@ -129,6 +129,11 @@ def _days(store: Store, plant: PlantConfig, computed: Sequence[WindowLoad]) -> l
     return day_loads(merged.values(), plant.zone)
 
 
+def stored_loads(store: Store, plant: PlantConfig, start_ms: int, end_ms: int) -> frozenset[WindowLoad | DayLoad]:
+    """Every stored window and day load starting in [start_ms, end_ms), to compare a recomputation's with."""
+    return frozenset([*read_window_loads(store, plant.id, start_ms, end_ms), *read_day_loads(store, plant, start_ms, end_ms)])
+
+
 def read_window_loads(store: Store, plant_id: str, start_ms: int, end_ms: int, **where: str) -> list[WindowLoad]:
     """Stored window loads starting in [start_ms, end_ms), optionally narrowed by tags, in time order."""
     points = store.select(EMISSION_LOAD, where={"plant": plant_id, **where}, start_ms=start_ms, end_ms=end_ms)

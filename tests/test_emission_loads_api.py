@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 
 import pytest
@@ -19,6 +19,7 @@ from compliance.load_store import read_day_loads, read_window_loads
 from compliance.result_store import read_averages
 from tests.api_support import NOW_MS, Api, run_api
 from tests.servers import InfluxServer
+from wastewatch.compliance.loads import EMISSION_LOAD, EMISSION_LOAD_DAY
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point
@@ -202,3 +203,45 @@ def test_the_annual_report_gives_tonnes_per_year_and_the_months(served: Api, pla
         loads = text[text.find("Beban emisi" if lang == "id" else "Emission loads"):][:2500]
         assert ("0,009 t/tahun" if lang == "id" else "0.009 t/year") in loads, loads
         assert ("Nov 2026" in text) and (("9,00 kg (15,0 jam)" if lang == "id" else "9.00 kg (15.0 h)") in text)
+
+
+class RecordingStore:
+    """The real store, with the points of every write kept to look at."""
+
+    def __init__(self, store: InfluxStore) -> None:
+        self.store = store
+        self.written: list[Point] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def write(self, points: Sequence[Point]) -> None:
+        self.written += points
+        self.store.write(points)
+
+
+def test_late_data_changes_the_loads_and_a_rerun_writes_none(influx_store: InfluxStore, plant: PlantConfig) -> None:
+    start = day_bounds_ms(DAY, plant.zone)[0]
+    points = [_state(start - HOUR, "cold"), _state(start, "burning"), _state(start + 4 * HOUR, "cold")]
+    points += _minutes("dust", start, 240, 50.0) + _minutes("o2", start, 240, 11.0) + _minutes("flow", start, 240, 12_000.0)
+    influx_store.write(points)
+    recording = RecordingStore(influx_store)
+    jobs = ComplianceJobs(recording, clock_ms=lambda: NOW_MS)  # type: ignore[arg-type]
+    jobs.run_day(plant, DAY)
+    (day,) = read_day_loads(influx_store, plant, start, start + 86_400_000, pollutant="dust")
+    assert day.kg == pytest.approx(4 * 0.6) and day.covered_ms == 4 * HOUR  # 4 h × 0.6 kg/h = 2.4 kg
+    loads = {EMISSION_LOAD, EMISSION_LOAD_DAY}
+    assert any(p.measurement in loads for p in recording.written)
+
+    recording.written.clear()
+    jobs.recompute(plant, start, start + 86_400_000)
+    assert not [p for p in recording.written if p.measurement in loads], "nothing changed: no load is written again"
+
+    # late data: the flow meter was in maintenance 01:00–01:30 after all
+    influx_store.write(_minutes("flow", start + HOUR, 30, 12_000.0, "maintenance"))
+    jobs.recompute(plant, start + HOUR, start + HOUR + 30 * MIN)
+    rewritten = [p for p in recording.written if p.measurement in loads]
+    assert {(p.measurement, p.time_ms) for p in rewritten} == {(EMISSION_LOAD, start + HOUR), (EMISSION_LOAD_DAY, start)}
+    (day,) = read_day_loads(influx_store, plant, start, start + 86_400_000, pollutant="dust")
+    # 3.5 h × 0.6 kg/h = 2.1 kg; the half-hour without flow is operating time not covered
+    assert day.kg == pytest.approx(2.1) and (day.covered_ms, day.operating_ms) == (3.5 * HOUR, 4 * HOUR)
