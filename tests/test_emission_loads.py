@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wastewatch.compliance.loads import (
     CalendarBucket,
@@ -226,3 +228,34 @@ def test_loads_need_a_flow_meter_in_nm3_per_hour(plant: PlantConfig, eu: Profile
     assert {s.pollutant for s in plan_loads(plant, [eu])} == {"co", "dust", "hcl", "nox", "so2", "toc"}
     assert plan_loads(plant, [eu.model_copy(update={"loads": None})]) == []
     assert isinstance(eu.loads, Loads)
+
+
+_STATUSES: list[SampleStatus] = ["valid", "valid", "valid", "maintenance", "malfunction", "suspect"]
+_VALUES = st.one_of(st.floats(min_value=-1e6, max_value=1e9), st.just(float("nan")), st.just(float("inf")), st.just(0.0))
+_SAMPLES = st.lists(st.tuples(st.integers(-30, 1470), _VALUES, st.sampled_from(_STATUSES)), max_size=120)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dust=_SAMPLES, flow=_SAMPLES, h2o=_SAMPLES, wet=st.booleans(),
+       changes=st.lists(st.tuples(st.integers(-60, 1500), st.sampled_from(list(S))), max_size=8),
+       qualities=st.lists(st.sampled_from(list(QualityCode)), min_size=48, max_size=48))
+def test_hostile_samples_give_one_load_per_window_and_never_a_negative_or_unbounded_mass(
+    plant: PlantConfig, eu: Profile, dust: list[tuple[int, float, SampleStatus]], flow: list[tuple[int, float, SampleStatus]],
+    h2o: list[tuple[int, float, SampleStatus]], wet: bool, changes: list[tuple[int, S]], qualities: list[QualityCode],
+) -> None:
+    assert eu.loads is not None
+    profile = eu.model_copy(update={"loads": eu.loads.model_copy(update={"flow_basis": "wet" if wet else "dry"})})
+    start = day_bounds_ms(DAY, plant.zone)[0]
+    samples = {sid: [Sample(start + m * MIN, v, status) for m, v, status in values]
+               for sid, values in (("dust", dust), ("flow", flow), ("h2o", h2o))}
+    timeline = OperatingTimeline(tuple((start + m * MIN, state) for m, state in changes))
+    windows = [WindowQuality(start + i * HALF, q) for i, q in enumerate(qualities)]
+    loads = window_loads("kotim", dust_load(plant, profile), samples, timeline, windows)
+    assert [w.start_ms for w in loads] == [w.start_ms for w in windows]  # one answer per window, whatever came in
+    for w in loads:
+        assert 0 <= w.covered_ms <= w.operating_ms <= HALF
+        assert w.kg >= 0 and (w.state == "counted") == (w.covered_ms > 0 and w.kg_h is not None)
+        if w.kg_h is not None:
+            assert w.kg == pytest.approx(w.kg_h * w.covered_ms / HOUR)
+    (day,) = day_loads(loads, plant.zone)
+    assert day.kg == pytest.approx(sum(w.kg for w in loads)) and day.covered_ms <= day.operating_ms

@@ -304,7 +304,9 @@ def _products(load: LoadSeries, samples: Mapping[str, Sequence[Sample]]) -> tupl
                 c_value = c_value * 100.0 / (100.0 - w.value)
             if wet_flow:
                 q_value = dry_flow(q_value, w.value)
-        products.append(c_value * q_value)
+        product = c_value * q_value
+        # a non-finite or negative product is no mass (the ingest's plausible ranges keep both out already)
+        products.append(product if math.isfinite(product) and product >= 0.0 else None)
     return times, products
 
 
