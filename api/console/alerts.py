@@ -24,11 +24,12 @@ from alerts.queries import AlertFilter
 from alerts.store import AlertNotFound, AlertRecord, AlertStateError, AlertStore
 from alerts.templates import CATEGORY, SEVERITY, TITLES_ID
 from api.auth import get_context
+from api.console.alert_readings import alert_readings
 from api.console.pages import TEXTS, lang_of, page, render
 from api.console.sessions import current_session, same_origin
 from api.context import ApiContext
 from api.roles import Role
-from api.users import Session, csrf_matches
+from api.users import Session, UserStore, csrf_matches
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 INBOX_SIZE = 200
@@ -46,7 +47,7 @@ def _title(alert: AlertRecord, lang: str) -> str:
     return TITLES_ID.get(alert.rule_id, alert.title) if lang == "id" else alert.title
 
 
-def _view(alert: AlertRecord, lang: str, ctx: ApiContext) -> dict[str, Any]:
+def alert_view(alert: AlertRecord, lang: str, ctx: ApiContext) -> dict[str, Any]:
     plant = ctx.catalog.get(alert.plant)
     return {"alert": alert, "title": _title(alert, lang), "severity": SEVERITY[lang].get(alert.severity, alert.severity),
             "category": CATEGORY[lang].get(alert.category, alert.category), "status": TEXTS[lang]["statuses"][alert.status],
@@ -65,14 +66,17 @@ def _filters(ctx: ApiContext, session: Session, plant: str | None, severity: str
     return ok_plant, severity if severity in SEVERITY["en"] else None, category if category in CATEGORY["en"] else None
 
 
-async def _session_or_login(request: Request, lang: str) -> Session | Response:
+async def session_or_login(request: Request, lang: str, title_key: str = "inbox_title",
+                           refusal_key: str = "no_inbox") -> Session | Response:
+    """The logged-in session of an operator, agency officer or admin; else the login page (303) or,
+    for an evaluator, a 403 page titled `TEXTS[title_key]` saying `TEXTS[refusal_key]`."""
     ctx = get_context(request)
     session = await run_in_threadpool(current_session, request, ctx)
     if session is None:
         return RedirectResponse(f"/console/login?next={quote(request.url.path)}&lang={lang}", status_code=303)
     if not session.user.role.allows(Role.AGENCY):
-        return page("message.html.j2", lang, 403, title=TEXTS[lang]["inbox_title"], user=session.user,
-                    message=TEXTS[lang]["no_inbox"])
+        return page("message.html.j2", lang, 403, title=TEXTS[lang][title_key], user=session.user,
+                    message=TEXTS[lang][refusal_key])
     return session
 
 
@@ -80,7 +84,7 @@ async def _session_or_login(request: Request, lang: str) -> Session | Response:
 async def inbox(request: Request, plant: Filter = None, severity: Filter = None, category: Filter = None,
                 lang: str | None = None) -> Response:
     language = lang_of(lang)
-    session = await _session_or_login(request, language)
+    session = await session_or_login(request, language)
     if isinstance(session, Response):
         return session
     ctx = get_context(request)
@@ -88,7 +92,7 @@ async def inbox(request: Request, plant: Filter = None, severity: Filter = None,
     alerts = await run_in_threadpool(_inbox, ctx, session, *chosen)
     query = urlencode({k: v for k, v in zip(("plant", "severity", "category"), chosen, strict=True) if v} | {"lang": language})
     plants = [p for p in ctx.catalog.ids if session.user.may_read(p)]
-    return page("inbox.html.j2", language, title=TEXTS[language]["inbox_title"], user=session.user, rows=[_view(a, language, ctx) for a in alerts],
+    return page("inbox.html.j2", language, title=TEXTS[language]["inbox_title"], user=session.user, rows=[alert_view(a, language, ctx) for a in alerts],
                 plants=plants, chosen=dict(zip(("plant", "severity", "category"), chosen, strict=True)), query=query,
                 severities=SEVERITY[language], categories=CATEGORY[language], wide=True)
 
@@ -103,7 +107,7 @@ async def inbox_rows(request: Request, plant: Filter = None, severity: Filter = 
     if session is None or not session.user.role.allows(Role.AGENCY):
         return PlainTextResponse("log in again", status_code=401)
     alerts = await run_in_threadpool(_inbox, ctx, session, *_filters(ctx, session, plant, severity, category))
-    html = render("inbox_rows.html.j2", language, rows=[_view(a, language, ctx) for a in alerts])
+    html = render("inbox_rows.html.j2", language, rows=[alert_view(a, language, ctx) for a in alerts])
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
@@ -120,7 +124,7 @@ def _visible(ctx: ApiContext, session: Session, alert_id: int) -> AlertRecord | 
 @router.get("/alerts/{alert_id}")
 async def alert_page(request: Request, alert_id: int, lang: str | None = None, done: str | None = None) -> Response:
     language = lang_of(lang)
-    session = await _session_or_login(request, language)
+    session = await session_or_login(request, language)
     if isinstance(session, Response):
         return session
     ctx = get_context(request)
@@ -129,14 +133,26 @@ async def alert_page(request: Request, alert_id: int, lang: str | None = None, d
         return page("message.html.j2", language, 404, title=TEXTS[language]["inbox_title"], user=session.user,
                     message=TEXTS[language]["no_alert"].format(alert_id=alert_id))
     trail = await run_in_threadpool(AlertStore(ctx.alert_db).transitions, alert.id)
-    return page("alert.html.j2", language, title=f"#{alert.id}", user=session.user, view=_view(alert, language, ctx), trail=trail,
-                csrf=session.csrf_token, may_act=session.user.role.allows(Role.OPERATOR),
+    plant = ctx.catalog.get(alert.plant)
+    marks = {"raised": TEXTS[language]["raised_mark"], "cleared": TEXTS[language]["cleared_mark"]}
+    readings = await run_in_threadpool(alert_readings, ctx.store, alert, plant, ctx.now_ms(), marks) if plant else None
+    may_act = session.user.role.allows(Role.OPERATOR)
+    people = await run_in_threadpool(assignees, ctx, alert.plant) if may_act else []
+    return page("alert.html.j2", language, title=f"#{alert.id}", user=session.user, view=alert_view(alert, language, ctx), trail=trail,
+                csrf=session.csrf_token, may_act=may_act, readings=readings, assignees=people,
                 done=TEXTS[language]["done"].get(done or ""), wide=True)
+
+
+def assignees(ctx: ApiContext, plant_id: str) -> list[str]:
+    """Whom an alert of this plant can be assigned to: the active console users who see its alerts."""
+    return sorted(u.name for u in UserStore(ctx.alert_db).list_users()
+                  if u.active and u.role.allows(Role.AGENCY) and u.may_read(plant_id))
 
 
 @router.post("/alerts/{alert_id}/{action}")
 async def act(request: Request, alert_id: int, action: str) -> Response:
-    """Acknowledge (`ack`, with an optional comment) or comment (`comment`), as the logged-in user."""
+    """Acknowledge (`ack`, with an optional comment), comment (`comment`) or assign (`assign`, to one
+    of `assignees`, or to nobody with an empty `assignee`), as the logged-in user."""
     form = await request.form()
     language = lang_of(str(form.get("lang", "")))
     ctx = get_context(request)
@@ -147,15 +163,21 @@ async def act(request: Request, alert_id: int, action: str) -> Response:
         return PlainTextResponse("this form's CSRF token is missing or wrong: reload the page", status_code=403)
     if not session.user.role.allows(Role.OPERATOR):
         return PlainTextResponse("only operators and admins act on alerts", status_code=403)
-    if action not in ("ack", "comment") or not 0 < alert_id < 2**62:
+    if action not in ("ack", "comment", "assign") or not 0 < alert_id < 2**62:
         return PlainTextResponse(f"no such action {action[:20]!r}", status_code=404)
     text = str(form.get("comment", "")).strip()[:2000] or None
     if action == "comment" and text is None:
         return PlainTextResponse("a comment needs text", status_code=422)
-    if await run_in_threadpool(_visible, ctx, session, alert_id) is None:
+    alert = await run_in_threadpool(_visible, ctx, session, alert_id)
+    if alert is None:
         return PlainTextResponse(f"no alert {alert_id}", status_code=404)
+    assignee = str(form.get("assignee", "")).strip()[:64] or None
+    if action == "assign" and assignee is not None and assignee not in await run_in_threadpool(assignees, ctx, alert.plant):
+        return PlainTextResponse(f"{assignee!r} is no console user who sees this plant's alerts", status_code=422)
     try:
-        if action == "ack":
+        if action == "assign":
+            await run_in_threadpool(actions.assign, ctx.alert_db, alert_id, assignee, session.user.name, ctx.now_ms())
+        elif action == "ack":
             await run_in_threadpool(actions.acknowledge, ctx.alert_db, alert_id, session.user.name, ctx.now_ms(), text)
         else:
             assert text is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.console import admin, alerts, login, public, summary
+from api.console import admin, alerts, login, overview, public, summary
 from api.ratelimit import FailureLimiter
 
 
@@ -13,6 +13,7 @@ def install_console(app: FastAPI, burst: int, per_min: float) -> None:
     app.state.console_limiters = (FailureLimiter(burst, per_min), FailureLimiter(burst * 4, per_min * 4))
     app.include_router(login.router)
     app.include_router(alerts.router)
+    app.include_router(overview.router)
     app.include_router(summary.router)
     app.include_router(admin.router)
     app.include_router(public.router)
