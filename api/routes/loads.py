@@ -17,7 +17,7 @@ from api.tabular import csv_responses, table_response
 from wastewatch.compliance.loads import Bucket, LoadTotal
 from wastewatch.topics import ID_PATTERN
 
-router = APIRouter(prefix="/plants/{plant_id}", tags=["compliance"])
+router = APIRouter(prefix="/plants/{plant_id}", tags=["emissions"])
 ProfileId = Annotated[str | None, Query(pattern=ID_PATTERN, description="regulatory profile, e.g. eu-ied-annex-vi")]
 PollutantId = Annotated[str | None, Query(pattern=ID_PATTERN, description="pollutant (CEMS channel), e.g. dust")]
 
