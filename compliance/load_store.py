@@ -8,8 +8,9 @@
   so far from the stored windows.
 
 The windows' quality comes from the averages the job has just computed (or, without them, from the
-stored ones). A recomputed load overwrites its point: loads are derived numbers without an amendment
-record of their own; the averages they follow carry the amendment when a recomputation changes them.
+stored ones). A recomputation writes a load only when it differs from the stored one (a rerun writes
+nothing), and then overwrites its point: loads are derived numbers without an amendment record of
+their own; the averages they follow carry the amendment when a recomputation changes them.
 """
 
 from __future__ import annotations
