@@ -15,7 +15,7 @@ from html import escape
 from markupsafe import Markup
 
 COLOUR = "#16423c"
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 200, 48, 34, 10
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 480, 180, 46, 34, 10
 
 
 def _label(value: float) -> str:
@@ -46,14 +46,14 @@ def column_chart(labels: Sequence[str], values: Sequence[float], title: str, uni
 def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, unit: str) -> Markup:
     """Horizontal bars (facilities, waste codes, pollutants), longest first as given."""
     top = max((v for v in values if v > 0), default=0.0)
-    row, name_w = 22, 200
+    row, name_w = 22, 170
     height = TOP + row * max(1, len(values)) + 6
-    inner_w = WIDTH - name_w - 80
+    inner_w = WIDTH - name_w - 90
     parts = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = TOP + i * row
         w = inner_w * value / top if top > 0 and value > 0 else 0.0
-        parts.append(f'<text x="{name_w - 6}" y="{y + 15}" text-anchor="end" font-size="12" fill="#1b1b1b">{escape(label[:30])}</text>'
+        parts.append(f'<text x="{name_w - 6}" y="{y + 15}" text-anchor="end" font-size="12" fill="#1b1b1b">{escape(label[:24])}</text>'
                      f'<rect x="{name_w}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" fill="{COLOUR}"/>'
                      f'<text x="{name_w + w + 4:.1f}" y="{y + 15}" font-size="12" fill="#1b1b1b">{_label(value)} {escape(unit)}</text>')
     return _svg(title, "".join(parts), height)

@@ -25,7 +25,7 @@ STYLE = (
     "form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}form.filters label{margin-top:0}"
     "select{padding:.5rem;font-size:1rem}ol.trail li{margin:.3rem 0}textarea{width:100%;box-sizing:border-box;min-height:4rem}"
     ".hint{color:#4a4a4a;font-size:.9rem}svg.chart{width:100%;height:auto;max-width:40rem}figure{margin:1rem 0}"
-    "nav.local{margin:.5rem 0}caption{text-align:left;font-weight:600;padding:.3rem 0}.ok{color:#1d5e20}.bad,.warn{color:#8b0000}"
+    "div.tablewrap{overflow-x:auto;margin:.5rem 0}h1{font-size:1.6rem;overflow-wrap:anywhere}nav.local{margin:.5rem 0}nav.local a{color:#16423c;margin:0 .25rem}caption{text-align:left;font-weight:600;padding:.3rem 0}.ok{color:#1d5e20}.bad,.warn{color:#8b0000}"
     "form.inline{display:inline-block;margin:0 .5rem .5rem 0}form.inline label{margin-top:0;font-weight:400}"
     "form.inline button{margin-top:.3rem}button.danger{background:#8b0000}fieldset{margin-top:1rem;border:1px solid #c8c8c8}"
     "label.check{display:inline-block;font-weight:400;margin:.3rem 1rem 0 0}label.check input{width:auto}"
