@@ -1,6 +1,9 @@
 """Operations (control room): chamber temperatures against their P.56 minimums, the plant's operating
 state, burners, fan, draft, feed, O2 and CO live, open alerts, devices and the ingest's health.
-Refreshes every 10 s; alert events and state changes are annotations on every time panel."""
+Refreshes every 10 s; alert events and state changes are annotations on every time panel. Each alert
+row links to its page in the wastewatch console, the board to the plant's console overview."""
+
+from grafanalib.core import DashboardLink
 
 from grafana.limits import PlantLimits
 from grafana.panels import (
@@ -39,6 +42,20 @@ def latest(sensor: str) -> str:
 
 def chamber_steps(minimum: float) -> list[dict[str, object]]:
     return steps((None, "red"), (minimum, "green"))
+
+
+# Where people open the console: the API behind deploy/proxy (its port 8443, on Grafana's host). A
+# constant, not a dashboard variable: every variable's query runs against InfluxDB. Another address:
+# change it here and run `wastewatch dashboards build`.
+CONSOLE_URL = "https://localhost:8443"
+
+
+def console_links(*columns: str) -> list[dict[str, object]]:
+    """Field overrides: each of these alert-table columns links to the alert's console page."""
+    link = {"title": "Open alert #${__data.fields.alert_id} in the console", "targetBlank": True,
+            "url": CONSOLE_URL + "/console/alerts/${__data.fields.alert_id}"}
+    return [{"matcher": {"id": "byName", "options": column}, "properties": [{"id": "links", "value": [link]}]}
+            for column in columns]
 
 
 OPEN_ALERTS = (
@@ -90,11 +107,12 @@ panels = [
     timeseries("CO (stack, as measured)", targets(("co", reading("co"))), "conmgm3",
                steps((None, "green"), (100, "red")), description="Raw 1-min values, not O2-normalised; 100 mg/Nm3 is the half-hour limit"),
     row("Alerts and devices"),
-    table("Alerts (latest event per rule and subject; cleared ones hidden)", [target(OPEN_ALERTS, fmt="table")], "none",
-          steps((None, "text")), w=16, h=8,
-          transformations=[{"id": "filterByValue", "options": {
-              "filters": [{"fieldName": "kind", "config": {"id": "equal", "options": {"value": "cleared"}}}],
-              "type": "exclude", "match": "any"}}]),
+    alerts_table := table(
+        "Alerts (latest event per rule and subject; cleared ones hidden)", [target(OPEN_ALERTS, fmt="table")], "none",
+        steps((None, "text")), w=16, h=8, description="Click an alert's number or title: its page in the wastewatch console",
+        transformations=[{"id": "filterByValue", "options": {
+            "filters": [{"fieldName": "kind", "config": {"id": "equal", "options": {"value": "cleared"}}}],
+            "type": "exclude", "match": "any"}}]),
     stat("Devices", [target(f"SELECT last(\"online\") FROM \"device_status\" WHERE {PLANT} GROUP BY \"device\"", alias="$tag_device")],
          "none", steps((None, "red"), (1, "green")), mappings=ONLINE, w=8, h=8,
          description="Last status each device published (its last will sets offline)"),
@@ -116,7 +134,11 @@ panels = [
                "short", steps((None, "red"), (1, "green")), w=6, description="Points the ingest wrote per interval"),
 ]
 
+alerts_table.overrides = console_links("alert_id", "title")
+
 dashboard = make_dashboard(
     "wastewatch — Operations", "ww-operations", panels, refresh="10s", time_from="now-6h", tags=["operations"],
     description=__doc__ or "",
 )
+dashboard.links = [DashboardLink(title="Console: plant overview", uri=CONSOLE_URL + "/console/plants/${plant}", type="link", keepTime=False,
+                                 targetBlank=True, tooltip="The plant's live overview and alerts in the wastewatch console")]

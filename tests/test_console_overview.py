@@ -13,13 +13,14 @@ screenshots at phone and desktop widths go to .artifacts/console/.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
 from contextlib import closing
 from html import unescape
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -40,6 +41,7 @@ from api.roles import Role
 from api.settings import ApiSettings
 from api.summaries.profiles import bundled_profiles
 from api.users import UserStore
+from grafana.build import OUTPUT_DIR
 from tests.api_support import NOW_MS, Api, ServedApp, run_api
 from tests.helpers import wait_until
 from tests.test_alert_lifecycle import raised
@@ -234,6 +236,24 @@ def test_assigning_needs_the_csrf_token_an_operator_and_a_user_who_sees_the_plan
     assert done.status_code == 303 and "Assignment saved." in after
     assert "assigned · budi → sari" in after and re.search(r'id="alert-assignee">sari<', after)
     assert AlertStore(api.ctx.alert_db).get(alert_id).assignee == "sari"  # type: ignore[union-attr]
+
+
+# -- Grafana's links ----------------------------------------------------------------------------------
+
+
+def test_the_operations_dashboards_alert_rows_open_the_alerts_console_page(api: Api) -> None:
+    board = json.loads((OUTPUT_DIR / "operations.json").read_text())
+    table = next(p for p in board["panels"] if p["type"] == "table" and p["title"].startswith("Alerts"))
+    links = {o["matcher"]["options"]: o["properties"][0]["value"][0]["url"] for o in table["fieldConfig"]["overrides"]}
+    assert set(links) == {"alert_id", "title"} and len(set(links.values())) == 1
+    url = urlsplit(links["alert_id"])
+    assert "alert_id" in re.findall(r'AS "(\w+)"', table["targets"][0]["query"])  # the column the link reads
+    alert_id = raise_alert(api, NOW_MS - MIN_MS)
+    path = url.path.replace("${__data.fields.alert_id}", str(alert_id))
+    overview = urlsplit(board["links"][0]["url"]).path.replace("${plant}", "kotim")
+    with closing(session(api, "dlh")) as officer:
+        assert officer.get(path).status_code == 200 and f"#{alert_id}" in officer.get(path).text
+        assert officer.get(overview).status_code == 200
 
 
 # -- hostile input ----------------------------------------------------------------------------------
