@@ -20,12 +20,13 @@ from alerts.evaluate import (
     OneLeaf,
     ReadingStep,
     advance,
-    advance_held,
+    advance_leaf,
     compile_one_leaf,
     compile_reading_step,
     concerns,
     evaluate,
     initial_state,
+    lasting_leaf,
     quiet_leaf,
 )
 from alerts.events import AlertCleared, AlertEvent, AlertRaised
@@ -196,15 +197,20 @@ def _grouped(one: OneLeaf | None) -> bool:
     return one is not None and type(one.leaf) in (Threshold, RateOfChange, Flatline)
 
 
+_NONE: list[int] = []  # never changed
+
+
 class _Lane:
     """The targets a reading of one (plant, sensor) concerns, in rule order. Their quiet leaves
-    (`alerts.evaluate.quiet_leaf`) are folded in groups, one per kind; only a rule whose leaf then
-    holds, and the others, are stepped one by one. The groups hold the states of one `states`
-    mapping: they are found afresh for another mapping, when a rule's leaf came to hold (a timer
-    starts) or a stepped rule became quiet, after anything but a reading, and after
-    `RuleBook.regroup` (states replaced in the mapping)."""
+    (`alerts.evaluate.quiet_leaf`) and those of lasting alerts (`lasting_leaf`) are folded in groups,
+    one per kind; only a quiet rule whose leaf then holds, a lasting one whose leaf no longer does,
+    and the others are stepped one by one. The groups hold the states of one `states` mapping: they
+    are found afresh for another mapping, when a grouped rule was stepped or a stepped rule could
+    join a group, after anything but a reading, and after `RuleBook.regroup` (states replaced in the
+    mapping)."""
 
-    __slots__ = ("entries", "flatlines", "live", "rates", "rest", "sensor", "states", "thresholds")
+    __slots__ = ("entries", "flatlines", "lasting_flatlines", "lasting_thresholds", "live", "rates", "rest", "sensor",
+                 "states", "thresholds")
 
     def __init__(self, sensor: str, entries: list[_Entry]) -> None:
         self.sensor, self.entries = sensor, entries
@@ -212,24 +218,37 @@ class _Lane:
         self.thresholds: list[ThresholdMember] = []
         self.rates: list[RateMember] = []
         self.flatlines: list[FlatlineMember] = []
+        self.lasting_thresholds: list[ThresholdMember] = []
+        self.lasting_flatlines: list[FlatlineMember] = []
         self.live: list[bool] = []  # by entry: quiet in its plant states (a leaf that holds needs its rule stepped)
         self.rest: list[int] = []  # the entries stepped one by one
 
     def _group(self, states: dict[str, RuleState], now_ms: int) -> None:
         self.states = states
         self.thresholds, self.rates, self.flatlines, self.rest = [], [], [], []
+        self.lasting_thresholds, self.lasting_flatlines = [], []
         self.live = [False] * len(self.entries)
         for index, entry in enumerate(self.entries):
-            target = entry.target
+            target, one = entry.target, entry.one
             state = states.get(target.key)
             if state is None:
                 state = states[target.key] = initial_state(target.rule, target.subject)
-            found = quiet_leaf(target.rule, entry.one, state, now_ms) if entry.one is not None else None
-            if found is None or entry.one is None:
+            if one is None:
+                self.rest.append(index)
+                continue
+            leaf = one.leaf
+            lasting = lasting_leaf(target.rule, one, state)
+            if lasting is not None:
+                if isinstance(leaf, Threshold):
+                    self.lasting_thresholds.append(threshold_member(leaf, lasting, index))  # type: ignore[arg-type]
+                elif isinstance(leaf, Flatline):
+                    self.lasting_flatlines.append(flatline_member(leaf, lasting, index))  # type: ignore[arg-type]
+                continue
+            found = quiet_leaf(target.rule, one, state, now_ms)
+            if found is None:
                 self.rest.append(index)
                 continue
             leaf_state, self.live[index] = found
-            leaf = entry.one.leaf
             if isinstance(leaf, Threshold):
                 self.thresholds.append(threshold_member(leaf, leaf_state, index))  # type: ignore[arg-type]
             elif isinstance(leaf, RateOfChange):
@@ -242,10 +261,25 @@ class _Lane:
         if self.states is not states:
             self._group(states, now_ms)
         sensor, live = self.sensor, self.live
-        held = [i for i in fold_thresholds(self.thresholds, reading, sensor, False) if live[i]] if self.thresholds else []
-        jumped = [i for i in fold_rates(self.rates, reading, sensor, False) if live[i]] if self.rates else []
+        # grouped rules whose leaf came to hold (quiet ones) or ceased to (lasting ones), and jumps
+        held = fold_thresholds(self.thresholds, reading, sensor, False) if self.thresholds else _NONE
         if self.flatlines:
-            held += [i for i in fold_flatlines(self.flatlines, reading, sensor, False) if live[i]]
+            flat = fold_flatlines(self.flatlines, reading, sensor, False)
+            if flat:
+                held = [*held, *flat]
+        jumped = fold_rates(self.rates, reading, sensor, False) if self.rates else _NONE
+        if held:
+            held = [i for i in held if live[i]]  # (outside its plant states a leaf that holds changes nothing else)
+        if jumped:
+            jumped = [i for i in jumped if live[i]]
+        if self.lasting_thresholds:
+            kept = fold_thresholds(self.lasting_thresholds, reading, sensor, True)
+            if len(kept) < len(self.lasting_thresholds):
+                held = [*held, *(m[-1] for m in self.lasting_thresholds if m[-1] not in kept)]
+        if self.lasting_flatlines:
+            kept = fold_flatlines(self.lasting_flatlines, reading, sensor, True)
+            if len(kept) < len(self.lasting_flatlines):
+                held = [*held, *(m[-1] for m in self.lasting_flatlines if m[-1] not in kept)]
         rest = self.rest
         if not (held or jumped or rest):
             return []
@@ -255,17 +289,19 @@ class _Lane:
             entry = entries[index]
             target = entry.target
             state = states[target.key]
-            if live[index]:
-                # a quiet leaf that holds now: its rule goes on as a step would (a timer starts, or it raises)
+            if index in held or index in jumped:
+                # a grouped leaf whose rule goes on now as its step would (a timer starts, it raises, or it recovers)
                 assert entry.one is not None
-                events.extend(advance_held(target.rule, state, state.leaves[entry.one.path], index in jumped, now_ms))
+                events.extend(advance_leaf(target.rule, state, state.leaves[entry.one.path], index in jumped, now_ms))
                 self.states = None
                 continue
             produced = entry.step(state, reading, now_ms)
             if produced:
                 events.extend(produced)
-            if entry.one is not None and not state.active and quiet_leaf(target.rule, entry.one, state, now_ms) is not None:
-                self.states = None  # quiet now: folded with its group from the next reading on
+            one = entry.one
+            if one is not None and (lasting_leaf(target.rule, one, state) is not None
+                                    or (not state.active and quiet_leaf(target.rule, one, state, now_ms) is not None)):
+                self.states = None  # it can join a group from the next reading on
         return events
 
 

@@ -72,6 +72,7 @@ class Engine:
         self.book = RuleBook([rule for rs in rulesets for rule in rs.rules])
         self.configs: dict[str, PlantStateConfig] = {rs.plant: rs.plant_state for rs in rulesets}
         self._plant_keys = {plant: plant_key(plant) for plant in self.configs}
+        self._signal_sensors = {plant: config.sensors for plant, config in self.configs.items()}
         self.states: dict[str, RuleState] = self.book.initial_states()
         self.plants: dict[str, PlantTrack] = {}
         self.tick_interval_ms = tick_interval_ms
@@ -162,27 +163,38 @@ class Engine:
     def observe(self, record: Record, now_ms: int, step: Step | None = None) -> Step:
         """Everything one record causes at `now_ms` (never earlier than the last evaluation), added
         to `step` (a new one by default), which is returned."""
-        now_ms = max(now_ms, self.last_ms or now_ms)
-        self.start_ticks(now_ms)
-        step = self.tick_until(now_ms, step)
+        last_ms = self.last_ms
+        if last_ms and now_ms < last_ms:
+            now_ms = last_ms
+        if step is None:
+            step = Step()
+        if self.next_tick_ms is None:
+            self.next_tick_ms = now_ms  # `start_ticks`
+        if self.next_tick_ms <= now_ms:
+            self.tick_until(now_ms, step)
         plant = record.plant
-        if plant not in self.configs:
+        config = self.configs.get(plant)
+        if config is None:
             return step
         track = self.plants.get(plant)
-        if track is None or track.seen_ms is None or now_ms - track.seen_ms >= self.configs[plant].reseed_after_s * 1000:
+        if track is None or track.seen_ms is None or now_ms - track.seen_ms >= config.reseed_after_s * 1000:
             # never seen, or not for longer than a start-up hold: whatever the plant did meanwhile
             # went unwatched, so it is placed afresh from its signals
             track = self.plants[plant] = PlantTrack(state=None, signals=PlantSignals(), watching_since_ms=now_ms)
         if track.seen_ms != now_ms:
             track.seen_ms = now_ms  # (a pydantic model's attribute: set only when it changes, as most signals)
         self._dirty.add(self._plant_keys[plant])
-        if isinstance(record, (Reading, Batch)):
-            signals = observe_signal(track.signals, record, now_ms, self.configs[plant])
+        if isinstance(record, Batch) or (isinstance(record, Reading) and record.sensor in self._signal_sensors[plant]):
+            # (a reading of another sensor changes no signal: `observe_signal` is not asked)
+            signals = observe_signal(track.signals, record, now_ms, config)
             if signals is not track.signals:
                 track.signals = signals
         if track.state is None:
             self._seed(plant, now_ms, step)
-        self._settle(plant, now_ms, step)
+            if track.state is not None:
+                self._settle(plant, now_ms, step)
+        else:
+            self._settle(plant, now_ms, step)
         self._evaluate(record, now_ms, step)
         return step
 
@@ -210,6 +222,8 @@ class Engine:
         self._evaluate(state, now_ms, step)
 
     def _evaluate(self, observation: Observation, now_ms: int, step: Step) -> None:
-        self.last_ms = max(now_ms, self.last_ms or now_ms)
+        last_ms = self.last_ms
+        if not last_ms or now_ms > last_ms:
+            self.last_ms = now_ms
         # in place: the engine owns its states and hands out only their JSON
         step.events.extend(self.book.advance(self.states, observation, now_ms, self._dirty))

@@ -22,7 +22,7 @@ from alerts.leaves import Fold, LeafContext, ReadingFold, compile_reading_fold, 
 from alerts.messages import render
 from alerts.observations import Observation, Tick
 from alerts.plant_state import OperatingState, PlantState
-from alerts.rule_state import LeafState, RuleState, ThresholdState
+from alerts.rule_state import FlatlineState, LeafState, RuleState, ThresholdState
 from alerts.rules import Rule
 from wastewatch.records import Batch, DeviceStatus, Reading
 
@@ -203,11 +203,28 @@ def quiet_leaf(rule: Rule, one: OneLeaf, st: RuleState, now_ms: int) -> tuple[Le
     return leaf_state, applicable
 
 
-def advance_held(rule: Rule, st: RuleState, leaf_state: LeafState, occurred: bool, now_ms: int) -> list[AlertEvent]:
-    """The rest of `advance_one_leaf` for a quiet (rule, subject) in its plant states whose leaf holds
-    after a reading."""
-    firing = leaf_state.firing if type(leaf_state) is ThresholdState else True
-    return _advance(rule, st, _Verdict(True, firing, occurred), True, now_ms)
+def lasting_leaf(rule: Rule, one: OneLeaf, st: RuleState) -> LeafState | None:
+    """For a one-leaf (rule, subject) of a kind without occurrences (a threshold, a flatline) whose
+    alert lasts, the leaf state; None for any other. Lasting: the rule's own state, in its plant
+    states, active, its condition timer running, no recovery seen or started, the leaf holding. A
+    reading after which the leaf still holds changes nothing but the leaf; one after which it does
+    not needs `advance_leaf`."""
+    if st.rule_id != rule.id or not st.active or st.condition_since_ms is None or st.recovery_since_ms is not None:
+        return None
+    if st.recovery_seen or (one.states is not None and st.plant_state not in one.states):
+        return None
+    leaf_state = st.leaves.get(one.path)
+    if type(leaf_state) is not one.state_type or type(leaf_state) not in (ThresholdState, FlatlineState) or not leaf_state.truth:
+        return None
+    return leaf_state
+
+
+def advance_leaf(rule: Rule, st: RuleState, leaf_state: LeafState, occurred: bool, now_ms: int) -> list[AlertEvent]:
+    """The rest of `advance_one_leaf` after its leaf folded a reading, for a quiet (rule, subject) in its
+    plant states whose leaf now holds, or a lasting one whose leaf no longer does."""
+    bad = leaf_state.truth
+    firing = leaf_state.firing if type(leaf_state) is ThresholdState else bad
+    return _advance(rule, st, _Verdict(bad, firing, occurred), True, now_ms)
 
 
 @dataclass(slots=True)

@@ -387,7 +387,8 @@ def fold_flatlines(members: list[FlatlineMember], reading: Reading, sensor: str 
                 del samples[:first]
             covered = time_ms - samples[0][0] >= window_ms
         st.value = value
-        if covered and _spread_at_most(samples, max_spread):
+        # (two samples further apart than the limit already spread too far: `_spread_at_most` is not asked)
+        if covered and not (len(samples) >= 2 and abs(samples[-2][1] - value) > max_spread) and _spread_at_most(samples, max_spread):
             st.truth = True
             span_s = (samples[-1][0] - samples[0][0]) / 1000
             st.detail = f"{sensor} flat at {value:g} over {len(samples)} samples / {span_s:g} s"
@@ -401,20 +402,26 @@ def compile_reading_fold(leaf: Leaf, sensor: str | None) -> ReadingFold | None:
     """The reading fold of `leaf` reading `sensor` (its own, or the bound one): (state, reading, active)
     -> occurred, as `observe` for a reading; None for the kinds without one."""
     if isinstance(leaf, Threshold):
+        _, op, limit, recovery, text, _ = threshold_member(leaf, ThresholdState(), 0)
+
         def threshold(st: ThresholdState, reading: Reading, active: bool) -> bool:
-            fold_thresholds([threshold_member(leaf, st, 0)], reading, sensor, active)
+            fold_thresholds([(st, op, limit, recovery, text, 0)], reading, sensor, active)
             return False
 
         return threshold
     if isinstance(leaf, Flatline):
+        _, count, window_ms, max_spread, _ = flatline_member(leaf, FlatlineState(), 0)
+
         def flatline(st: FlatlineState, reading: Reading, active: bool) -> bool:
-            fold_flatlines([flatline_member(leaf, st, 0)], reading, sensor, active)
+            fold_flatlines([(st, count, window_ms, max_spread, 0)], reading, sensor, active)
             return False
 
         return flatline
     if isinstance(leaf, RateOfChange):
+        max_rate = leaf.max_rate_per_s
+
         def rate(st: RateState, reading: Reading, active: bool) -> bool:
-            return bool(fold_rates([rate_member(leaf, st, 0)], reading, sensor, active))
+            return bool(fold_rates([(st, max_rate, 0)], reading, sensor, active))
 
         return rate
     return None

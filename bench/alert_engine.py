@@ -5,7 +5,8 @@ latency rule and 199 threshold / rate-of-change / flatline rules round-robin ove
 Kotim sensors, written by its `write_rules`) and the same feed as its throughput phase: per sensor
 values base + step * (i % 97), 10 ms apart, the sensors taken in turn. Every `--commit-every`
 readings it hands out its changed states (`dirty_items`, their JSON) and forgets them, as the
-worker's commit does; the wall clock advances 1 ms per 20 readings (20,000 readings/s).
+worker's commit does (one `Step` per commit, as the worker's); the wall clock advances 1 ms per
+20 readings (20,000 readings/s).
 
 Prints µs per reading (median of --runs runs, each on a fresh engine after a warm-up of
 --warmup readings): the whole step (decode + observe + commit share), and its parts.
@@ -25,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alerts.engine import Engine
+from alerts.engine import Engine, Step
 from alerts.intake import MessageDecoder
 from alerts.rules import RuleSet, load_rules
 from bench.alert_latency import PLANT, RULES_TOTAL, STREAMS, TS_STEP_MS, write_rules
@@ -61,13 +62,13 @@ def run_once(rs: RuleSet, decoder: MessageDecoder, feed: list[tuple[str, bytes]]
     engine = Engine([rs], TICK_INTERVAL_MS)
     observe, dirty_items, clear_dirty = engine.observe, engine.dirty_items, engine.clear_dirty
 
-    def step(lo: int, hi: int) -> None:
-        for n in range(lo, hi):
-            observe(decoded[n], now0_ms + n // READINGS_PER_MS)
-            if n % commit_every == commit_every - 1:
-                clear_dirty(dirty_items())
-
-    step(0, warmup)
+    # as the worker: one Step collects a commit's events and transitions
+    step = Step()
+    for n in range(warmup):
+        observe(decoded[n], now0_ms + n // READINGS_PER_MS, step)
+        if n % commit_every == commit_every - 1:
+            clear_dirty(dirty_items())
+            step = Step()
     measured = len(decoded) - warmup
     cpu = time.process_time
     t0 = cpu()
@@ -77,10 +78,11 @@ def run_once(rs: RuleSet, decoder: MessageDecoder, feed: list[tuple[str, bytes]]
     # observe and commit measured apart: the same engine, the commit share timed around its calls
     commit_s = 0.0
     for n in range(warmup, len(decoded)):
-        observe(decoded[n], now0_ms + n // READINGS_PER_MS)
+        observe(decoded[n], now0_ms + n // READINGS_PER_MS, step)
         if n % commit_every == commit_every - 1:
             c0 = cpu()
             clear_dirty(dirty_items())
+            step = Step()
             commit_s += cpu() - c0
     t2 = cpu()
     us = 1e6 / measured

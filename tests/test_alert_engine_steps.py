@@ -50,9 +50,14 @@ readings = st.builds(
     st.sampled_from(SENSORS), st.integers(-1500, 3000), st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 9.0]),
     st.sampled_from(["valid", "valid", "valid", "maintenance"]),
 )
+# a run of readings of one value on one sensor: flatlines hold, and alerts last
+runs = st.builds(lambda sensor, value, n: ("run", sensor, value, n), st.sampled_from(SENSORS),
+                 st.sampled_from([0.0, 4.0, 6.0, 9.0]), st.integers(2, 8))
 plant_states = st.builds(lambda s: ("plant", s), st.sampled_from(list(OperatingState)))
 ticks = st.just(("tick",))
-steps = st.lists(st.one_of(readings, readings, readings, plant_states, ticks), min_size=1, max_size=120)
+steps = st.lists(st.one_of(readings, readings, readings, runs, plant_states, ticks), min_size=1, max_size=80).map(
+    lambda chosen: [one for step in chosen for one in (
+        [("reading", step[1], 0, step[2], "valid")] * step[3] if step[0] == "run" else [step])])
 
 
 # -- the reference: each fold as it was written before it was compiled (copying, not in place) ----------
