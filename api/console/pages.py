@@ -25,7 +25,7 @@ STYLE = (
     "form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}form.filters label{margin-top:0}"
     "select{padding:.5rem;font-size:1rem}ol.trail li{margin:.3rem 0}textarea{width:100%;box-sizing:border-box;min-height:4rem}"
     ".hint{color:#4a4a4a;font-size:.9rem}svg.chart{width:100%;height:auto;max-width:40rem}figure{margin:1rem 0}"
-    "div.tablewrap{overflow-x:auto;margin:.5rem 0}h1{font-size:1.6rem;overflow-wrap:anywhere}nav.local{margin:.5rem 0}nav.local a{color:#16423c;margin:0 .25rem}caption{text-align:left;font-weight:600;padding:.3rem 0}.ok{color:#1d5e20}.bad,.warn{color:#8b0000}"
+    "div.tablewrap{overflow-x:auto;margin:.5rem 0}td.actions{min-width:15rem}h1{font-size:1.6rem;overflow-wrap:anywhere}nav.local{margin:.5rem 0}nav.local a{color:#16423c;margin:0 .25rem}caption{text-align:left;font-weight:600;padding:.3rem 0}.ok{color:#1d5e20}.bad,.warn{color:#8b0000}"
     "form.inline{display:inline-block;margin:0 .5rem .5rem 0}form.inline label{margin-top:0;font-weight:400}"
     "form.inline button{margin-top:.3rem}button.danger{background:#8b0000}fieldset{margin-top:1rem;border:1px solid #c8c8c8}"
     "label.check{display:inline-block;font-weight:400;margin:.3rem 1rem 0 0}label.check input{width:auto}"
@@ -84,7 +84,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         },
         "adm": {
             "forbidden_title": "Tidak diizinkan", "forbidden": "Halaman ini hanya untuk peran yang lebih tinggi (admin).",
-            "scoped": "Admin yang dibatasi pada instalasi tertentu tidak dapat mengelola pengguna dan kunci API.",
+            "plants_col": "Instalasi", "scoped": "Admin yang dibatasi pada instalasi tertentu tidak dapat mengelola pengguna dan kunci API.",
             "users_title": "Pengguna", "keys_title": "Kunci API", "users_caption": "Pengguna konsol", "keys_caption": "Kunci API yang aktif",
             "role": "Peran", "created": "Dibuat", "actions": "Tindakan", "active": "aktif", "disabled": "nonaktif",
             "new_password_for": "Kata sandi baru untuk", "reset_password": "Ganti kata sandi", "disable": "Nonaktifkan",
@@ -179,7 +179,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         },
         "adm": {
             "forbidden_title": "Not allowed", "forbidden": "This page is for a higher role (admin).",
-            "scoped": "An admin scoped to plants cannot manage users and API keys.",
+            "plants_col": "Plants", "scoped": "An admin scoped to plants cannot manage users and API keys.",
             "users_title": "Users", "keys_title": "API keys", "users_caption": "Console users", "keys_caption": "Live API keys",
             "role": "Role", "created": "Created", "actions": "Actions", "active": "active", "disabled": "disabled",
             "new_password_for": "New password for", "reset_password": "Reset password", "disable": "Disable",
