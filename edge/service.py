@@ -54,7 +54,8 @@ class Edge:
         self.settings = settings
         self.edge = edge
         self.spec = spec
-        self.queue = SampleQueue(edge.queue_path, edge.queue_max_rows)
+        self.queue_path = edge.queue_path or settings.data_dir / "edge-queue.sqlite3"
+        self.queue = SampleQueue(self.queue_path, edge.queue_max_rows)
         self.clock = EdgeClock(edge.clock_jump_limit_s)
         self.clock.resume_after(self.queue.newest_ts())
         self.health = EdgeHealth(edge.edge_id, spec.plant, self.queue, self.clock)
@@ -76,7 +77,7 @@ class Edge:
         self._ready.wait(10)
         logger.info(
             "edge %s polling %d devices of plant %s; queue %s (%d waiting)",
-            self.edge.edge_id, len(self.sources), self.spec.plant, self.edge.queue_path, self.queue.depth,
+            self.edge.edge_id, len(self.sources), self.spec.plant, self.queue_path, self.queue.depth,
         )
 
     def stop_polling(self) -> None:

@@ -21,7 +21,9 @@ class EdgeSettings(Section):
         default="edge", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", validation_alias="WASTEWATCH_EDGE_ID",
         description="this edge's id: its MQTT client id, its status topic plants/{plant}/status/{id} and its health topic",
     )
-    queue_path: Path = Field(default=Path("edge-queue.sqlite3"), description="the store-and-forward queue (SQLite)")
+    queue_path: Path | None = Field(
+        default=None, description="the store-and-forward queue (SQLite); unset: $WASTEWATCH_DATA_DIR/edge-queue.sqlite3",
+    )
     queue_max_rows: int = Field(
         default=2_000_000, ge=100,
         description="samples the queue holds; when full, new samples are refused and counted (health: refused), old ones never dropped",

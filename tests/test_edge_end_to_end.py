@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -33,6 +34,7 @@ from tests.edge_modbus import (
     tcp_device,
 )
 from tests.helpers import wait_until
+from wastewatch.runtime import free_port
 from wastewatch.store.influx import InfluxStore
 
 
@@ -80,7 +82,8 @@ def test_polled_values_are_stored_once_each_with_the_status_register_s_word(
     settings = settings_for(influx_store)
     worker = IngestWorker(settings, ingest_for(), catalog, influx_store)
     worker.start()
-    edge = Edge(settings, EdgeSettings(queue_path=tmp_path / "queue.sqlite3", edge_id="edge-e2e", health_interval_s=0.5), spec)
+    metrics_port = free_port()
+    edge = Edge(settings, EdgeSettings(queue_path=tmp_path / "queue.sqlite3", edge_id="edge-e2e", health_interval_s=0.5, metrics_port=metrics_port), spec)
     try:
         wait_until(worker.connected.is_set, what="ingest connected")
         edge.start()
@@ -90,6 +93,10 @@ def test_polled_values_are_stored_once_each_with_the_status_register_s_word(
         wait_until(lambda: any(s == "maintenance" for _, _, s in stored(influx_store, "co")), timeout_s=20, what="maintenance stored")
         load_cems(cems.device, co=13.0, state=0)
         wait_until(lambda: any(v == 13.0 and s == "valid" for _, v, s in stored(influx_store, "co")), timeout_s=20, what="valid again")
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert re.search(r'^wastewatch_edge_polls_total\{device="cems"\} [1-9]', metrics, re.M), metrics
+        assert re.search(r'^wastewatch_edge_device_online\{device="plc"\} 1', metrics, re.M)
+        assert "wastewatch_edge_queue_depth" in metrics and 'wastewatch_edge_clock_jumps_total{direction="backward"} 0' in metrics
         edge.stop_polling()
         assert edge.drain(30), "the queue did not empty"
         accepted = edge.queue.accepted_ever()
