@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from alerts import OperatingState, PlantState, Rule, RuleBook, RuleState, Tick
 from alerts.conditions import Flatline, RateOfChange, Threshold, compare
@@ -19,6 +20,7 @@ from alerts.rule_state import FlatlineState, RateState, ThresholdState
 from wastewatch.records import Reading
 
 T0 = 1_764_280_800_000
+ADAPTER = TypeAdapter(RuleState)
 PLANT = "p"
 SENSORS = ("a", "b")
 
@@ -161,6 +163,10 @@ def test_the_compiled_steps_give_the_pure_paths_states_and_events_and_the_refere
         assert changed == {key for key, state in pure.items() if before[key] is not state}
         for (key, path), leaf_state in expected.items():
             assert owned[key].leaves[path] == leaf_state, (key, obs)
+    # what the worker persists: the union's JSON byte for byte, and it reads back the same
+    for state in owned.values():
+        assert state.model_dump_json() == ADAPTER.dump_json(state).decode()
+        assert RuleState.model_validate_json(state.model_dump_json()) == state
 
 
 def test_the_generated_sequences_reach_raises_of_every_compiled_kind() -> None:
