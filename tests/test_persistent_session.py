@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 
 from tests.helpers import publish_all, wait_until
 from tests.servers import MosquittoServer
@@ -91,6 +92,36 @@ def test_an_acknowledgement_for_an_earlier_connection_sends_nothing(own_broker):
         assert [p for _, _, p in received] == [b"one", b"one", b"one", b"two"]
     finally:
         session.stop()
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_a_restart_with_new_topics_subscribes_them_on_the_kept_session(own_broker, protocol):
+    """An upgrade (Sparkplug B topics) or a plant added to the catalogue: the broker kept the session of
+    the old topic list, and the restarted process still gets the new topics, while what the session
+    queued for the old ones meanwhile is delivered too."""
+    received: Received = []
+    old = _session(own_broker, f"session-test-new-{protocol}", "session-test/old", received, protocol=protocol)
+    old.start()
+    try:
+        wait_until(old.subscribed.is_set, timeout_s=10, what="the first run's subscription")
+    finally:
+        old.stop()
+    publish_all(own_broker.url, [("session-test/old", b"queued while stopped")])
+
+    def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        received.append((new.generation, message.mid, bytes(message.payload)))
+
+    new = PersistentSession(parse_mqtt_url(own_broker.url), f"session-test-new-{protocol}",
+                            ["session-test/old", "session-test/new"], on_message, protocol=protocol)
+    new.start()
+    try:
+        wait_until(new.subscribed.is_set, timeout_s=10, what="the second run subscribed")
+        _flush(new)
+        publish_all(own_broker.url, [("session-test/new", b"on the new topic")])
+        wait_until(lambda: {p for _, _, p in received} == {b"queued while stopped", b"on the new topic"},
+                   what="the queued message and the new topic's")
+    finally:
+        new.stop()
 
 
 def test_a_network_loop_without_a_socket_logs_no_error(caplog: Any) -> None:

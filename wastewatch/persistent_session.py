@@ -1,8 +1,8 @@
 """A persistent MQTT session that acknowledges only what its owner made durable (the ingest, each alert feed).
 
 The broker keeps the session (its subscriptions and every unacknowledged QoS 1 message) across
-reconnects and restarts of the client; the client subscribes only when the broker says it has no
-session. Each connection has a generation: an acknowledgement applies only to the connection that
+reconnects and restarts of the client; the client subscribes when the broker says it has no session,
+and once at each start of the process (its topics may have changed since the session was made). Each connection has a generation: an acknowledgement applies only to the connection that
 received the message, since after a reconnect the broker redelivers what was not acknowledged.
 The owner handles its messages (paho's `on_message`, on the network thread) and calls `ack`.
 """
@@ -111,6 +111,7 @@ class PersistentSession:
         self._takeover = TakeoverWatch(client_id) if watch_takeover else None
         self._lock = threading.Lock()
         self._stopping = False
+        self._subscribed_here = False  # this process has subscribed its topics on some connection
         self._client = make_client(broker, client_id, protocol=protocol, ca_file=ca_file, manual_ack=True, persistent=True)
         self._client.on_connect = guarded(self._on_connect)
         self._client.on_disconnect = guarded(self._on_disconnect)
@@ -151,11 +152,21 @@ class PersistentSession:
             self._takeover.connected()
         if self._on_connected is not None:
             self._on_connected()
-        if flags.session_present:
+        if flags.session_present and self._subscribed_here:
             self.subscribed.set()
         else:
-            client.subscribe([(topic, 1) for topic in self.topics])
-            logger.info("subscribing (no session on the broker) client_id=%s topics=%s", self.client_id, len(self.topics))
+            # Also on this process's first connect to a kept session: its topics may have changed since the
+            # session was made (a plant added to the catalogue, an upgrade that reads new topics). Subscribing
+            # again replaces a subscription and keeps the session's queued messages; over MQTT 5 the broker
+            # sends retained messages only for subscriptions that are new (retain handling 1).
+            if self._client.protocol == mqtt.MQTTv5:
+                options = mqtt.SubscribeOptions(qos=1, retainHandling=mqtt.SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+                client.subscribe([(topic, options) for topic in self.topics])
+            else:
+                client.subscribe([(topic, 1) for topic in self.topics])
+            self._subscribed_here = True
+            why = "a kept session, first connect of this run" if flags.session_present else "no session on the broker"
+            logger.info("subscribing (%s) client_id=%s topics=%s", why, self.client_id, len(self.topics))
         self.connected.set()  # after the SUBSCRIBE is queued, which reaches the broker first
         self._changed()
 
