@@ -51,9 +51,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     # lazy: pymodbus loads only when a check runs
     from edge.check import check_devices
+    from edge.modbus import quiet_pymodbus
     from edge.service import load_edge_plant
 
     plant, spec = load_edge_plant(settings, args.file)
+    quiet_pymodbus(settings.log_level)
     failed = check_devices(spec, plant, sys.stdout)
     if failed:
         print(f"{failed} of {len(spec.devices)} devices failed", file=sys.stderr)

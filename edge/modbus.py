@@ -9,6 +9,7 @@ attempt (a late answer on a serial line would otherwise be taken for the next re
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from typing import Any
 
@@ -19,6 +20,14 @@ from edge.blocks import BIT_KINDS, Block, group_blocks
 from edge.devices import PointSpec, RtuDevice, StatusSpec, TcpDevice
 from edge.registers import decode_registers, register_bit, scaled
 from edge.sources import Readout, SampleStatus, SourceError
+
+
+def quiet_pymodbus(log_level: str) -> None:
+    """pymodbus logs every timeout and refused connection itself (ERROR, WARNING); the edge reports a
+    device's errors once, in its own words. Its logs come back at DEBUG."""
+    if log_level != "DEBUG":
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+
 
 _READ = {"holding": "read_holding_registers", "input": "read_input_registers", "coil": "read_coils", "discrete": "read_discrete_inputs"}
 _RANK = {"maintenance": 1, "malfunction": 2}

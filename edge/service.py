@@ -19,7 +19,7 @@ from edge.devices import DeviceFile, DeviceFileError, load_device_file
 from edge.forwarder import Forwarder
 from edge.health import EdgeHealth
 from edge.metrics import EdgeMetrics
-from edge.modbus import ModbusSource
+from edge.modbus import ModbusSource, quiet_pymodbus
 from edge.poller import samples
 from edge.queue import SampleQueue
 from edge.settings import EdgeSettings
@@ -162,8 +162,7 @@ def run_edge(settings: Settings, edge: EdgeSettings, path: Path | None) -> int:
     if device_file is None:
         raise SettingsError("bad setting WASTEWATCH_EDGE_DEVICE_FILE: give the device file as FILE or in the environment")
     _, spec = load_edge_plant(settings, device_file)
-    if settings.log_level != "DEBUG":  # pymodbus logs every timeout as an ERROR; the edge logs a device's errors itself
-        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    quiet_pymodbus(settings.log_level)
     runner = Edge(settings, edge, spec)
     runner.start()
     try:

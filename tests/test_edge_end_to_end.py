@@ -155,6 +155,7 @@ def test_edge_check_prints_what_each_mapped_value_reads_with_its_unit(tmp_path, 
     assert re.search(r"^plc .*FAILED", result.stdout, re.M), result.stdout
     assert re.search(r"^cems .*ok", result.stdout, re.M), result.stdout
     assert "1 of 2 devices failed" in result.stderr
+    assert "pymodbus" not in result.stderr and "Traceback" not in result.stderr, result.stderr  # the edge says it once, its way
 
 
 @pytest.fixture
