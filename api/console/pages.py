@@ -37,6 +37,7 @@ STYLE = (
     ".cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{background:#fff;border:1px solid #c8c8c8;border-radius:4px;"
     "padding:.5rem .8rem;flex:1 1 11rem}.card strong{display:block;font-size:1.2rem}.scroll{overflow-x:auto}"
     "svg.spark{width:100%;height:auto;background:#fff;border:1px solid #c8c8c8}"
+    "@media (max-width:40rem){.scroll table{font-size:.85rem}.scroll th,.scroll td{padding:.25rem}.desc{display:none}}"
 )
 CSP = (f"default-src 'none'; style-src {csp_hash(STYLE)}; script-src 'self'; connect-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -135,6 +136,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "readings_none": "Tidak ada pembacaan {sensor} dalam rentang ini.", "readings_table": "Pembacaan sebagai tabel",
         "raised_mark": "mulai", "cleared_mark": "pulih", "lowest": "terendah", "highest": "tertinggi",
         "assign": "Tugaskan", "assignee": "Ditugaskan ke", "nobody": "tidak seorang pun",
+        "above_share": "di atas nilai; {rule} membolehkan {allow} %",
     },
     "en": {
         "login_title": "Log in", "name": "User name", "password": "Password", "log_in": "Log in",
@@ -230,6 +232,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "readings_none": "No readings of {sensor} in this range.", "readings_table": "Readings as a table",
         "raised_mark": "raised", "cleared_mark": "cleared", "lowest": "lowest", "highest": "highest",
         "assign": "Assign", "assignee": "Assigned to", "nobody": "nobody",
+        "above_share": "above the value; {rule} allows {allow} %",
     },
 }
 HOME = "/console/"

@@ -2,9 +2,9 @@
 is listed in WASTEWATCH_API_PUBLIC_PLANTS (else the same 404 as an unknown plant).
 
 What it shows, every figure from the same functions (and summary cache entries) as the JSON API:
-the operating state now; today's validated daily averages and this month's against their daily
+the operating state now; today's validated daily averages and this month's (so far) against their daily
 limits, marked compliant or not, unconfirmed limits flagged; the quarter's data availability against
-the 75 % rule; tonnes treated and plant availability this month. Nothing internal: no user names, no
+the 75 % rule; tonnes treated and plant availability this month so far (from its first local midnight to now). Nothing internal: no user names, no
 device hosts, no alert text. Read-only (GET only, no form, no cookie), reused for
 WASTEWATCH_API_PUBLIC_CACHE_S in process and sent with `Cache-Control: public, max-age=` as long;
 its policy's `frame-ancestors` is WASTEWATCH_API_PUBLIC_FRAME_ANCESTORS, so a regency's site may
@@ -65,7 +65,9 @@ def public_view(ctx: ApiContext, plant: PlantConfig, lang: Language) -> dict[str
     span = periods_now(plant, now_ms)
     state = current_state(ctx.store, plant.id, now_ms)
     today = _today_averages(ctx, plant, span.today)
-    month = period_compliance(ctx, plant, span.month.start_ms, span.month.end_ms)
+    # this month so far: the hours still to come are neither operating nor available
+    start, to = span.month.start_ms, max(span.month.start_ms + 1, min(now_ms, span.month.end_ms))
+    month = period_compliance(ctx, plant, start, to)
     monthly = {(p.profile, p.pollutant, lim.rule): lim for p in month.pollutants for lim in p.limits}
     rows: list[dict[str, Any]] = []
     for profile in plant_profiles(plant):
@@ -90,8 +92,8 @@ def public_view(ctx: ApiContext, plant: PlantConfig, lang: Language) -> dict[str
     availability = [{"pollutant": pollutant(p.pollutant, lang), "key": p.pollutant, "valid_days": q.valid_days,
                      "operating_days": q.operating_days, "share": percent(q.share, lang), "min": percent(q.min_share, lang, 0),
                      "ok": q.ok} for p in quarter.data_availability for q in p.quarters if q.quarter == span.quarter.label]
-    t = period_tonnage(ctx, plant, span.month.start_ms, span.month.end_ms, "day")
-    u = period_uptime(ctx, plant, span.month.start_ms, span.month.end_ms)
+    t = period_tonnage(ctx, plant, start, to, "day")
+    u = period_uptime(ctx, plant, start, to)
     return {
         "plant": plant, "state": state.state.value if state is not None else None, "since_ms": state.since_ms if state else None,
         "now_ms": now_ms, "today": span.today.label, "month": span.month.label, "quarter": span.quarter.label, "rows": rows,
