@@ -187,18 +187,23 @@ def test_a_device_that_times_out_fails_or_drops_goes_offline_and_delays_no_other
         last = {s["tags"]["device"]: s["values"][0][1] for s in rows}
         assert last["plc"] == 1 and last["slow"] == 0 and last["failing"] == 0 and last["dropping"] == 0, last
         assert worker.dead_letters.counts() == {}
+        failing.device.mode = "normal"  # the failing device recovers: it comes back online and is sampled again
+        wait_until(lambda: edge.health.snapshot()["devices"]["failing"]["online"] is True, timeout_s=20, what="failing back online")
+        assert _retained(mosquitto.port, "plants/kotim/status/failing") == "online"
+        wait_until(lambda: edge.health.snapshot()["devices"]["failing"]["samples"] >= 3, timeout_s=20)
         edge.stop_polling()
         assert edge.drain(30)
         accepted = edge.queue.accepted_ever()
-        assert set(accepted) == {"plc"}
-        wait_until(lambda: len(stored(influx_store, "burner_primary")) == accepted["plc"], timeout_s=30)
+        assert set(accepted) == {"plc", "failing"}
+        wait_until(lambda: len(stored(influx_store, "burner_primary")) == accepted["plc"]
+                   and len(stored(influx_store, "scrubber_dp")) == accepted["failing"], timeout_s=30)
     finally:
         edge.stop()
         worker.stop()
         slow.stop()
         failing.stop()
         dropping.stop()
-    assert_stored_exactly_once(influx_store, accepted, {"plc": PLC_SENSORS})
+    assert_stored_exactly_once(influx_store, accepted, {"plc": PLC_SENSORS, "failing": ["scrubber_dp"]})
 
 
 def test_a_full_queue_refuses_new_samples_counts_them_and_keeps_the_old(tmp_path, plc, catalog):
