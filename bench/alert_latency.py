@@ -59,6 +59,7 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.helpers import plant_twin
 from tests.postgres import PostgresServer
 from tests.servers import InfluxServer, MosquittoServer, free_port
 from wastewatch.plant import bundled_plant_path
@@ -153,7 +154,7 @@ def write_plants(work: Path, plants: list[str], streams: int, rules: int = RULES
     kotim = bundled_plant_path().read_text()
     keys = []
     for plant in plants:
-        (plant_dir / f"{plant}.yaml").write_text(kotim.replace(f"\nid: {PLANT}\n", f"\nid: {plant}\n"))
+        (plant_dir / f"{plant}.yaml").write_text(kotim if plant == PLANT else plant_twin(kotim, plant))
         keys += write_rules(rule_dir / f"{plant}.yaml", streams, plant, rules)
     return plant_dir, rule_dir, keys
 

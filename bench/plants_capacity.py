@@ -90,7 +90,8 @@ def write_catalogue(folder: Path, n: int) -> tuple[Path, Path]:
     plants_dir.mkdir(parents=True, exist_ok=True)
     rules_dir.mkdir(parents=True, exist_ok=True)
     for pid in plant_ids(n):
-        (plants_dir / f"{pid}.yaml").write_text(yaml.safe_dump({**plant, "id": pid, "name": f"{plant['name']} ({pid})"}))
+        twin = {key: value for key, value in plant.items() if key != "sparkplug"}  # one gateway belongs to one plant
+        (plants_dir / f"{pid}.yaml").write_text(yaml.safe_dump({**twin, "id": pid, "name": f"{plant['name']} ({pid})"}))
         (rules_dir / f"{pid}.yaml").write_text(yaml.safe_dump({**rules, "plant": pid}, sort_keys=False))
     return plants_dir, rules_dir
 

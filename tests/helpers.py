@@ -1,10 +1,12 @@
-"""Test helpers: polling with a deadline instead of sleeping."""
+"""Test helpers: polling with a deadline instead of sleeping, and plant files copied under another id."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from typing import TypeVar
+
+import yaml
 
 from wastewatch.mqtt import publish_all as publish_all  # re-exported for the tests
 
@@ -22,3 +24,11 @@ def wait_until(predicate: Callable[[], T], timeout_s: float = 10.0, interval_s: 
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what or predicate}")
         time.sleep(interval_s)
 
+
+
+def plant_twin(plant_yaml: str, plant_id: str) -> str:
+    """A plant file (YAML text) copied under another id, as the multi-plant tests and benchmarks make them:
+    without its Sparkplug B nodes, since one gateway belongs to one plant (the catalogue refuses two)."""
+    raw = yaml.safe_load(plant_yaml)
+    raw.pop("sparkplug", None)
+    return yaml.safe_dump({**raw, "id": plant_id}, sort_keys=False, allow_unicode=True)

@@ -23,7 +23,7 @@ from alerts.schema import create_schema
 from alerts.service import AlertsComponent
 from alerts.store import AlertStore
 from tests.alert_receivers import WebhookReceiver
-from tests.helpers import publish_all, wait_until
+from tests.helpers import plant_twin, publish_all, wait_until
 from tests.test_alert_worker import RULES, SECRET, alert_settings, reading
 from wastewatch.plant import bundled_plant_path, load_catalog
 from wastewatch.relational import connect_url
@@ -53,7 +53,7 @@ def two_plants(tmp_path: Path) -> tuple[Path, Path]:
     rules.mkdir()
     kotim = bundled_plant_path().read_text()
     (plants / "kotim.yaml").write_text(kotim)
-    (plants / "katingan.yaml").write_text(kotim.replace("\nid: kotim\n", "\nid: katingan\n"))
+    (plants / "katingan.yaml").write_text(plant_twin(kotim, "katingan"))
     (rules / "kotim.yaml").write_text(RULES)
     (rules / "katingan.yaml").write_text(RULES.replace("plant: kotim", "plant: katingan"))
     return plants, rules

@@ -34,7 +34,7 @@ PATH_VALUES = {"sensor_id": "t_secondary", "period": "2026-11"}
 def two_plants(catalog: PlantCatalog) -> PlantCatalog:
     kotim = catalog.get("kotim")
     assert kotim is not None
-    return PlantCatalog([kotim, kotim.model_copy(update={"id": "seruyan", "name": "Seruyan"})])
+    return PlantCatalog([kotim, kotim.model_copy(update={"id": "seruyan", "name": "Seruyan", "sparkplug": []})])
 
 
 @pytest.fixture
