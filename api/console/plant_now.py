@@ -19,7 +19,7 @@ from api.latest import CurrentState, LatestReading, current_state, latest_readin
 from api.routes.plants import SILENT_AFTER_PERIODS
 from api.summaries.profiles import plant_profiles
 from wastewatch.compliance.pipeline import plan_series
-from wastewatch.compliance.profiles import UNCONFIRMED, ProcessRequirement, Profile
+from wastewatch.compliance.profiles import RULE_SHARE, UNCONFIRMED, PercentileRule, ProcessRequirement, Profile
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import EMISSION_AVG, EMISSION_DAY
 from wastewatch.plant import PlantConfig
@@ -68,12 +68,17 @@ class AverageNow:
     profile: Profile
     pollutant: str
     period: str
-    rule: str
+    rule: PercentileRule
     limit_value: float
     unit: str
     confirmed: bool
     value: float | None
     start_ms: int | None
+
+    @property
+    def share(self) -> float:
+        """The share of averages the rule requires within the limit (1 for A100, 0.97 for B97)."""
+        return RULE_SHARE[self.rule]
 
     @property
     def exceeds(self) -> bool | None:
