@@ -36,7 +36,7 @@ STYLE = (
     ".flag{background:#fff4e5;border:1px solid #c77700;border-radius:3px;padding:0 .25rem;font-size:.85em}"
     ".cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{background:#fff;border:1px solid #c8c8c8;border-radius:4px;"
     "padding:.5rem .8rem;flex:1 1 11rem}.card strong{display:block;font-size:1.2rem}.scroll{overflow-x:auto}"
-    "svg.spark{width:100%;height:auto;background:#fff;border:1px solid #c8c8c8}"
+    "svg.spark{width:100%;max-width:40rem;height:auto;background:#fff;border:1px solid #c8c8c8}"
     "@media (max-width:40rem){.scroll table{font-size:.85rem}.scroll th,.scroll td{padding:.25rem}.desc{display:none}}"
 )
 CSP = (f"default-src 'none'; style-src {csp_hash(STYLE)}; script-src 'self'; connect-src 'self'; form-action 'self'; "
