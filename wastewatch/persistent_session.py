@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from wastewatch.mqtt import connect, make_client, send_pubacks
 from wastewatch.settings import BrokerAddress
@@ -160,7 +161,7 @@ class PersistentSession:
             # again replaces a subscription and keeps the session's queued messages; over MQTT 5 the broker
             # sends retained messages only for subscriptions that are new (retain handling 1).
             if self._client.protocol == mqtt.MQTTv5:
-                options = mqtt.SubscribeOptions(qos=1, retainHandling=mqtt.SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+                options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
                 client.subscribe([(topic, options) for topic in self.topics])
             else:
                 client.subscribe([(topic, 1) for topic in self.topics])
