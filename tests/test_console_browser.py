@@ -1,22 +1,17 @@
 """The console in a real browser (Debian's headless Chromium through chromedriver), against the API
 served on the real stores and the real alert worker: log in; an alert the worker raises appears in
 the inbox without a reload; acknowledge it with a comment and see the audit entry; no request leaves
-the server's origin; an evaluator cannot acknowledge; a user scoped to another plant sees nothing.
+the server's origin; an evaluator cannot acknowledge; a user scoped to another plant sees nothing;
+axe-core finds no serious or critical problem on the login page, the inbox and the alert's page.
 Screenshots at phone and desktop widths go to .artifacts/console/ (or $WASTEWATCH_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from contextlib import closing
-from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -28,27 +23,20 @@ from api.roles import Role
 from api.settings import ApiSettings
 from api.users import UserStore
 from tests.api_support import ServedApp
+from tests.console_browser import assert_accessible, console_browser, fresh, needs_chromium, screenshots
 from tests.test_alert_phone import run_worker
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Store
 from wastewatch.settings import Settings
 
 PASSWORD = "tungku-sampit-2026"
-ARTIFACTS = Path(os.environ.get("WASTEWATCH_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / ".artifacts")) / "console"
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                reason="Debian's chromium and chromium-driver (scripts/test.sh installs them)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
-def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
+def browser(console_browser: WebDriver) -> WebDriver:
+    """The session's one Chromium (tests/console_browser.py), as a new visitor's."""
+    return fresh(console_browser)
 
 
 def log_in(driver: WebDriver, base: str, name: str) -> None:
@@ -57,13 +45,6 @@ def log_in(driver: WebDriver, base: str, name: str) -> None:
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(driver, 10).until(lambda d: "/console/" in d.current_url and "login" not in d.current_url)
-
-
-def screenshots(driver: WebDriver, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for label, (width, height) in {"phone": (390, 844), "desktop": (1280, 900)}.items():
-        driver.set_window_size(width, height)
-        driver.save_screenshot(str(ARTIFACTS / f"{name}-{label}.png"))
 
 
 def off_origin_requests(driver: WebDriver, base: str) -> list[str]:
@@ -85,14 +66,18 @@ def test_an_operator_sees_the_workers_alert_arrive_and_acknowledges_it_in_the_br
     try:
         with ServedApp(app) as served:
             base = served.url
+            browser.get(f"{base}/console/login")
+            assert_accessible(browser, "the login page")
             log_in(browser, base, "budi")
             browser.get(f"{base}/console/alerts?lang=en")
+            assert_accessible(browser, "the empty inbox")
             browser.execute_script("window.__notReloaded = true")
             clock.now_ms = t0 + 60_000  # the tolerance is over: the worker raises the alert
             WebDriverWait(browser, 30).until(lambda d: "#" in d.find_element(By.ID, "inbox-rows").text)
             assert browser.execute_script("return window.__notReloaded") is True  # it came without a reload
             row = browser.find_element(By.ID, "inbox-rows").text
             assert "critical" in row.lower() and "active, unacknowledged" in row and "kotim" in row
+            assert_accessible(browser, "the inbox with an alert")
             screenshots(browser, "inbox")
             browser.find_element(By.CSS_SELECTOR, "#inbox-rows a").click()
             WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "ack"))
@@ -102,6 +87,7 @@ def test_an_operator_sees_the_workers_alert_arrive_and_acknowledges_it_in_the_br
             WebDriverWait(browser, 10).until(lambda d: "Alert acknowledged." in d.page_source)
             trail = browser.find_element(By.ID, "trail").text
             status = browser.find_element(By.ID, "alert-status").text
+            assert_accessible(browser, "an alert's page")
             screenshots(browser, "alert")
             off_origin = off_origin_requests(browser, base)
             with closing(_session(base, "eva")) as evaluator, closing(_session(base, "lain")) as outsider:
