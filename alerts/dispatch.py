@@ -116,7 +116,14 @@ class RuleBook:
         """`evaluate` in place on `states` (owned by the caller, shared with no one): the events, in
         rule order; the key of every state it evaluated (so changed, or created) is added to `changed`."""
         if type(observation) is Reading:
-            return self._suppress(self._advance_reading(states, observation, now_ms, changed), states)
+            # the hot path: the (plant, sensor) index already guarantees that the reading concerns every
+            # target it lists, so `concerns` is not asked again
+            where = (observation.plant, observation.sensor)
+            lane = self._lanes.get(where)
+            if lane is None:
+                return []
+            changed.update(self._keys_by_sensor[where])
+            return self._suppress(lane.advance(states, observation, now_ms), states)
         self.regroup()  # whatever this changes, each lane finds its quiet rules afresh
         events: list[AlertEvent] = []
         for target in self._targets(observation):
@@ -161,18 +168,22 @@ class RuleBook:
                 kept.append(event)
         return kept
 
-    def _advance_reading(
-        self, states: dict[str, RuleState], reading: Reading, now_ms: int, changed: set[str]
+    def advance_reading(
+        self, states: dict[str, RuleState], reading: Reading, now_ms: int, read: set[tuple[str, str]]
     ) -> list[AlertEvent]:
-        """`advance` for a reading, the hot path: the (plant, sensor) index already guarantees that the
-        reading concerns every target it lists, so `concerns` is not asked again."""
+        """`advance` for a reading, naming the states it evaluated by the reading's (plant, sensor),
+        added to `read` (`keys_read_by` gives their keys): the engine's, cheaper per reading than a key
+        per state."""
         where = (reading.plant, reading.sensor)
         lane = self._lanes.get(where)
         if lane is None:
             return []
-        events = lane.advance(states, reading, now_ms)
-        changed.update(self._keys_by_sensor[where])
-        return events
+        read.add(where)
+        return self._suppress(lane.advance(states, reading, now_ms), states)
+
+    def keys_read_by(self, where: tuple[str, str]) -> list[str]:
+        """The keys of the states a reading of (plant, sensor) is evaluated on."""
+        return self._keys_by_sensor.get(where, [])
 
     def _targets(self, obs: Observation) -> list[_Target]:
         if isinstance(obs, Reading):

@@ -79,6 +79,7 @@ class Engine:
         self.next_tick_ms: int | None = None
         self.last_ms: int | None = None
         self._dirty: set[str] = set()
+        self._read: set[tuple[str, str]] = set()  # (plant, sensor) of the readings evaluated: their states are dirty too
         # the JSON last committed per key: a state evaluated but unchanged is not written again
         self._saved: dict[str, str] = {}
 
@@ -91,7 +92,6 @@ class Engine:
             try:
                 if kind == RULE and key in self.states:
                     self.states[key] = RuleState.model_validate_json(text)
-                    self.book.regroup()
                     self._saved[key] = text
                     restored += 1
                 elif kind == PLANT:
@@ -103,6 +103,7 @@ class Engine:
                         restored += 1
             except ValidationError as exc:
                 logger.warning("persisted state unreadable, starting it afresh key=%s error=%s", key, exc.errors()[0]["msg"])
+        self.book.regroup()  # states replaced: the book's groups of quiet rules are found afresh
         return restored
 
     def dirty_items(self) -> list[tuple[str, str, str, str]]:
@@ -110,7 +111,10 @@ class Engine:
         not the one last committed)."""
         items = []
         saved = self._saved
-        for key in sorted(self._dirty):
+        dirty = set(self._dirty)
+        for where in self._read:
+            dirty.update(self.book.keys_read_by(where))
+        for key in sorted(dirty):
             if key.startswith("plant:"):
                 plant = key[len("plant:"):]
                 plant_kind, text = PLANT, self.plants[plant].model_dump_json()
@@ -126,6 +130,7 @@ class Engine:
         for key, _, _, text in committed:
             self._saved[key] = text
         self._dirty.clear()
+        self._read.clear()
 
     # -- time ----------------------------------------------------------------------------------------
 
@@ -226,4 +231,7 @@ class Engine:
         if not last_ms or now_ms > last_ms:
             self.last_ms = now_ms
         # in place: the engine owns its states and hands out only their JSON
-        step.events.extend(self.book.advance(self.states, observation, now_ms, self._dirty))
+        if type(observation) is Reading:
+            step.events.extend(self.book.advance_reading(self.states, observation, now_ms, self._read))
+        else:
+            step.events.extend(self.book.advance(self.states, observation, now_ms, self._dirty))
