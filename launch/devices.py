@@ -15,6 +15,7 @@ from pathlib import Path
 
 from wastewatch.errors import WastewatchError
 from wastewatch.settings import Settings
+from wastewatch.sparkplug.topics import ncmd_topic, parse_sparkplug_topic, sparkplug_subscriptions, sparkplug_topic
 from wastewatch.topics import is_valid_id
 
 DEPLOY_DIR = Path("deploy") / "mosquitto"
@@ -29,9 +30,11 @@ def device_user(plant: str, device: str) -> str:
     return f"{plant}.{device}"
 
 
-def acl_block(plant: str, device: str) -> str:
-    """What the device may do: publish its plant's data and its own status; read nothing."""
-    return (
+def acl_block(plant: str, device: str, sparkplug: tuple[str, str] | None = None) -> str:
+    """What the device may do: publish its plant's data and its own status; read nothing. A Sparkplug B
+    gateway (`sparkplug` = group, edge node) also publishes as that edge node (births, data, deaths, its
+    devices') and reads the commands to it and the host applications' STATE."""
+    block = (
         f"\n# device {device} of plant {plant}\n"
         f"user {device_user(plant, device)}\n"
         f"topic write plants/{plant}/sensors/+\n"
@@ -39,13 +42,22 @@ def acl_block(plant: str, device: str) -> str:
         f"topic write plants/{plant}/batches\n"
         f"topic write plants/{plant}/status/{device}\n"
     )
+    if sparkplug is not None:
+        group, edge = sparkplug
+        block += "".join(f"topic write {topic}\n" for topic in sparkplug_subscriptions([(group, edge)]))
+        block += f"topic read {ncmd_topic(group, edge)}\ntopic read spBv1.0/{group}/DCMD/{edge}/+\ntopic read spBv1.0/STATE/+\n"
+    return block
 
 
-def add_device(plant: str, device: str, password: str, password_file: Path, acl_file: Path) -> str:
+def add_device(
+    plant: str, device: str, password: str, password_file: Path, acl_file: Path, sparkplug: tuple[str, str] | None = None,
+) -> str:
     """Set the device's password (creating the file) and append its ACL block once; returns the user."""
     for what, value in (("plant", plant), ("device", device)):
         if not is_valid_id(value):
             raise DeviceError(f"{what} id {value!r} must match [a-z0-9][a-z0-9_-]{{0,63}}")
+    if sparkplug is not None and parse_sparkplug_topic(sparkplug_topic("NBIRTH", *sparkplug)) is None:
+        raise DeviceError(f"Sparkplug group and edge node {'/'.join(sparkplug)!r}: each a name without /, + or #")
     if not acl_file.exists():
         raise DeviceError(f"{acl_file}: no ACL file (start from deploy/mosquitto/acl)")
     binary = shutil.which("mosquitto_passwd")
@@ -61,7 +73,7 @@ def add_device(plant: str, device: str, password: str, password_file: Path, acl_
     acl = acl_file.read_text(encoding="utf-8")
     if f"\nuser {user}\n" not in acl:
         with acl_file.open("a", encoding="utf-8") as out:
-            out.write(acl_block(plant, device))
+            out.write(acl_block(plant, device, sparkplug))
     return user
 
 
@@ -81,6 +93,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     add.add_argument("--password-file", type=Path, default=DEPLOY_DIR / "passwd", help="default deploy/mosquitto/passwd")
     add.add_argument("--acl-file", type=Path, default=DEPLOY_DIR / "acl", help="default deploy/mosquitto/acl")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead of generating one")
+    add.add_argument("--sparkplug", metavar="GROUP/EDGE", help="a Sparkplug B gateway: it also publishes as this group's edge node")
     add.set_defaults(func=cmd_add)
     return parser
 
@@ -90,8 +103,12 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     if len(password) < 12:
         print("wastewatch devices: a password needs at least 12 characters", file=sys.stderr)
         return 2
+    sparkplug = None
+    if args.sparkplug is not None:
+        group, _, edge = args.sparkplug.partition("/")
+        sparkplug = (group, edge)
     try:
-        user = add_device(args.plant, args.device, password, args.password_file, args.acl_file)
+        user = add_device(args.plant, args.device, password, args.password_file, args.acl_file, sparkplug)
     except DeviceError as exc:
         print(f"wastewatch devices: {exc}", file=sys.stderr)
         return 2

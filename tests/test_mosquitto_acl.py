@@ -70,10 +70,10 @@ def broker() -> Iterator[Broker]:
     acl, devices = directory / "acl", directory / "devices.passwd"
     shutil.copy(DEPLOY / "acl", acl)
     passwords: dict[str, str] = {}
-    for plant in ("kotim", "other"):
+    for plant, device, extra in (("kotim", "plc", []), ("other", "plc", []), ("kotim", "gw", ["--sparkplug", "Kotim/plant-gateway"])):
         out = subprocess.run(
-            ["wastewatch", "devices", "add", "--plant", plant, "--device", "plc", "--password-file", str(devices),
-             "--acl-file", str(acl)], capture_output=True, text=True, check=True,
+            ["wastewatch", "devices", "add", "--plant", plant, "--device", device, "--password-file", str(devices),
+             "--acl-file", str(acl), *extra], capture_output=True, text=True, check=True,
         ).stdout
         fields = dict(line.split(": ", 1) for line in out.splitlines() if line.startswith(("user: ", "password: ")))
         passwords[fields["user"]] = fields["password"]
@@ -158,6 +158,23 @@ def test_services_can_do_their_work(broker: Broker) -> None:
     assert reader_inbox.get(timeout=10).payload == b"burning"
     assert health_inbox.get(timeout=30).topic == "$SYS/broker/uptime"
     _close(alerts, reader, simulator, health)
+
+
+def test_a_sparkplug_gateway_publishes_as_its_own_edge_node_only_and_gets_its_commands(broker: Broker) -> None:
+    ingest, inbox, _ = broker.client("wastewatch-ingest")
+    alerts, alert_inbox, _ = broker.client("wastewatch-alerts")
+    gateway, commands, rc = broker.client("kotim.gw")
+    assert rc == 0
+    assert _subscribe(ingest, "spBv1.0/+/DDATA/+/+") == 1 and _subscribe(alerts, "spBv1.0/+/DDATA/+/+") == 1
+    assert _subscribe(gateway, "spBv1.0/Kotim/NCMD/plant-gateway") == 1
+    gateway.publish("spBv1.0/Kotim/DDATA/other-gateway/cems", b"not mine", qos=1).wait_for_publish(10)  # dropped
+    gateway.publish("plants/other/sensors/o2", b'{"ts": 1, "value": 1}', qos=1).wait_for_publish(10)  # dropped
+    gateway.publish("spBv1.0/Kotim/DDATA/plant-gateway/cems", b"mine", qos=1).wait_for_publish(10)  # the sentinel
+    assert inbox.get(timeout=10).payload == b"mine" and alert_inbox.get(timeout=10).payload == b"mine"
+    assert inbox.empty()
+    ingest.publish("spBv1.0/Kotim/NCMD/plant-gateway", b"rebirth", qos=1).wait_for_publish(10)
+    assert commands.get(timeout=10).payload == b"rebirth"
+    _close(ingest, alerts, gateway)
 
 
 def test_the_api_has_no_broker_user(broker: Broker) -> None:
