@@ -115,6 +115,15 @@ class Forwarder:
     # --- the queue
 
     def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._forward()
+                return
+            except Exception:  # a full disk, a bug: the rows stay queued and the forwarder goes on
+                logger.exception("edge forwarder failed; retrying in 1 s (nothing is deleted before its PUBACK)")
+                self.stopping.wait(1.0)
+
+    def _forward(self) -> None:
         rows_per_round = self.edge.backfill_frames * self.edge.inflight_messages
         while not self.stopping.is_set():
             if not self.connected.wait(0.5):

@@ -39,6 +39,10 @@ async def read_with_retries(source: Source) -> Readout:
         except TimeoutError:
             error = SourceError(f"no answer within {GUARD_FACTOR * source.timeout_s + 1:.1f} s")
             await source.close()
+        except Exception as exc:  # a bug of a source (or of pymodbus) costs that poll, never the device's task
+            logger.exception("reading %s failed unexpectedly", source.device)
+            error = SourceError(f"unexpected {type(exc).__name__}: {exc}"[:300])
+            await source.close()
     raise error
 
 
