@@ -70,6 +70,8 @@ def test_the_summary_shows_the_months_figures_written_to_influxdb_as_the_api_giv
     assert cell(en_html, "RSUD dr. Murjani Sampit") == "0.049\u00a0t" and cell(en_html, "Puskesmas Baamang") == "0.049\u00a0t"
     by_facility = re.search(r'<table id="by-facility">.*?</table>', en_html, re.S)
     assert by_facility and by_facility.group(0).count("0.049\u00a0t") == 2 and ">4<" in by_facility.group(0)
+    for quick in ("2026-11", "2026-10", "2026-Q4", "2026-Q3", "2026"):  # the period form's shortcuts, from 28 November 2026
+        assert f'href="/console/summary/kotim?period={quick}&amp;lang=en"' in en_html, quick
     assert "A337-1" in en_html and "<svg" in en_html and 'role="img"' in en_html
     tonnage = api.get("/api/v1/plants/kotim/tonnage", Role.EVALUATOR, params={"period": "2026-11"}).json()
     uptime = api.get("/api/v1/plants/kotim/uptime", Role.EVALUATOR, params={"period": "2026-11"}).json()

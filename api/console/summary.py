@@ -14,6 +14,7 @@ does not exist.
 from __future__ import annotations
 
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -61,6 +62,16 @@ def chosen_period(text: str | None, plant: PlantConfig, now_ms: int) -> Period:
         raise PeriodError(f"period {text[:MAX_PERIOD]!r}… is too long")
     calendar_period(text, plant.zone)  # the API's bounds: 1970-2199
     return parse_period(text, plant.zone)
+
+
+def quick_periods(zone: ZoneInfo, now_ms: int) -> list[str]:
+    """This month, last month, this quarter, last quarter and this year on the plant's calendar: the period form's shortcuts."""
+    today = local_day(now_ms, zone)
+    last_month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    quarter = (today.month - 1) // 3 + 1
+    last_quarter = (today.year - 1, 4) if quarter == 1 else (today.year, quarter - 1)
+    return [f"{today.year:04d}-{today.month:02d}", f"{last_month[0]:04d}-{last_month[1]:02d}", f"{today.year:04d}-Q{quarter}",
+            f"{last_quarter[0]:04d}-Q{last_quarter[1]}", f"{today.year:04d}"]
 
 
 def grouping_of(period: Period) -> Grouping:
@@ -118,8 +129,9 @@ async def summary_index(request: Request, period: str | None = None, lang: str |
         return _bad_period(language, session, period)
     rows = [await run_in_threadpool(_headline, ctx, p, chosen, cast(Language, language)) for p, chosen in zip(plants, periods, strict=True)]
     label = periods[0].label if periods else (period or "")
+    zone = plants[0].zone if plants else ZoneInfo("UTC")
     return page("summary_index.html.j2", language, title=TEXTS[language]["sum"]["title"], user=session.user, rows=rows,
-                period=label, wide=True)
+                period=label, quick=quick_periods(zone, ctx.now_ms()), wide=True)
 
 
 def _plant_view(ctx: ApiContext, plant: PlantConfig, period: Period, lang: Language) -> dict[str, Any]:
@@ -189,7 +201,7 @@ async def plant_summary(request: Request, plant_id: str, period: str | None = No
         return _bad_period(language, session, period)
     view = await run_in_threadpool(_plant_view, ctx, plant, chosen, cast(Language, language))
     return page("summary.html.j2", language, title=f"{plant.name} · {chosen.label}", user=session.user, v=view,
-                formats=FORMATS, wide=True)
+                formats=FORMATS, quick=quick_periods(plant.zone, ctx.now_ms()), wide=True)
 
 
 @router.get("/summary/{plant_id}/report")
