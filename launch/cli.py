@@ -19,6 +19,7 @@ from ingest.health import check_running
 from ingest.settings import IngestSettings
 from launch.compliance import add_arguments as add_compliance_arguments
 from launch.devices import add_arguments as add_device_arguments
+from launch.ledger import add_arguments as add_ledger_arguments
 from simulators.cli import add_arguments as add_simulator_arguments
 from simulators.cli import run_from_args
 from simulators.schedule import SCHEDULE_NAMES
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_arguments(sub)
     add_dashboard_arguments(sub)
     add_device_arguments(sub)
+    add_ledger_arguments(sub)
     add_api_arguments(sub)
     add_edge_arguments(sub)
     sim = add(

@@ -89,7 +89,8 @@ def day_root(leaves: Iterable[Leaf]) -> str:
     return merkle_root([leaf.hash for leaf in ordered(leaves)])
 
 
-def _statements(days: Iterable[SealedDay], into: dict[str, str]) -> dict[str, str]:
+def add_statements(into: dict[str, str], days: Iterable[SealedDay]) -> dict[str, str]:
+    """`into` (see `expected_hashes`) updated with what the `days` state, in their order."""
     for day in days:
         for leaf in day.leaves:
             if leaf.kind != EMISSION_AMENDMENT:
@@ -102,7 +103,7 @@ def _statements(days: Iterable[SealedDay], into: dict[str, str]) -> dict[str, st
 
 def expected_hashes(days: Iterable[SealedDay]) -> dict[str, str]:
     """Per result key, the newest hash the sealed days state for it (its leaf or an amendment's replacement)."""
-    return _statements(days, {})
+    return add_statements({}, days)
 
 
 def seal(

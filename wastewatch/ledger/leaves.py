@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from wastewatch.compliance.amendments import EMISSION_AMENDMENT, Amendment
 from wastewatch.compliance.results import EMISSION_AVG, EMISSION_DAY, AverageRecord, DayRecord, same_value
+from wastewatch.compliance.windows import local_day
 from wastewatch.ledger.hashing import Content, leaf_hash
 from wastewatch.points import Point
 
@@ -99,10 +100,6 @@ class Leaf:
 def amendment_hash(record: Record, replaced: str, replacement: str) -> str:
     """An amendment's leaf hash: its stored point and what it replaced in the ledger."""
     return leaf_hash({**record.content, "ledger": {"target": record.target, "replaced": replaced, "replacement": replacement}})
-
-
-def local_day(time_ms: int, zone: ZoneInfo) -> date:
-    return datetime.fromtimestamp(time_ms / 1000, tz=zone).date()
 
 
 def point_key(measurement: str, tags: Mapping[str, str], time_ms: int) -> str:
