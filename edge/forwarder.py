@@ -29,6 +29,7 @@ from wastewatch.topics import status_topic
 logger = logging.getLogger(__name__)
 
 PUBACK_WAIT_S = 1.0
+REFUSED_RETRY_S = 10.0  # a message the broker refused is offered again after this long
 
 
 def health_topic(plant: str, edge_id: str) -> str:
@@ -56,6 +57,8 @@ class Forwarder:
         client.will_set(status_topic(plant, edge.edge_id), b"offline", qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        self._refused: dict[int, str] = {}  # mid: the broker's reason (MQTT 5 PUBACK with a failure code)
         self.client = client
         self._thread = threading.Thread(target=self._run, name="edge-forwarder", daemon=True)
         health.on_presence = self.set_presence
@@ -101,6 +104,11 @@ class Forwarder:
         self.connected.clear()
         self.health.broker_connected = False
 
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        if getattr(reason, "is_failure", False):
+            with self._lock:
+                self._refused[mid] = str(reason)
+
     def set_presence(self, device: str, online: bool) -> None:
         with self._lock:
             self.presence[device] = online
@@ -137,6 +145,15 @@ class Forwarder:
             infos = [self.client.publish(m.topic, m.payload, qos=1) for m in messages]
             if not self._wait_acknowledged(infos):
                 return  # stopping: the rows stay queued
+            with self._lock:
+                refused = {m.topic: self._refused.pop(i.mid) for m, i in zip(messages, infos) if i.mid in self._refused}
+            if refused:  # MQTT 5 says so; an MQTT 3.1.1 broker drops a refused message without a word
+                self.health.broker_refusals += len(refused)
+                logger.error("the broker refused %d messages (%s): the samples stay queued; check the edge's ACL (it publishes "
+                             "plants/%s/telemetry, sensors/+, status/+ and edge/%s/health)",
+                             len(refused), "; ".join(f"{t}: {r}" for t, r in refused.items())[:300], self.plant, self.edge.edge_id)
+                self.stopping.wait(REFUSED_RETRY_S)
+                continue
             self.queue.delete_through(rows[-1][0])
             self.health.published(sum(m.frames for m in messages), len(messages))
 

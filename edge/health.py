@@ -46,6 +46,7 @@ class EdgeHealth:
         self.published_frames = 0
         self.published_messages = 0
         self.broker_connected = False
+        self.broker_refusals = 0  # messages an MQTT 5 broker refused (ACL, size): their samples stay queued
         self.started_ms = int(time.time() * 1000)
         self._lock = threading.Lock()
         self.on_presence: Callable[[str, bool], None] = lambda device, online: None
@@ -120,6 +121,7 @@ class EdgeHealth:
                 "when_full": "new samples are refused and counted; queued ones are never dropped",
             },
             "broker_connected": self.broker_connected,
+            "broker_refusals": self.broker_refusals,
             "published": published,
             "devices": devices,
         }

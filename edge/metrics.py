@@ -41,6 +41,7 @@ class _HealthCollector(Collector):
         yield CounterMetricFamily("wastewatch_edge_clock_held_samples", "samples stamped while the last timestamp was held", value=snap["clock"]["held_samples"])
         yield CounterMetricFamily("wastewatch_edge_published_frames", "frames and readings acknowledged by the broker", value=snap["published"]["frames"])
         yield CounterMetricFamily("wastewatch_edge_published_messages", "messages acknowledged by the broker", value=snap["published"]["messages"])
+        yield CounterMetricFamily("wastewatch_edge_broker_refusals", "messages the broker refused (MQTT 5); their samples stay queued", value=snap["broker_refusals"])
         yield GaugeMetricFamily("wastewatch_edge_broker_connected", "1 while connected to the broker", value=1 if snap["broker_connected"] else 0)
 
 

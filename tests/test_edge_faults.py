@@ -35,6 +35,7 @@ from tests.edge_modbus import (
     tcp_device,
 )
 from tests.helpers import wait_until
+from tests.servers import MosquittoServer
 from tests.test_edge_end_to_end import assert_stored_exactly_once, stored
 from wastewatch.plant import bundled_plant_path, load_catalog
 from wastewatch.runtime import free_port
@@ -222,3 +223,33 @@ def test_a_full_queue_refuses_new_samples_counts_them_and_keeps_the_old(tmp_path
         assert value is not None and value >= 5
     finally:
         edge.stop()
+
+
+def test_a_message_the_broker_refuses_keeps_its_samples_queued(tmp_path, cems, catalog):
+    """MQTT 5: a broker that refuses the edge's sensor messages (its ACL) answers a failure PUBACK; the
+    samples it carried stay in the queue (counted, logged) instead of being deleted as delivered."""
+    server = MosquittoServer()
+    server.directory.chmod(0o755)
+    passwd, acl = server.directory / "passwd", server.directory / "acl"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "edge", "secret-edge"], check=True, capture_output=True)
+    acl.write_text("user edge\ntopic write plants/kotim/telemetry\ntopic write plants/kotim/status/+\n")
+    for path in (passwd, acl):
+        path.chmod(0o644)
+    server.extra_config = f"allow_anonymous false\npassword_file {passwd}\nacl_file {acl}"
+    server.start()
+    load_cems(cems.device, state=1)  # co in maintenance: its readings go to plants/kotim/sensors/co, which the ACL refuses
+    spec = parse_device_file({"plant": "kotim", "devices": [tcp_device("cems", cems.port, CEMS_POINTS, status=CEMS_STATUS)]}, catalog.get("kotim"))
+    settings = Settings(mqtt=BrokerSettings(url=f"mqtt://edge:secret-edge@127.0.0.1:{server.port}", protocol="5"), data_dir=tmp_path / "data")
+    edge = Edge(settings, EdgeSettings(queue_path=tmp_path / "queue.sqlite3"), spec)
+    try:
+        edge.start()
+        wait_until(lambda: edge.health.broker_refusals >= 1, timeout_s=20, what="a refused message")
+        first = edge.queue.oldest(1)[0][1]
+        assert first.status == {"co": "maintenance"}
+        wait_until(lambda: edge.health.broker_refusals >= 2, timeout_s=30, what="offered again and refused again")
+        assert edge.queue.depth == edge.queue.accepted, "refused samples were deleted as if delivered"
+        assert edge.queue.oldest(1)[0][1] == first
+        assert edge.health.snapshot()["broker_refusals"] >= 2
+    finally:
+        edge.stop()
+        server.cleanup()
