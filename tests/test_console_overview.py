@@ -6,16 +6,15 @@ their limits (unconfirmed ones flagged) and the open alerts, from data written t
 scoped to another plant gets the same 404 as for an unknown plant; an alert's page draws its
 sensor's readings around it; assigning works with the session's CSRF token only, for operators only,
 to console users who see the plant. Hypothesis sends hostile plant ids, query strings and form
-fields: never a 5xx. In headless Chromium (one driver for the module), against the real alert
-worker: the overview refreshes without a reload, the alert's page is assigned through its form;
-screenshots at phone and desktop widths go to .artifacts/console/.
+fields: never a 5xx. In headless Chromium (the session's one, tests/console_browser.py), against the
+real alert worker: the overview refreshes without a reload, the alert's page is assigned through its
+form, both pass axe-core; screenshots at phone and desktop widths go to .artifacts/console/.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import closing
 from html import unescape
@@ -26,8 +25,6 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -43,10 +40,11 @@ from api.summaries.profiles import bundled_profiles
 from api.users import UserStore
 from grafana.build import OUTPUT_DIR
 from tests.api_support import NOW_MS, Api, ServedApp, run_api
+from tests.console_browser import ARTIFACTS, assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots
 from tests.helpers import wait_until
 from tests.test_alert_lifecycle import raised
 from tests.test_alert_phone import run_worker
-from tests.test_console_browser import ARTIFACTS, log_in, off_origin_requests, screenshots
+from tests.test_console_browser import off_origin_requests
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import AverageRecord
 from wastewatch.plant import PlantCatalog
@@ -55,9 +53,6 @@ from wastewatch.records import DeviceStatus, Reading
 
 PASSWORD = "tungku-sampit-2026"
 MIN_MS = 60_000
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-browser_only = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                  reason="Debian's chromium and chromium-driver (scripts/test.sh installs them)")
 
 
 # -- data ----------------------------------------------------------------------------------------------
@@ -218,7 +213,7 @@ def test_assigning_needs_the_csrf_token_an_operator_and_a_user_who_sees_the_plan
     alert_id = raise_alert(api, NOW_MS - 3 * MIN_MS)
     path = f"/console/alerts/{alert_id}/assign"
     with closing(session(api, "budi")) as operator, closing(session(api, "dlh")) as officer, \
-            closing(session(api, "lain")) as outsider:
+            closing(session(api, "lain")) as outsider, closing(session(api, "eva")) as evaluator:
         page = operator.get(f"/console/alerts/{alert_id}?lang=en").text
         options = re.findall(r'<option value="([^"]*)"', page.split('id="assignee"')[1].split("</select>")[0])
         token = csrf_of(page)
@@ -226,13 +221,14 @@ def test_assigning_needs_the_csrf_token_an_operator_and_a_user_who_sees_the_plan
         forged = operator.post(path, data={"assignee": "sari", "csrf": "forged"}, headers=origin(api))
         cross_site = operator.post(path, data={"assignee": "sari", "csrf": token}, headers={"Origin": "https://evil.example"})
         by_officer = officer.post(path, data={"assignee": "sari", "csrf": csrf_of(officer.get("/console/").text)}, headers=origin(api))
+        by_evaluator = evaluator.post(path, data={"assignee": "eva", "csrf": csrf_of(evaluator.get("/console/").text)}, headers=origin(api))
         by_outsider = outsider.post(path, data={"assignee": "lain", "csrf": csrf_of(outsider.get("/console/").text)}, headers=origin(api))
         to_stranger = operator.post(path, data={"assignee": "lain", "csrf": token}, headers=origin(api))
         before = AlertStore(api.ctx.alert_db).get(alert_id)
         done = operator.post(path, data={"assignee": "sari", "csrf": token, "lang": "en"}, headers=origin(api))
         after = operator.get(done.headers["location"]).text
     assert options == ["", "budi", "dlh", "sari"]  # active, see kotim's alerts; not the evaluator nor the other plant's
-    assert [r.status_code for r in (without, forged, cross_site, by_officer)] == [403, 403, 403, 403]
+    assert [r.status_code for r in (without, forged, cross_site, by_officer, by_evaluator)] == [403] * 5
     assert by_outsider.status_code == 404 and to_stranger.status_code == 422
     assert before is not None and before.assignee is None
     assert done.status_code == 303 and "Assignment saved." in after
@@ -310,21 +306,11 @@ def _operator(api: Api) -> tuple[httpx.Client, str]:
 # -- in the browser, with the real alert worker ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def driver() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield browser
-    browser.quit()
-
-
-@browser_only
+@needs_chromium
 def test_in_the_browser_the_overview_refreshes_by_itself_and_the_workers_alert_is_assigned_from_its_page(
-    driver: WebDriver, settings_for, tmp_path, mosquitto, catalog: PlantCatalog, influx_store: Store,
+    console_browser: WebDriver, settings_for, tmp_path, mosquitto, catalog: PlantCatalog, influx_store: Store,
 ):  # type: ignore[no-untyped-def]
+    driver = fresh(console_browser)
     component, _, t0 = run_worker(settings_for, tmp_path, mosquitto, catalog, "operators=log;agency=log", {})
     settings = component.settings
     db = open_database(settings)
@@ -339,7 +325,7 @@ def test_in_the_browser_the_overview_refreshes_by_itself_and_the_workers_alert_i
         with ServedApp(app) as served:
             base = served.url
             alert = _wait_for_alert(db)
-            log_in(driver, base, "budi")
+            log_in(driver, base, "budi", PASSWORD)
             WebDriverWait(driver, 10).until(lambda d: "pembakaran" in d.find_element(By.ID, "plant-list").text)  # the home's list
             driver.get(f"{base}/console/plants/kotim?lang=en")
             driver.execute_script("window.__notReloaded = true")
@@ -347,6 +333,7 @@ def test_in_the_browser_the_overview_refreshes_by_itself_and_the_workers_alert_i
             assert "offline" in driver.find_element(By.CSS_SELECTOR, '[data-device="cems"]').text
             assert f"#{alert}" in driver.find_element(By.ID, "open-alerts").text
             screenshots(driver, "overview")
+            assert_accessible(driver, "the plant overview")
             driver.set_window_size(390, 2600)  # the whole page at phone width
             driver.save_screenshot(str(ARTIFACTS / "overview-phone-full.png"))
             influx_store.write([DeviceStatus("kotim", "cems", t0 + MIN_MS, True).to_point()])  # the CEMS is back
@@ -360,6 +347,7 @@ def test_in_the_browser_the_overview_refreshes_by_itself_and_the_workers_alert_i
             WebDriverWait(driver, 10).until(lambda d: "Assignment saved." in d.page_source)
             trail = driver.find_element(By.ID, "trail").text
             screenshots(driver, "alert-assigned")
+            assert_accessible(driver, "an alert's page with its readings")
             off_origin = off_origin_requests(driver, base)
     finally:
         component.stop()
