@@ -51,7 +51,11 @@ class Forwarder:
         self.connected = threading.Event()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        client = make_client(address, f"wastewatch-edge-{plant}-{edge.edge_id}", protocol=broker.protocol, ca_file=broker.ca_file)
+        # MQTT 5 unless WASTEWATCH_MQTT_PROTOCOL says otherwise: its PUBACK says when the broker refuses a
+        # message (an MQTT 3.1.1 broker acknowledges and drops it), and the edge publishes too little for
+        # paho's MQTT 5 cost to matter (the shared default, 3.1.1, is the ingest's, for speed)
+        self.protocol = broker.protocol if "protocol" in broker.model_fields_set else "5"
+        client = make_client(address, f"wastewatch-edge-{plant}-{edge.edge_id}", protocol=self.protocol, ca_file=broker.ca_file)
         client.max_inflight_messages_set(edge.inflight_messages + 50)
         client.max_queued_messages_set(0)
         client.will_set(status_topic(plant, edge.edge_id), b"offline", qos=1, retain=True)

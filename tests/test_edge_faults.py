@@ -226,7 +226,7 @@ def test_a_full_queue_refuses_new_samples_counts_them_and_keeps_the_old(tmp_path
 
 
 def test_a_message_the_broker_refuses_keeps_its_samples_queued(tmp_path, cems, catalog):
-    """MQTT 5: a broker that refuses the edge's sensor messages (its ACL) answers a failure PUBACK; the
+    """MQTT 5 (the edge's default): a broker that refuses the edge's sensor messages (its ACL) answers a failure PUBACK; the
     samples it carried stay in the queue (counted, logged) instead of being deleted as delivered."""
     server = MosquittoServer()
     server.directory.chmod(0o755)
@@ -239,7 +239,7 @@ def test_a_message_the_broker_refuses_keeps_its_samples_queued(tmp_path, cems, c
     server.start()
     load_cems(cems.device, state=1)  # co in maintenance: its readings go to plants/kotim/sensors/co, which the ACL refuses
     spec = parse_device_file({"plant": "kotim", "devices": [tcp_device("cems", cems.port, CEMS_POINTS, status=CEMS_STATUS)]}, catalog.get("kotim"))
-    settings = Settings(mqtt=BrokerSettings(url=f"mqtt://edge:secret-edge@127.0.0.1:{server.port}", protocol="5"), data_dir=tmp_path / "data")
+    settings = Settings(mqtt=BrokerSettings(url=f"mqtt://edge:secret-edge@127.0.0.1:{server.port}"), data_dir=tmp_path / "data")
     edge = Edge(settings, EdgeSettings(queue_path=tmp_path / "queue.sqlite3"), spec)
     try:
         edge.start()
@@ -250,6 +250,7 @@ def test_a_message_the_broker_refuses_keeps_its_samples_queued(tmp_path, cems, c
         assert edge.queue.depth == edge.queue.accepted, "refused samples were deleted as if delivered"
         assert edge.queue.oldest(1)[0][1] == first
         assert edge.health.snapshot()["broker_refusals"] >= 2
+        assert edge.forwarder.protocol == "5"
     finally:
         edge.stop()
         server.cleanup()
