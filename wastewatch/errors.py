@@ -38,7 +38,8 @@ Hierarchy (where each leaf is defined):
             ├── RangeError           api.timerange
             ├── PeriodError          api.summaries.periods
             ├── TooManyPoints        api.errors
-            └── ReportFormatError    api.reports.render
+            ├── ReportFormatError    api.reports.render
+            └── CemsQuarterError     api.reports.cems_quarter
 
 Programming errors (a route that declares no role) and internal control flow (a rejected
 correction inside the compliance pipeline, a decoder rejection) are not part of this tree.
