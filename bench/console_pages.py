@@ -7,7 +7,8 @@ each requested N times by a logged-in operator; p50 and p95 per page, the median
 
 A real InfluxDB 1.6.7 is back-filled by bench/api_latency.py's writer (a year of plant states,
 stored averages and days, batches, 8 days of 10-second t_secondary readings), here ending today so
-that "now" is in it, plus a day of t_primary readings and the devices' statuses; the alert database
+that "now" is in it, plus a day of t_primary readings, the devices' statuses and three burning hours
+of valid averages (the page judges every limit, whenever it runs); the alert database
 holds --alerts alerts over the last 30 days (the last of each of four rules still active). `wastewatch api` serves
 it from a subprocess (one uvicorn worker); the client is httpx on the same machine.
 """
@@ -30,12 +31,17 @@ from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
 from alerts.schema import open_database
 from api.roles import Role
+from api.summaries.profiles import plant_profiles
 from api.users import UserStore
-from bench.api_latency import back_fill, latencies_ms, p95, start_api
+from bench.api_latency import PERIOD_MIN, back_fill, latencies_ms, p95, start_api
 from bench.compliance_year import Year
 from tests.servers import InfluxServer
+from wastewatch.compliance.pipeline import plan_series
+from wastewatch.compliance.quality import QualityCode
+from wastewatch.compliance.results import AverageRecord
 from wastewatch.plant import PlantCatalog, PlantConfig, bundled_plant_path, load_plant
-from wastewatch.records import DeviceStatus, Reading
+from wastewatch.points import Point
+from wastewatch.records import PLANT_STATE, DeviceStatus, Reading
 from wastewatch.settings import Settings
 from wastewatch.store.influx import InfluxStore
 
@@ -46,8 +52,20 @@ RULES = [("t_secondary_low", "t_secondary", "critical", "process"), ("t_primary_
 
 
 def live_extras(store: InfluxStore, plant: PlantConfig, now_ms: int, rng: random.Random) -> None:
-    """What the overview reads beyond the year: a day of t_primary readings, the devices' statuses."""
+    """What the overview reads beyond the year: a day of t_primary readings, the devices' statuses, and
+    the plant burning for the last three hours with every series' valid averages (whatever the time of
+    day the bench runs at, the page judges every limit, as by day)."""
     store.write([Reading(plant.id, "t_primary", now_ms - i * 10_000, 850 + rng.gauss(0, 10)).to_point() for i in range(8640)])
+    store.write([Point(PLANT_STATE, {"plant": plant.id}, {"state": "burning", "from_state": "ready", "reason": "bench"},
+                       now_ms - 3 * 3_600_000)])
+    averages = []
+    for series in plan_series(plant, plant_profiles(plant)):
+        minutes = PERIOD_MIN[series.period]
+        last = now_ms - now_ms % (minutes * MIN_MS) - minutes * MIN_MS
+        for k in range(3 * 60 // minutes):
+            averages.append(AverageRecord(plant.id, series.profile.id, series.pollutant, series.period, last - k * minutes * MIN_MS,
+                                          QualityCode.VALID, rng.uniform(0, 60), None, 0.0, minutes, 0, minutes, "1").to_point())
+    store.write(averages)
     store.write([DeviceStatus(plant.id, device, now_ms - (k + 1) * 3_600_000, k % 2 == 0).to_point()
                  for k, device in enumerate(plant.devices)])
 
