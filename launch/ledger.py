@@ -201,6 +201,10 @@ def parse_period(text: str) -> tuple[date, date]:
     return first, date(year + after // 12, after % 12 + 1, 1) - timedelta(days=1)
 
 
+def _days(count: int) -> str:
+    return "day" if count == 1 else "days"
+
+
 def _plants(settings: Settings, plant_id: str | None) -> list[PlantConfig]:
     catalog = load_catalog(settings.plant_config)
     return [select_plant(catalog, plant_id)] if plant_id is not None else list(catalog)
@@ -233,7 +237,7 @@ def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
                 raise UsageError(f"--through {through} is not final yet in {plant.timezone}: the last day its day job has run is {final}")
             sealed = seal_through(store, db, plant, through, now, first)
             if sealed:
-                print(f"{plant.id}: sealed {len(sealed)} days {sealed[0].day} to {sealed[-1].day}, "
+                print(f"{plant.id}: sealed {len(sealed)} {_days(len(sealed))} {sealed[0].day} to {sealed[-1].day}, "
                       f"{sum(len(d.leaves) for d in sealed)} records; chain {sealed[-1].chain}")
             else:
                 print(f"{plant.id}: nothing to seal through {through}")
@@ -273,7 +277,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 amended = f"; {verdict.amended + verdict.pending} results amended ({verdict.pending} not yet sealed)" if (
                     verdict.amended or verdict.pending) else ""
-                print(f"{plant.id}: OK, {verdict.days} sealed days checked{amended}; "
+                print(f"{plant.id}: OK, {verdict.days} sealed {_days(verdict.days)} checked{amended}; "
                       f"last chain hash {verdict.last_chain} ({verdict.last_day})")
     finally:
         store.close()

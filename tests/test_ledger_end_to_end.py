@@ -1,0 +1,269 @@
+"""The ledger end to end: compliance results computed by the jobs into the real InfluxDB, alert
+transitions and API audit rows written by the project's own actions into SQLite and PostgreSQL, the
+day sealed; then one stored record changed directly (an emission_avg field through InfluxDB's 1.x
+/write, an alert transition or an audit row by SQL) and verify naming it; an amendment through the
+compliance recomputation verifying as amended, sealed or not yet."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from alerts import AlertRaised, actions, bundled_rules_path, load_rules
+from alerts.lifecycle import Lifecycle
+from alerts.routing import parse_routes
+from api.keys import KeyStore
+from api.roles import Role
+from compliance.jobs import ComplianceJobs
+from compliance.result_store import read_averages
+from launch.cli import main
+from launch.ledger import open_ledger_database, prepare_database, seal_through, verify_plant
+from tests.postgres import PostgresServer
+from wastewatch.compliance.profiles import load_bundled_profiles
+from wastewatch.compliance.results import EMISSION_AVG
+from wastewatch.compliance.windows import day_bounds_ms
+from wastewatch.ledger.check import Verdict
+from wastewatch.ledger.leaves import point_key
+from wastewatch.ledger.table import sealed_days
+from wastewatch.plant import PlantCatalog, PlantConfig
+from wastewatch.points import Point
+from wastewatch.records import PLANT_STATE, Reading
+from wastewatch.relational import Database, DatabaseError, connect_url
+from wastewatch.settings import Settings
+from wastewatch.store.influx import InfluxStore
+
+DAY = date(2026, 11, 28)
+NEXT = DAY + timedelta(days=1)
+MIN = 60_000
+HALF_HOUR_MS = 30 * MIN
+EU = "eu-ied-annex-vi"
+_pg_numbers = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/alerts.sqlite3"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"ledger_{next(_pg_numbers)}"
+    yield server.create_database(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = connect_url(db_url)
+    prepare_database(database)
+    yield database
+    database.close()
+
+
+@dataclass
+class World:
+    store: InfluxStore
+    db: Database
+    plant: PlantConfig
+    jobs: ComplianceJobs
+    clock: list[int]
+    t0: int
+    ack_id: int
+
+    def seal(self, through: date = DAY) -> None:
+        seal_through(self.store, self.db, self.plant, through, self.clock[0], first=DAY)
+
+    def verify(self) -> Verdict:
+        return verify_plant(self.store, self.db, self.plant)
+
+    def avg_key(self, start_ms: int) -> str:
+        tags = {"plant": "kotim", "profile": EU, "pollutant": "co", "period": "30min"}
+        return point_key(EMISSION_AVG, tags, start_ms)
+
+
+def make_world(store: InfluxStore, db: Database, catalog: PlantCatalog) -> World:
+    plant = catalog.get("kotim")
+    assert plant is not None
+    start_ms, end_ms = day_bounds_ms(DAY, plant.zone)
+    t0 = start_ms + 10 * 3_600_000  # 10:00 local, burning since 09:00
+    store.write([Point(PLANT_STATE, {"plant": "kotim"}, {"state": "burning"}, t0 - 3_600_000)])
+    store.write([Reading("kotim", s, t0 + m * MIN, v).to_point() for s, v in (("o2", 14.0), ("co", 40.0)) for m in range(60)])
+    clock = [end_ms + 3_600_000]
+    jobs = ComplianceJobs(store, load_bundled_profiles(), clock_ms=lambda: clock[0])
+    report = jobs.run_day(plant, DAY)
+    assert report.days and report.written > 0
+
+    # an alert raised by the lifecycle, acknowledged, commented and assigned by operators
+    rules = load_rules(bundled_rules_path("kotim"), plant).rules
+    routes = parse_routes("operators=log", [], available=["log"])
+    raised = AlertRaised(plant="kotim", rule_id="t_secondary_low", subject="t_secondary", severity="critical",
+                         category="process", source="P.56/2015 Ps.22(1)c", at_ms=t0 + 5 * MIN, message="secondary 950",
+                         value=950.0, condition_since_ms=t0 + 4 * MIN)
+    with db.transaction():
+        change = Lifecycle(db, routes, rules, catalog).apply(raised)
+    assert change is not None
+    ack = actions.acknowledge(db, change.alert.id, "ana", t0 + 10 * MIN, "seen, burner relit")
+    actions.comment(db, change.alert.id, "ana", "back above 1000", t0 + 20 * MIN)
+    actions.assign(db, change.alert.id, "budi", "ana", t0 + 25 * MIN)
+    # key changes in the API's audit trail
+    keys = KeyStore(db)
+    keys.issue("dinas-lh", Role.AGENCY, "admin", t0 + 30 * MIN, plants=["kotim"])
+    keys.revoke("dinas-lh", "admin", t0 + 40 * MIN)
+    return World(store, db, plant, jobs, clock, t0, ack.transition_id)
+
+
+@pytest.fixture
+def world(influx_store: InfluxStore, db: Database, catalog: PlantCatalog) -> World:
+    w = make_world(influx_store, db, catalog)
+    w.seal()
+    return w
+
+
+def rewrite_field(store: InfluxStore, measurement: str, tags: dict[str, str], time_ms: int, field: str, value: str) -> None:
+    """One field of a stored point written again straight through InfluxDB's 1.x /write (not our client);
+    `value` in line protocol (`12.5`, `29i`)."""
+    line = f"{measurement},{','.join(f'{k}={v}' for k, v in sorted(tags.items()))} {field}={value} {time_ms}"
+    response = httpx.post(f"{store.url}/write", params={"db": store.database, "precision": "ms"}, content=line.encode())
+    assert response.status_code == 204, response.text
+
+
+def test_a_sealed_day_holds_every_kind_of_record_and_verifies(world: World) -> None:
+    (day,) = sealed_days(world.db, "kotim")
+    kinds = {leaf.kind for leaf in day.leaves}
+    assert kinds == {"emission_avg", "emission_day", "alert_transition", "api_audit"}
+    transitions = [leaf.key for leaf in day.leaves if leaf.kind == "alert_transition"]
+    assert len(transitions) == 4 and f"alert_transitions id={world.ack_id}" in transitions  # raised, ack, comment, assign
+    assert sum(leaf.kind == "api_audit" for leaf in day.leaves) == 2
+    verdict = world.verify()
+    assert (verdict.ok, verdict.days, verdict.last_chain, verdict.amended) == (True, 1, day.chain, 0)
+    # sealing again seals nothing, and a sealed day is never rewritten
+    seal_through(world.store, world.db, world.plant, DAY, world.clock[0])
+    assert sealed_days(world.db, "kotim") == [day]
+    with pytest.raises(DatabaseError, match="append-only"):
+        world.db.execute("UPDATE ledger_days SET root = ? WHERE plant = ?", ("0" * 64, "kotim"))
+    with pytest.raises(DatabaseError, match="append-only"):
+        world.db.execute("DELETE FROM ledger_days")
+
+
+def test_an_emission_average_rewritten_in_influxdb_is_named(world: World) -> None:
+    tags = {"plant": "kotim", "profile": EU, "pollutant": "co", "period": "30min"}
+    rewrite_field(world.store, EMISSION_AVG, tags, world.t0 + HALF_HOUR_MS, "value", "12.5")
+    found = world.verify().mismatch
+    assert found is not None
+    assert (found.problem, found.kind, found.key, found.day) == ("changed", "emission_avg", world.avg_key(world.t0 + HALF_HOUR_MS), DAY)
+
+
+def test_an_alert_transition_changed_by_sql_is_named(world: World) -> None:
+    world.db.execute("UPDATE alert_transitions SET actor = ? WHERE id = ?", ("mallory", world.ack_id))
+    found = world.verify().mismatch
+    assert found is not None
+    assert (found.problem, found.kind, found.key, found.day) == ("changed", "alert_transition", f"alert_transitions id={world.ack_id}", DAY)
+
+
+def test_audit_rows_changed_removed_or_added_by_sql_are_named(world: World) -> None:
+    issued = world.db.query_one("SELECT id FROM api_audit WHERE action = 'key_issued'")
+    revoked = world.db.query_one("SELECT id FROM api_audit WHERE action = 'key_revoked'")
+    assert issued is not None and revoked is not None
+    world.db.execute("UPDATE api_audit SET detail = ? WHERE id = ?", ("role=admin plants=*", issued["id"]))
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.key) == ("changed", f"api_audit id={issued['id']}")
+    world.db.execute("DELETE FROM api_audit WHERE id = ?", (issued["id"],))
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.key) == ("missing", f"api_audit id={issued['id']}")
+
+
+def test_an_audit_row_slipped_into_a_sealed_day_is_named(world: World) -> None:
+    row_id = world.db.insert("INSERT INTO api_audit (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                             (world.t0 + 35 * MIN, "admin", "key_issued", "backdoor", ""))
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.kind, found.key, found.day) == ("added", "api_audit", f"api_audit id={row_id}", DAY)
+
+
+def test_an_amendment_by_the_recomputation_verifies_as_amended_before_and_after_its_seal(world: World) -> None:
+    # the CEMS re-sends its first 15 minutes flagged maintenance; the recomputation runs the next day
+    world.store.write([Reading("kotim", "co", world.t0 + m * MIN, 40.0, "maintenance").to_point() for m in range(15)])
+    world.clock[0] = day_bounds_ms(NEXT, world.plant.zone)[0] + 12 * 3_600_000
+    report = world.jobs.recompute(world.plant, *day_bounds_ms(DAY, world.plant.zone))
+    changed = {a.period for a in report.amendments if (a.profile, a.pollutant) == (EU, "co")}
+    assert {"30min", "24h"} <= changed
+    pending = world.verify()
+    assert pending.ok and pending.pending >= 2 and pending.amended == 0
+
+    world.seal(NEXT)
+    sealed = world.verify()
+    assert (sealed.ok, sealed.days, sealed.pending) == (True, 2, 0)
+    assert sealed.amended == pending.pending
+    (_, next_day) = sealed_days(world.db, "kotim")
+    notes = [leaf for leaf in next_day.leaves if leaf.kind == "emission_amendment"]
+    assert len(notes) == len(report.amendments)
+    note = next(leaf for leaf in notes if leaf.target == world.avg_key(world.t0))
+    assert note.replaced and note.replacement and note.replaced != note.replacement
+
+    # the amended result then changed again outside the amendment path: named, on its own day
+    tags = {"plant": "kotim", "profile": EU, "pollutant": "co", "period": "30min"}
+    rewrite_field(world.store, EMISSION_AVG, tags, world.t0, "n_valid", "29i")
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.key, found.day) == ("changed", world.avg_key(world.t0), DAY)
+
+
+def test_a_forged_amendment_explains_only_the_value_it_states_and_only_until_sealed(world: World) -> None:
+    tags = {"plant": "kotim", "profile": EU, "pollutant": "co", "period": "30min"}
+    (stored,) = read_averages(world.store, "kotim", world.t0, world.t0 + 1, profile=EU, pollutant="co", period="30min").values()
+    rewrite_field(world.store, EMISSION_AVG, tags, world.t0, "value", "10.0")
+    made_ms = world.clock[0] + 86_400_000  # made the day after next: not sealed yet
+
+    def forge(value: float) -> None:
+        world.store.write([Point("emission_amendment", {**tags, "amended_at": str(made_ms)}, {
+            "old_quality": "valid", "new_quality": "valid", "old_value": stored.value or 0.0, "new_value": value,
+            "old_version": stored.version, "new_version": stored.version, "reason": "late data"}, world.t0)])
+
+    forge(11.0)  # claims another value than the one now stored: explains nothing
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.key) == ("changed", world.avg_key(world.t0))
+    # one that states the stored value is accepted while its day is open (the exposure is the time to the seal) ...
+    forge(10.0)
+    assert world.verify().pending == 1
+    # ... and once sealed it is in the chain with the hash it replaced: the sealed day's leaf still names it
+    world.clock[0] = made_ms + 86_400_000
+    world.seal(DAY + timedelta(days=2))
+    (_, _, forged_day) = sealed_days(world.db, "kotim")
+    (leaf,) = [leaf for leaf in forged_day.leaves if leaf.kind == "emission_amendment"]
+    (first,) = [leaf for leaf in sealed_days(world.db, "kotim")[0].leaves if leaf.key == world.avg_key(world.t0)]
+    assert (leaf.target, leaf.replaced) == (world.avg_key(world.t0), first.hash)
+
+
+def test_the_commands_seal_and_verify_and_exit_1_naming_the_record(
+    influx_store: InfluxStore, catalog: PlantCatalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db_url = f"sqlite:///{tmp_path}/alerts.sqlite3"  # the commands run the same SQL on PostgreSQL (covered above)
+    db = connect_url(db_url)
+    prepare_database(db)
+    world = make_world(influx_store, db, catalog)
+    db.close()
+    for name, value in {"WASTEWATCH_INFLUX_URL": influx_store.url, "WASTEWATCH_INFLUX_DATABASE": influx_store.database,
+                        "WASTEWATCH_ALERTS_DB_URL": db_url, "WASTEWATCH_DATA_DIR": str(tmp_path / "data")}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["ledger", "seal", "--plant", "kotim", "--through", DAY.isoformat()]) == 0
+    assert "sealed 1 day" in capsys.readouterr().out
+    assert main(["verify", "--period", "2026-11"]) == 0
+    out = capsys.readouterr().out
+    db = open_ledger_database(Settings(alerts_db_url=db_url, data_dir=tmp_path / "data"))
+    (day,) = sealed_days(db, "kotim")
+    db.close()
+    assert out.strip() == f"kotim: OK, 1 sealed day checked; last chain hash {day.chain} ({DAY})"
+    assert main(["ledger", "roots", "--period", "2026-Q4"]) == 0
+    assert day.root in capsys.readouterr().out
+
+    tags = {"plant": "kotim", "profile": EU, "pollutant": "co", "period": "30min"}
+    rewrite_field(influx_store, EMISSION_AVG, tags, world.t0, "value", "1.0")
+    assert main(["verify", "--plant", "kotim", "--period", f"{DAY}..{NEXT}"]) == 1
+    out = capsys.readouterr().out
+    assert f"changed: emission_avg {world.avg_key(world.t0)} of kotim {DAY}" in out
+    assert main(["verify", "--period", "2026-13"]) == 2
+    assert main(["ledger", "seal", "--through", "2099-01-01"]) == 2
