@@ -23,14 +23,15 @@ from api.roles import Role
 from compliance.jobs import ComplianceJobs
 from compliance.result_store import read_averages
 from launch.cli import main
-from launch.ledger import open_ledger_database, prepare_database, seal_through, verify_plant
+from launch.compliance import UsageError
+from launch.ledger import open_ledger_database, parse_period, prepare_database, seal_through, sealing_hook, verify_plant
 from tests.postgres import PostgresServer
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.results import EMISSION_AVG
 from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.ledger.check import Verdict
 from wastewatch.ledger.leaves import point_key
-from wastewatch.ledger.table import sealed_days
+from wastewatch.ledger.table import day_roots, sealed_days
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point
 from wastewatch.records import PLANT_STATE, Reading
@@ -267,3 +268,55 @@ def test_the_commands_seal_and_verify_and_exit_1_naming_the_record(
     assert f"changed: emission_avg {world.avg_key(world.t0)} of kotim {DAY}" in out
     assert main(["verify", "--period", "2026-13"]) == 2
     assert main(["ledger", "seal", "--through", "2099-01-01"]) == 2
+
+
+def test_a_result_deleted_from_influxdb_is_named_missing(world: World) -> None:
+    start_ms = day_bounds_ms(DAY, world.plant.zone)[0]
+    world.store.query(f"DELETE FROM emission_day WHERE plant = 'kotim' AND pollutant = 'co' AND time = {start_ms}ms", method="POST")
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.kind, found.day) == ("missing", "emission_day", DAY)
+    assert found.key == point_key("emission_day", {"plant": "kotim", "profile": EU, "pollutant": "co"}, start_ms)
+
+
+def test_a_ledger_row_rewritten_around_its_triggers_breaks_the_chain(world: World) -> None:
+    if world.db.dialect.name == "postgresql":
+        world.db.execute("DROP TRIGGER ledger_days_append_only ON ledger_days")
+    else:
+        world.db.execute("DROP TRIGGER ledger_days_no_update")
+    world.db.execute("UPDATE ledger_days SET leaves = ? WHERE plant = ?", ("not json", "kotim"))
+    found = world.verify().mismatch
+    assert found is not None and found.problem == "chain" and "unreadable" in found.detail
+
+
+def test_the_day_job_seals_its_day_through_the_hook(influx_store: InfluxStore, db: Database, catalog: PlantCatalog) -> None:
+    world = make_world(influx_store, db, catalog)
+    jobs = ComplianceJobs(influx_store, load_bundled_profiles(), clock_ms=lambda: world.clock[0],
+                          after_day=[sealing_hook(db, lambda: world.clock[0])])
+    report = jobs.run_day(world.plant, DAY)
+    (sealed,) = report.after_day
+    assert isinstance(sealed, list) and [d.day for d in sealed] == [DAY]
+    assert day_roots(db, "kotim", DAY, NEXT) == [(DAY, sealed[0].root, sealed[0].chain)]
+    assert world.verify().ok
+    # the next night's job seals the next day after it, on the same chain
+    world.clock[0] += 86_400_000
+    (after,) = jobs.run_day(world.plant, NEXT).after_day
+    assert isinstance(after, list) and [(d.day, d.previous) for d in after] == [(NEXT, sealed[0].chain)]
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
+    ("2026-12", date(2026, 12, 1), date(2026, 12, 31)),
+    ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31)),
+    ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31)),
+    ("2026", date(2026, 1, 1), date(2026, 12, 31)),
+    ("2026-11-28", DAY, DAY),
+    ("2026-11-28..2026-12-02", DAY, date(2026, 12, 2)),
+])
+def test_periods(text: str, first: date, last: date) -> None:
+    assert parse_period(text) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-Q5", "26", "2026-11-31", "2026-12-02..2026-11-28", "november", "2026-11-28.."])
+def test_bad_periods_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_period(text)

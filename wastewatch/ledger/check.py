@@ -40,6 +40,8 @@ class SealedDay:
     chain: str
     leaves: tuple[Leaf, ...]
     sealed_at_ms: int
+    unreadable: str = ""
+    """Why the stored leaf list could not be read (a row not written by `table.append_day`), else empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,8 @@ def check_chain(days: Sequence[SealedDay]) -> Mismatch | None:
             return Mismatch("chain", "ledger_days", key, day.day, f"follows {before.isoformat()}: a day is missing")
         if day.previous != previous:
             return Mismatch("chain", "ledger_days", key, day.day, "its previous chain hash is not the chain hash of the day before")
+        if day.unreadable:
+            return Mismatch("chain", "ledger_days", key, day.day, day.unreadable)
         try:
             root = day_root(day.leaves)
         except ValueError as exc:
