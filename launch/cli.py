@@ -23,6 +23,7 @@ from launch.ledger import add_arguments as add_ledger_arguments
 from simulators.cli import add_arguments as add_simulator_arguments
 from simulators.cli import run_from_args
 from simulators.schedule import SCHEDULE_NAMES
+from sispek.cli import add_arguments as add_sispek_arguments
 from wastewatch.errors import ConfigError
 from wastewatch.relational import DatabaseError
 from wastewatch.runtime import configure_logging
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ledger_arguments(sub)
     add_api_arguments(sub)
     add_edge_arguments(sub)
+    add_sispek_arguments(sub)
     sim = add(
         "simulate",
         "Run the plant simulator: publish a plausible plant over MQTT in real time, accelerated, or as a back-fill.",

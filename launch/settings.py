@@ -10,9 +10,10 @@ from api.settings import ApiSettings, ReportSettings
 from compliance.settings import ComplianceSettings
 from edge.settings import EdgeSettings
 from ingest.settings import IngestSettings
+from sispek.settings import SispekSettings
 from wastewatch.settings import Settings, load, variables
 
-EVERY_SETTINGS: tuple[type[BaseSettings], ...] = (Settings, IngestSettings, AlertSettings, ComplianceSettings, ApiSettings, ReportSettings, EdgeSettings)
+EVERY_SETTINGS: tuple[type[BaseSettings], ...] = (Settings, IngestSettings, AlertSettings, ComplianceSettings, ApiSettings, ReportSettings, EdgeSettings, SispekSettings)
 
 
 def load_every_settings() -> list[BaseSettings]:

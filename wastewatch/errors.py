@@ -15,6 +15,7 @@ Hierarchy (where each leaf is defined):
     │   ├── RuleConfigError          alerts.rules             an alert rule file
     │   ├── RouteConfigError         alerts.routing           WASTEWATCH_ALERTS_ROUTES (also a ValueError)
     │   ├── DeviceFileError          edge.devices             the edge's device file (names the device and field)
+    │   ├── SispekConfigError        sispek.stacks            the SISPEK stacks mapping file (names the file and field)
     │   └── UsageError               launch.compliance        a command-line argument
     ├── StoreError                   wastewatch.points        the time-series store
     │   ├── StoreUnavailable         unreachable, 5xx, timeout: the same call may succeed later
@@ -25,6 +26,7 @@ Hierarchy (where each leaf is defined):
     ├── ReportMailError              api.reports.mailer       the report e-mail could not be sent
     ├── DeviceError                  launch.devices           a device credential could not be managed
     ├── SourceError                  edge.sources             the edge could not read a field device (timeout, exception code, connection)
+    ├── SispekError                  sispek.client            the SISPEK server did not take an upload (`retryable`)
     └── RequestError                 a request refused as it is (the API answers 4xx)
         ├── NotFound (LookupError)   404
         │   ├── AlertNotFound        alerts.store
