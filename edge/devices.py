@@ -9,7 +9,8 @@ from the environment like every other command's (`WASTEWATCH_MQTT_URL`, `BrokerS
     plant: kotim
     devices:
       - id: plc
-        protocol: modbus_tcp          # or modbus_rtu: serial_port, baud, parity (N/E/O), stop_bits
+        protocol: modbus_tcp          # or modbus_rtu: serial_port, baud, parity (N/E/O), stop_bits;
+                                      # or opcua: endpoint, security, node ids (edge.opcua_devices)
         host: 192.168.10.10
         port: 502
         unit_id: 1
@@ -32,6 +33,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from edge.opcua_devices import OpcUaDevice
 from edge.registers import Order, RegisterType, register_count
 from wastewatch.errors import ConfigError
 from wastewatch.plant import PlantConfig
@@ -173,7 +175,7 @@ class RtuDevice(_Device):
         return f"{self.serial_port} {self.baud} {self.parity}8{self.stop_bits} unit {self.unit_id}"
 
 
-DeviceSpec = Annotated[TcpDevice | RtuDevice, Field(discriminator="protocol")]
+DeviceSpec = Annotated[TcpDevice | RtuDevice | OpcUaDevice, Field(discriminator="protocol")]
 
 
 class DeviceFile(_Strict):
@@ -212,7 +214,7 @@ def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
     if len(parts) >= 2 and parts[0] == "devices" and isinstance(parts[1], int):
         head = _device_name(raw, parts[1])
         parts = parts[2:]
-        if parts and parts[0] in ("modbus_tcp", "modbus_rtu"):  # the union's tag
+        if parts and parts[0] in ("modbus_tcp", "modbus_rtu", "opcua"):  # the union's tag
             parts = parts[1:]
     text = ""
     for part in parts:
@@ -231,7 +233,7 @@ def parse_device_file(raw: Any, plant: PlantConfig | None, name: str = "device f
         loc, message = tuple(first["loc"]), str(first["msg"]).removeprefix("Value error, ")
         if first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # the protocol picks the device's kind
             loc = (*loc, "protocol")
-            message = f"must be modbus_tcp or modbus_rtu, not {str(first.get('input', {}).get('protocol') if isinstance(first.get('input'), dict) else None)[:40]!r}"
+            message = f"must be modbus_tcp, modbus_rtu or opcua, not {str(first.get('input', {}).get('protocol') if isinstance(first.get('input'), dict) else None)[:40]!r}"
         raise DeviceFileError(f"{name}: {_where(raw, loc)}: {message}"[:500]) from None
     if plant is not None:
         _check_against_plant(spec, plant, name)
@@ -246,9 +248,9 @@ def _check_against_plant(spec: DeviceFile, plant: PlantConfig, name: str) -> Non
             raise DeviceFileError(
                 f"{name}: device {device.id!r}: id: not a device of plant {plant.id} ({', '.join(plant.devices)})"
             )
-        for i, point in enumerate(device.points):
-            if plant.sensor(point.sensor) is None:
-                raise DeviceFileError(f"{name}: device {device.id!r}: points[{i}].sensor: {point.sensor!r} is not a sensor of plant {plant.id}")
+        for i, sensor in enumerate([p.sensor for p in device.points]):
+            if plant.sensor(sensor) is None:
+                raise DeviceFileError(f"{name}: device {device.id!r}: points[{i}].sensor: {sensor!r} is not a sensor of plant {plant.id}")
 
 
 def load_device_file(path: Path, plant: PlantConfig | None) -> DeviceFile:

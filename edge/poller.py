@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from edge.clock import EdgeClock
 from edge.health import EdgeHealth
-from edge.sources import Readout, Sample, Source, SourceError
+from edge.sources import PushSource, Readout, Sample, Source, SourceError
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +65,27 @@ async def samples(source: Source, clock: EdgeClock, health: EdgeHealth) -> Async
         if next_at < now:  # overran: start again now, on a fresh schedule
             next_at = now
         await asyncio.sleep(next_at - now)
+
+
+class _Pushed:
+    """A push source's sink: each change stamped with the edge's clock and queued; presence in the health."""
+
+    def __init__(self, source: PushSource, clock: EdgeClock, health: EdgeHealth, put: Callable[[Sample], None]) -> None:
+        self.source, self.clock, self.health, self.put = source, clock, health, put
+
+    def subscribed(self, latency_s: float) -> None:
+        self.health.polled(self.source.device, latency_s, self.clock.stamp(), getattr(self.source, "nonfinite", 0), False)
+
+    def changed(self, readout: Readout) -> None:
+        ts_ms = self.clock.stamp()
+        self.health.polled(self.source.device, 0.0, ts_ms, getattr(self.source, "nonfinite", 0), bool(readout.values))
+        if readout.values:
+            self.put(Sample(self.source.device, ts_ms, readout.values, readout.status))
+
+    def lost(self, error: str, latency_s: float) -> None:
+        self.health.failed(self.source.device, latency_s, error)
+
+
+async def pushed(source: PushSource, clock: EdgeClock, health: EdgeHealth, put: Callable[[Sample], None]) -> None:
+    """Run a push source until cancelled: its changes become samples (stamped here), its presence the health's."""
+    await source.run(_Pushed(source, clock, health, put))

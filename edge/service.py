@@ -20,10 +20,11 @@ from edge.forwarder import Forwarder
 from edge.health import EdgeHealth
 from edge.metrics import EdgeMetrics
 from edge.modbus import ModbusSource, quiet_pymodbus
-from edge.poller import samples
+from edge.opcua_devices import OpcUaDevice
+from edge.poller import pushed, samples
 from edge.queue import SampleQueue
 from edge.settings import EdgeSettings
-from edge.sources import Sample, Source
+from edge.sources import PushSource, Sample, Source
 from wastewatch.plant import PlantConfig, load_catalog
 from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import Settings, SettingsError
@@ -36,7 +37,17 @@ STOP_DRAIN_S = 5.0  # on SIGTERM the forwarder gets this long to empty the queue
 
 def build_sources(spec: DeviceFile) -> list[Source]:
     """One source per device of the file (every protocol the file may name)."""
-    return [ModbusSource(device) for device in spec.devices]
+    sources: list[Source] = []
+    for device in spec.devices:
+        if isinstance(device, OpcUaDevice):
+            # lazy: asyncua loads only when the file names an OPC UA device
+            from edge.opcua import OpcUaSource, quiet_asyncua
+
+            quiet_asyncua()
+            sources.append(OpcUaSource(device))
+        else:
+            sources.append(ModbusSource(device))
+    return sources
 
 
 def load_edge_plant(settings: Settings, path: Path) -> tuple[PlantConfig, DeviceFile]:
@@ -128,6 +139,9 @@ class Edge:
         await writer  # every sample polled before the stop is written
 
     async def _poll(self, source: Source, pending: asyncio.Queue[Sample]) -> None:
+        if isinstance(source, PushSource):  # OPC UA: subscribed, not polled
+            await pushed(source, self.clock, self.health, pending.put_nowait)
+            return
         async for sample in samples(source, self.clock, self.health):
             pending.put_nowait(sample)
 

@@ -11,12 +11,16 @@ A source never stamps time and never publishes: it only says what the device hol
 `SourceError` (timeout, exception code, connection lost) with a one-line reason. To add a protocol,
 write a class with the attributes and the three coroutines of `Source` and build it in
 `edge.service.build_sources` from its device-file entry.
+
+A *push* source (OPC UA's data-change subscriptions) has a fourth coroutine, `run(sink)`: the service
+runs it instead of polling, and it tells the sink (`edge.poller.pushed`'s, which stamps and queues)
+each change and when it is subscribed or lost. Its `read()` still reads once, for the check.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from wastewatch.errors import WastewatchError
 
@@ -75,3 +79,26 @@ class Source(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class PushSink(Protocol):
+    """What a push source reports to (the poller's, in `edge.poller.pushed`)."""
+
+    def subscribed(self, latency_s: float) -> None:
+        """Connected and subscribed (again): the device is online."""
+        ...
+
+    def changed(self, readout: Readout) -> None:
+        """Values that changed together (the sink stamps them with the edge's clock)."""
+        ...
+
+    def lost(self, error: str, latency_s: float) -> None:
+        """The connection could not be made or was lost (one line why): the device is offline."""
+        ...
+
+
+@runtime_checkable
+class PushSource(Source, Protocol):
+    """A source the device pushes changes from: `run` until cancelled, reconnecting itself."""
+
+    async def run(self, sink: PushSink) -> None: ...

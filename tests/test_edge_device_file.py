@@ -97,7 +97,7 @@ def test_one_bad_field_is_named_with_its_device(case: tuple[dict[str, object], s
         (lambda r: r["devices"][1]["points"][2].update(address=-5), "device 'cems': points[2].address"),
         (lambda r: r["devices"][0]["points"][3].update(sensor="t_tertiary"), "device 'plc': points[3].sensor: 't_tertiary' is not a sensor of plant kotim"),
         (lambda r: r["devices"][0]["points"][7].update(type="float32"), "device 'plc': points[7]: Value error, a coil is one bit"),
-        (lambda r: r["devices"][1].update(protocol="bacnet"), "device 'cems': protocol: must be modbus_tcp or modbus_rtu, not 'bacnet'"),
+        (lambda r: r["devices"][1].update(protocol="bacnet"), "device 'cems': protocol: must be modbus_tcp, modbus_rtu or opcua, not 'bacnet'"),
         (lambda r: r["devices"][1].pop("host"), "device 'cems': host"),
         (lambda r: r["devices"][1]["status"][0].update(values={1: "calibrating"}), "device 'cems': status[0].values[1]: Input should be 'maintenance' or 'malfunction'"),
         (lambda r: r["devices"][1]["status"][1].update(covers=["t_primary"]), "device 'cems': status[1].covers: 't_primary' is not a point of this device"),
