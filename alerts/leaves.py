@@ -15,7 +15,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from alerts.conditions import (
@@ -427,10 +426,20 @@ def compile_reading_fold(leaf: Leaf, sensor: str | None) -> ReadingFold | None:
     return None
 
 
-@cache
+_COMPILED: dict[tuple[int, str | None], tuple[Leaf, ReadingFold]] = {}  # by leaf identity: hashing a model costs more
+
+
 def _reading_fold(leaf: Leaf, sensor: str | None) -> ReadingFold:
+    """The compiled fold of `leaf` and `sensor`, compiled once (for `observe`: a rule of several leaves,
+    and the pure path)."""
+    found = _COMPILED.get((id(leaf), sensor))
+    if found is not None and found[0] is leaf:
+        return found[1]
     fold = compile_reading_fold(leaf, sensor)
     assert fold is not None, leaf.kind
+    if len(_COMPILED) >= 10_000:
+        _COMPILED.clear()
+    _COMPILED[(id(leaf), sensor)] = (leaf, fold)  # the leaf kept with it: its id cannot be reused meanwhile
     return fold
 
 
