@@ -19,6 +19,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 from alerts.schema import create_schema
@@ -29,11 +30,11 @@ from compliance.settings import ComplianceSettings
 from launch.compliance import UsageError, parse_day, select_plant
 from wastewatch.compliance.results import EMISSION_AVG, EMISSION_DAY
 from wastewatch.compliance.windows import day_bounds_ms, local_day
-from wastewatch.ledger.check import SealedDay, Verdict, add_statements, expected_hashes, seal, verify
+from wastewatch.ledger.check import RowDays, SealedDay, Verdict, add_statements, expected_hashes, seal, verify
 from wastewatch.ledger.hashing import GENESIS
 from wastewatch.ledger.leaves import Record
 from wastewatch.ledger.table import append_day, create_ledger_table, last_sealed, sealed_days
-from wastewatch.ledger.trails import alert_transitions, audit_rows
+from wastewatch.ledger.trails import Span, alert_transitions, audit_rows, max_ids
 from wastewatch.plant import PlantConfig, load_catalog
 from wastewatch.points import Store, StoreError
 from wastewatch.relational import Database, DatabaseError, connect_database
@@ -75,9 +76,10 @@ def _runs(first: date, last: date) -> Iterator[tuple[date, date]]:
 
 def day_records(
     store: Store, db: Database, plant: PlantConfig, first: date, last: date, amendments: Sequence[Record],
+    span: Span, row_days: RowDays,
 ) -> dict[date, list[Record]]:
-    """Every record of the local days [first, last] as stored now, per day; `amendments` are the plant's,
-    each going to the day it was made."""
+    """Every record of the local days [first, last] as stored now, per day: the results by their time,
+    `amendments` (the plant's) by the day they were made, the trail rows of `span` by `row_days`."""
     out: dict[date, list[Record]] = {}
     day = first
     while day <= last:
@@ -85,13 +87,15 @@ def day_records(
         day += timedelta(days=1)
     for lo_day, hi_day in _runs(first, last):
         lo, hi = day_bounds_ms(lo_day, plant.zone)[0], day_bounds_ms(hi_day, plant.zone)[1]
-        found = result_records(store, plant.id, plant.zone, lo, hi) + alert_transitions(db, plant.id, plant.zone, lo, hi)
-        found += audit_rows(db, plant.zone, lo, hi)
-        for record in found:
-            out.setdefault(record.day, []).append(record)
+        for record in result_records(store, plant.id, plant.zone, lo, hi):
+            out[record.day].append(record)
     for amendment in amendments:
         if amendment.day in out:
             out[amendment.day].append(amendment)
+    for row in alert_transitions(db, plant.id, plant.zone, span) + audit_rows(db, plant.zone, span):
+        placed = row_days.day_of(row)
+        if placed is not None and placed in out:
+            out[placed].append(replace(row, day=placed))
     return out
 
 
@@ -127,19 +131,27 @@ def seal_through(
         start = first or oldest_day(store, db, plant) or through
     if start > through:
         return []
-    expected = expected_hashes(sealed_days(db, plant.id))
+    before = sealed_days(db, plant.id)
+    expected = expected_hashes(before)
     previous = last.chain if last is not None else GENESIS
+    marks = max_ids(db)  # first: a row written while this runs waits for the next seal
     made = [a for a in amendment_records(store, plant.id, plant.zone, day_bounds_ms(through, plant.zone)[1]) if start <= a.day <= through]
+    days = [start + timedelta(days=i) for i in range((through - start).days + 1)]
+    row_days = RowDays([(d.day, d.watermarks) for d in before] + [(d, marks) for d in days])
+    prior = dict(last.watermarks) if last is not None else {}
     out: list[SealedDay] = []
     for lo_day, hi_day in _runs(start, through):
-        records = day_records(store, db, plant, lo_day, hi_day, made)
+        span = Span(day_bounds_ms(lo_day, plant.zone)[0], day_bounds_ms(hi_day, plant.zone)[1], prior, marks)
+        records = day_records(store, db, plant, lo_day, hi_day, made, span, row_days)
         for day in sorted(records):
             todays = [r for r in records[day] if r.target]
-            sealed = seal(plant.id, day, records[day], previous, expected, target_hashes(store, plant.id, plant.zone, todays), now_ms)
+            targets = target_hashes(store, plant.id, plant.zone, todays)
+            sealed = seal(plant.id, day, records[day], previous, expected, targets, now_ms, marks)
             append_day(db, sealed)  # UNIQUE (plant, day) and (plant, previous_chain): a concurrent sealer fails here
             add_statements(expected, [sealed])
             previous = sealed.chain
             out.append(sealed)
+        prior = marks  # the run's rows above the old watermark went into its first days
     logger.info("ledger sealed plant=%s days=%d through=%s", plant.id, len(out), through)
     return out
 
@@ -151,7 +163,12 @@ def verify_plant(store: Store, db: Database, plant: PlantConfig, first: date | N
     if not checked:
         return verify(days, [], {}, [])
     amendments = amendment_records(store, plant.id, plant.zone)
-    current = day_records(store, db, plant, checked[0], checked[-1], amendments)
+    earlier = [d for d in days if d.day < checked[0]]
+    upto = next(d for d in reversed(days) if d.day == checked[-1]).watermarks
+    span = Span(day_bounds_ms(checked[0], plant.zone)[0], day_bounds_ms(checked[-1], plant.zone)[1],
+                earlier[-1].watermarks if earlier else {}, upto)
+    row_days = RowDays([(d.day, d.watermarks) for d in days])
+    current = day_records(store, db, plant, checked[0], checked[-1], amendments, span, row_days)
     unsealed = [a for a in amendments if a.day > days[-1].day]
     return verify(days, checked, current, unsealed)
 

@@ -136,7 +136,8 @@ def rewrite_field(store: InfluxStore, measurement: str, tags: dict[str, str], ti
 def test_a_sealed_day_holds_every_kind_of_record_and_verifies(world: World) -> None:
     (day,) = sealed_days(world.db, "kotim")
     kinds = {leaf.kind for leaf in day.leaves}
-    assert kinds == {"emission_avg", "emission_day", "alert_transition", "api_audit"}
+    assert kinds == {"emission_avg", "emission_day", "alert_transition", "api_audit", "ledger_watermark"}
+    assert day.watermarks == {"alert_transitions": 4, "api_audit": 2}
     transitions = [leaf.key for leaf in day.leaves if leaf.kind == "alert_transition"]
     assert len(transitions) == 4 and f"alert_transitions id={world.ack_id}" in transitions  # raised, ack, comment, assign
     assert sum(leaf.kind == "api_audit" for leaf in day.leaves) == 2
@@ -179,10 +180,41 @@ def test_audit_rows_changed_removed_or_added_by_sql_are_named(world: World) -> N
 
 
 def test_an_audit_row_slipped_into_a_sealed_day_is_named(world: World) -> None:
-    row_id = world.db.insert("INSERT INTO api_audit (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                             (world.t0 + 35 * MIN, "admin", "key_issued", "backdoor", ""))
+    # a row under the day's watermark that was not there when it was sealed (the one above it moved up)
+    world.db.execute("UPDATE api_audit SET id = id + 10 WHERE id = 2")
+    world.db.execute("INSERT INTO api_audit (id, at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                     (2, world.t0 + 35 * MIN, "admin", "key_issued", "backdoor", ""))
     found = world.verify().mismatch
-    assert found is not None and (found.problem, found.kind, found.key, found.day) == ("added", "api_audit", f"api_audit id={row_id}", DAY)
+    assert found is not None and (found.problem, found.kind, found.key, found.day) == ("changed", "api_audit", "api_audit id=2", DAY)
+    world.db.execute("DELETE FROM api_audit WHERE id = 2")
+    world.db.execute("INSERT INTO api_audit (id, at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                     (1_000, world.t0 + 35 * MIN, "admin", "key_issued", "backdoor", ""))
+    found = world.verify().mismatch  # id 2 gone first; the later rows wait for the next seal
+    assert found is not None and (found.problem, found.key) == ("missing", "api_audit id=2")
+
+
+def test_a_row_written_late_with_an_older_time_joins_the_next_seal(world: World) -> None:
+    # an alert raised from data replayed after an outage: its time is in the sealed day, its row is new
+    late = world.db.insert("INSERT INTO api_audit (at_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                           (world.t0 + 50 * MIN, "admin", "key_issued", "late", ""))
+    assert world.verify().ok
+    world.clock[0] += 86_400_000
+    world.seal(NEXT)
+    (_, next_day) = sealed_days(world.db, "kotim")
+    assert f"api_audit id={late}" in {leaf.key for leaf in next_day.leaves}
+    assert world.verify().mismatch is None
+    world.db.execute("UPDATE api_audit SET actor = ? WHERE id = ?", ("mallory", late))
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.key, found.day) == ("changed", f"api_audit id={late}", NEXT)
+
+
+def test_a_watermark_changed_in_the_ledger_is_named(world: World) -> None:
+    world.db.execute("DROP TRIGGER ledger_days_append_only ON ledger_days" if world.db.dialect.name == "postgresql"
+                     else "DROP TRIGGER ledger_days_no_update")
+    world.db.execute("UPDATE ledger_days SET watermarks = ? WHERE plant = ?", ('{"alert_transitions": 4, "api_audit": 1}', "kotim"))
+    found = world.verify().mismatch
+    assert found is not None and (found.problem, found.kind, found.key) in {
+        ("changed", "ledger_watermark", "api_audit"), ("missing", "api_audit", "api_audit id=2")}
 
 
 def test_an_amendment_by_the_recomputation_verifies_as_amended_before_and_after_its_seal(world: World) -> None:

@@ -16,6 +16,7 @@ recomputation verifies as amended, and one changed any other way does not.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from typing import Literal
 
 from wastewatch.compliance.amendments import EMISSION_AMENDMENT
 from wastewatch.ledger.hashing import GENESIS, chain_hash, merkle_root
-from wastewatch.ledger.leaves import Leaf, Record, amendment_hash
+from wastewatch.ledger.leaves import RESULT_KINDS, TRAILS, Leaf, Record, amendment_hash, watermark_record
 
 Problem = Literal["changed", "missing", "added", "chain"]
 
@@ -42,6 +43,8 @@ class SealedDay:
     sealed_at_ms: int
     unreadable: str = ""
     """Why the stored leaf list could not be read (a row not written by `table.append_day`), else empty."""
+    watermarks: Mapping[str, int] = field(default_factory=dict)
+    """Per trail table, its highest id when the day was sealed (each also a `ledger_watermark` leaf)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ def add_statements(into: dict[str, str], days: Iterable[SealedDay]) -> dict[str,
     """`into` (see `expected_hashes`) updated with what the `days` state, in their order."""
     for day in days:
         for leaf in day.leaves:
-            if leaf.kind != EMISSION_AMENDMENT:
+            if leaf.kind in RESULT_KINDS:
                 into[leaf.key] = leaf.hash
         for leaf in day.leaves:
             if leaf.kind == EMISSION_AMENDMENT:
@@ -108,14 +111,39 @@ def expected_hashes(days: Iterable[SealedDay]) -> dict[str, str]:
     return add_statements({}, days)
 
 
+class RowDays:
+    """Which sealed day a trail row belongs to: the later of its own local day and the first day whose
+    watermark of its table reaches its id; None when no day's does (not sealed yet)."""
+
+    def __init__(self, days: Iterable[tuple[date, Mapping[str, int]]]) -> None:
+        self._days: dict[str, list[date]] = {t: [] for t in TRAILS}
+        self._marks: dict[str, list[int]] = {t: [] for t in TRAILS}
+        for day, marks in days:
+            for table in TRAILS:
+                if table in marks:
+                    self._days[table].append(day)
+                    self._marks[table].append(max([marks[table], *self._marks[table][-1:]]))  # never backwards
+
+    def day_of(self, record: Record) -> date | None:
+        table = str(record.content.get("table", ""))
+        marks = self._marks.get(table, [])
+        i = bisect_left(marks, record.row_id)
+        if i == len(marks):
+            return None
+        return max(record.day, self._days[table][i])
+
+
 def seal(
     plant: str, day: date, records: Sequence[Record], previous: str, expected: Mapping[str, str],
-    targets: Mapping[str, str], sealed_at_ms: int,
+    targets: Mapping[str, str], sealed_at_ms: int, watermarks: Mapping[str, int] | None = None,
 ) -> SealedDay:
     """The day sealed after `previous` (a chain hash): `records` are its records as stored now,
     `expected` the ledger's hashes so far (`expected_hashes`), `targets` the current hash of every
-    result an amendment of the day changed (a result no longer stored is left out)."""
+    result an amendment of the day changed (a result no longer stored is left out), `watermarks` the
+    trail tables' highest ids when the sealing began (the rows up to them are among `records`)."""
+    marks = dict(watermarks or {})
     leaves = [Leaf.of(r) for r in records if r.kind != EMISSION_AMENDMENT]
+    leaves += [Leaf.of(watermark_record(table, max_id, day)) for table, max_id in sorted(marks.items())]
     stated = dict(expected)
     stated.update((leaf.key, leaf.hash) for leaf in leaves)
     for amendment in sorted((r for r in records if r.kind == EMISSION_AMENDMENT), key=lambda r: (r.time_ms, r.key)):
@@ -124,7 +152,7 @@ def seal(
         stated[amendment.target] = replacement
     kept = ordered(leaves)
     root = merkle_root([leaf.hash for leaf in kept])
-    return SealedDay(plant, day, root, previous, chain_hash(previous, root), kept, sealed_at_ms)
+    return SealedDay(plant, day, root, previous, chain_hash(previous, root), kept, sealed_at_ms, watermarks=marks)
 
 
 def check_chain(days: Sequence[SealedDay]) -> Mismatch | None:
@@ -182,7 +210,8 @@ def verify(
 def _check_day(
     day: SealedDay, records: Sequence[Record], expected: Mapping[str, str], pending: Mapping[str, Record], verdict: Verdict,
 ) -> Mismatch | None:
-    stored = {(r.kind, r.key): r for r in records}
+    marks = [watermark_record(table, max_id, day.day) for table, max_id in day.watermarks.items()]
+    stored = {(r.kind, r.key): r for r in [*records, *marks]}
     sealed = {(leaf.kind, leaf.key): leaf for leaf in day.leaves}
     for kind, key in sorted(stored.keys() | sealed.keys()):
         leaf, record = sealed.get((kind, key)), stored.get((kind, key))
@@ -194,7 +223,7 @@ def _check_day(
             if record.target != leaf.target or amendment_hash(record, leaf.replaced, leaf.replacement) != leaf.hash:
                 return Mismatch("changed", kind, key, day.day, "the amendment differs from its seal")
             continue
-        now, stated = record.hash, expected.get(key, leaf.hash)
+        now, stated = record.hash, expected.get(key, leaf.hash) if kind in RESULT_KINDS else leaf.hash
         if now == stated:
             verdict.amended += stated != leaf.hash
             continue

@@ -5,8 +5,14 @@ it belongs to and its content (identity and fields), and the leaf a sealed day k
     emission_avg         emission_avg,period=30min,plant=kotim,…@<window start ms>   the window's start
     emission_day         emission_day,plant=kotim,…@<local midnight ms>             the day
     emission_amendment   emission_amendment,amended_at=<ms>,period=…@<window ms>    when it was made (amended_at)
-    alert_transition     alert_transitions id=<id>                                  its at_ms
-    api_audit            api_audit id=<id>                                          its at_ms
+    alert_transition     alert_transitions id=<id>                                  its at_ms, or the first day
+    api_audit            api_audit id=<id>                                            sealed after it was written
+    ledger_watermark     alert_transitions | api_audit                              each sealed day: the table's
+                                                                                  highest id when it was sealed
+
+A row's day is the later of its at_ms's local day and the first sealed day whose watermark of its
+table reaches its id (`check.RowDays`): a row written late with an older time (alerts raised from
+data replayed after an outage) joins the next seal, not a sealed day.
 
 A result's content is the stored point: measurement, tags, time and every field (a field left by an
 earlier write counts too: it is what a reader gets). An amendment's leaf also carries the key of the
@@ -31,8 +37,11 @@ from wastewatch.points import Point
 
 ALERT_TRANSITION = "alert_transition"
 API_AUDIT = "api_audit"
-RESULT_KINDS = (EMISSION_AVG, EMISSION_DAY)
-KINDS = (EMISSION_AVG, EMISSION_DAY, EMISSION_AMENDMENT, ALERT_TRANSITION, API_AUDIT)
+LEDGER_WATERMARK = "ledger_watermark"
+RESULT_KINDS = frozenset({EMISSION_AVG, EMISSION_DAY})
+"""The kinds an amendment may change."""
+TRAILS = {"alert_transitions": ALERT_TRANSITION, "api_audit": API_AUDIT}
+"""The relational trails (table: kind) a day seals up to its watermarks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,8 @@ class Record:
     target: str = ""
     target_ms: int = 0
     new_state: ResultState | None = None
+    row_id: int = 0
+    """A row's id in its table (`content['table']`): where the day's watermark of that table places it."""
 
     @property
     def hash(self) -> str:
@@ -147,4 +158,10 @@ def row_record(kind: str, table: str, row: Mapping[str, Any], zone: ZoneInfo) ->
     row_id, at_ms = int(row["id"]), int(row["at_ms"])
     fields = {k: v for k, v in row.items() if k not in ("id", "at_ms")}
     content = {"table": table, "id": row_id, "time_ms": at_ms, "fields": fields}
-    return Record(kind, f"{table} id={row_id}", local_day(at_ms, zone), at_ms, content)
+    return Record(kind, f"{table} id={row_id}", local_day(at_ms, zone), at_ms, content, row_id=row_id)
+
+
+def watermark_record(table: str, max_id: int, day: date) -> Record:
+    """A sealed day's watermark of one trail: the highest id the table had when the day was sealed, so
+    a row that arrives later with an older time goes into the next seal instead of passing for added."""
+    return Record(LEDGER_WATERMARK, table, day, 0, {"table": table, "max_id": max_id})

@@ -3,7 +3,7 @@ rewritten (no statement here updates or deletes one, and a trigger refuses it on
 
     ledger_days  id, plant, day (YYYY-MM-DD, the plant's local day), root, previous_chain, chain,
                  leaves (JSON [[kind, key, hash] or [kind, key, hash, target, replaced, replacement], …]),
-                 leaf_count, sealed_at_ms
+                 leaf_count, watermarks (JSON {table: highest id} of the trails when sealed), sealed_at_ms
                  UNIQUE (plant, day) and UNIQUE (plant, previous_chain): a day is sealed once, the chain never forks
 """
 
@@ -30,6 +30,7 @@ def ledger_statements(db: Database) -> list[str]:
             chain TEXT NOT NULL,
             leaves TEXT NOT NULL,
             leaf_count INTEGER NOT NULL,
+            watermarks TEXT NOT NULL,
             sealed_at_ms BIGINT NOT NULL,
             UNIQUE (plant, day),
             UNIQUE (plant, previous_chain)
@@ -55,13 +56,14 @@ def create_ledger_table(db: Database) -> None:
 
 
 def _sealed(row: Row) -> SealedDay:
-    unreadable = ""
+    unreadable, marks = "", {}
     try:
         leaves = tuple(Leaf.from_json(item) for item in json.loads(row["leaves"]))
-    except (ValueError, TypeError) as exc:  # a row written around this module: verify names it, not a traceback
-        leaves, unreadable = (), f"its leaf list is unreadable: {exc}"
+        marks = {str(k): int(v) for k, v in json.loads(row["watermarks"]).items()}
+    except (ValueError, TypeError, AttributeError) as exc:  # a row written around this module: verify names it
+        leaves, unreadable = (), f"its leaf list or watermarks are unreadable: {exc}"
     return SealedDay(str(row["plant"]), date.fromisoformat(row["day"]), str(row["root"]), str(row["previous_chain"]),
-                     str(row["chain"]), leaves, int(row["sealed_at_ms"]), unreadable)
+                     str(row["chain"]), leaves, int(row["sealed_at_ms"]), unreadable, marks)
 
 
 def sealed_days(db: Database, plant: str, first: date | None = None, last: date | None = None) -> list[SealedDay]:
@@ -90,8 +92,9 @@ def last_sealed(db: Database, plant: str) -> SealedDay | None:
 def append_day(db: Database, day: SealedDay) -> None:
     """Append a sealed day; a day already sealed or a second successor of one chain hash raises `DatabaseError`."""
     db.execute(
-        "INSERT INTO ledger_days (plant, day, root, previous_chain, chain, leaves, leaf_count, sealed_at_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ledger_days (plant, day, root, previous_chain, chain, leaves, leaf_count, watermarks, sealed_at_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (day.plant, day.day.isoformat(), day.root, day.previous, day.chain,
-         json.dumps([leaf.to_json() for leaf in day.leaves], separators=(",", ":")), len(day.leaves), day.sealed_at_ms),
+         json.dumps([leaf.to_json() for leaf in day.leaves], separators=(",", ":")), len(day.leaves),
+         json.dumps(dict(day.watermarks), sort_keys=True), day.sealed_at_ms),
     )
