@@ -88,7 +88,8 @@ def _by_slot(samples: Sequence[Sample], start_ms: int, end_ms: int) -> dict[int,
 def _mean(values: list[float]) -> float | None:
     if not values:
         return None
-    mean = math.fsum(values) / len(values)
+    n = len(values)
+    mean = math.fsum(v / n for v in values)  # each term divided first: no overflow near the float limit
     return min(max(mean, min(values)), max(values))  # a rounding error never leaves the samples' range
 
 
