@@ -108,8 +108,9 @@ def amendment(start_ms: int, at_ms: int, old: float, new: float | None, new_qual
     return amendment_record(a.to_point(), ZONE)
 
 
-def audit(row_id: int, at_ms: int, action: str = "login") -> Record:
-    return row_record(API_AUDIT, "api_audit", {"id": row_id, "at_ms": at_ms, "actor": "ana", "action": action, "target": "ana", "detail": ""}, ZONE)
+def audit(row_id: int, at_ms: int, action: str = "login", actor: str = "ana") -> Record:
+    row = {"id": row_id, "at_ms": at_ms, "actor": actor, "action": action, "target": "ana", "detail": ""}
+    return row_record(API_AUDIT, "api_audit", row, ZONE)
 
 
 def seal_all(per_day: dict[date, list[Record]]) -> list[SealedDay]:
@@ -202,3 +203,31 @@ def test_an_amendment_explains_the_change_it_made_and_nothing_else() -> None:
     forged = amendment(start, DAY_MS + 90_000_000, 52.1, 49.0)
     found = verify([*days, day2], [DAY, later], {**now, later: [forged]}, []).mismatch
     assert found is not None and (found.problem, found.kind, found.day) == ("changed", "emission_amendment", later)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.lists(st.text(max_size=12), max_size=6), min_size=1, max_size=5), st.data())
+def test_the_one_record_changed_removed_or_added_is_the_one_named(actors: list[list[str]], data: st.DataObject) -> None:
+    ids = iter(range(1, 1_000))
+    per_day = {
+        DAY + timedelta(days=d): [audit(next(ids), DAY_MS + d * 86_400_000 + i * 60_000, actor=a) for i, a in enumerate(names)]
+        for d, names in enumerate(actors)
+    }
+    days = seal_all(per_day)
+    assert verify(days, per_day, per_day, []).ok
+    day = data.draw(st.sampled_from(sorted(per_day)))
+    records = per_day[day]
+    how = data.draw(st.sampled_from(["changed", "missing", "added"] if records else ["added"]))
+    if how == "added":
+        extra = audit(5_000, DAY_MS + (day - DAY).days * 86_400_000 + 3_600_000)
+        now, key = [*records, extra], extra.key
+    else:
+        i = data.draw(st.integers(0, len(records) - 1))
+        key = records[i].key
+        if how == "missing":
+            now = records[:i] + records[i + 1:]
+        else:
+            other = data.draw(st.text(max_size=12).filter(lambda t, i=i: t != actors[(day - DAY).days][i]))
+            now = [*records[:i], audit(records[i].row_id, records[i].time_ms, actor=other), *records[i + 1:]]
+    found = verify(days, per_day, {**per_day, day: now}, []).mismatch
+    assert found is not None and (found.problem, found.key, found.day) == (how, key, day)
