@@ -63,6 +63,7 @@ class Forwarder:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         self._refused: dict[int, str] = {}  # mid: the broker's reason (MQTT 5 PUBACK with a failure code)
+        self._warned_refusal = False
         self.client = client
         self._thread = threading.Thread(target=self._run, name="edge-forwarder", daemon=True)
         health.on_presence = self.set_presence
@@ -112,6 +113,10 @@ class Forwarder:
         if getattr(reason, "is_failure", False):
             with self._lock:
                 self._refused[mid] = str(reason)
+            if not self._warned_refusal:  # a presence or health message refused too (the shipped device ACL allows neither)
+                self._warned_refusal = True
+                logger.warning("the broker refused a message of the edge (%s): check its ACL for plants/%s/status/+ and "
+                               "plants/%s/edge/%s/health", reason, self.plant, self.plant, self.edge.edge_id)
 
     def set_presence(self, device: str, online: bool) -> None:
         with self._lock:
@@ -146,6 +151,8 @@ class Forwarder:
                 self.queue.changed.wait(0.5)
                 continue
             messages = build_messages(self.plant, [s for _, s in rows], self.edge.backfill_frames, self.edge.max_message_bytes)
+            with self._lock:
+                self._refused.clear()  # refusals of earlier presence or health messages, whose ids paho reuses
             infos = [self.client.publish(m.topic, m.payload, qos=1) for m in messages]
             if not self._wait_acknowledged(infos):
                 return  # stopping: the rows stay queued
