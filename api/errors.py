@@ -15,10 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from alerts.store import AlertNotFound, AlertStateError
-from api.keys import KeyConflict, KeyNotFound
-from api.timerange import RangeError
-from wastewatch.errors import InvalidRequest
+from wastewatch.errors import Conflict, InvalidRequest, NotFound
 from wastewatch.points import StoreRejected, StoreUnavailable
 from wastewatch.relational import DatabaseError
 
@@ -109,12 +106,11 @@ async def _alert_db_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
-    app.add_exception_handler(RangeError, _bad_value)
-    app.add_exception_handler(TooManyPoints, _bad_value)
-    app.add_exception_handler(AlertNotFound, _not_found)
-    app.add_exception_handler(KeyNotFound, _not_found)
-    app.add_exception_handler(AlertStateError, _conflict)
-    app.add_exception_handler(KeyConflict, _conflict)
+    # The branches of wastewatch.errors, so every leaf (RangeError, TooManyPoints, CemsQuarterError, AlertNotFound,
+    # KeyConflict, …) answers its status without a line here: Starlette finds a handler by the exception's MRO.
+    app.add_exception_handler(InvalidRequest, _bad_value)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(StoreRejected, _store_rejected)
     app.add_exception_handler(DatabaseError, _alert_db_error)

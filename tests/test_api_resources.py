@@ -107,6 +107,8 @@ BAD_REQUESTS: list[tuple[str, int, str]] = [
     ("/api/v1/plants/kotim/reports/0001-Q1", 422, "outside the years 1970-2199"),
     ("/api/v1/plants/kotim/reports/9999-12", 422, "outside the years 1970-2199"),
     ("/api/v1/plants/kotim/reports/2026-11-28", 422, "period must be YYYY-MM, YYYY-Qn or YYYY"),
+    ("/api/v1/plants/kotim/reports/2026-11/cems", 422, "the CEMS report is quarterly"),
+    ("/api/v1/plants/kotim/reports/2026-Q4/cems?format=csv", 422, "query parameter format"),
 ]
 
 

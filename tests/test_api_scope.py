@@ -28,6 +28,7 @@ from wastewatch.settings import Settings
 from wastewatch.store.sqlite import SqliteStore
 
 PATH_VALUES = {"sensor_id": "t_secondary", "period": "2026-11"}
+QUARTERLY = ("/cems",)  # routes whose period is a quarter (the quarterly CEMS report)
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def plant_operations(api: Api) -> list[tuple[str, str, Role]]:
 def url_of(path: str, plant: str) -> str:
     url = path.replace("{plant_id}", plant)
     for name, value in PATH_VALUES.items():
-        url = url.replace("{" + name + "}", value)
+        url = url.replace("{" + name + "}", "2026-Q4" if name == "period" and path.endswith(QUARTERLY) else value)
     return url
 
 

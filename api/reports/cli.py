@@ -7,14 +7,17 @@ import argparse
 import logging
 import sys
 import threading
+import time
 from typing import cast
 
 from alerts.schema import open_database
 from api.reports.messages import Language
 from api.settings import ReportSettings
-from api.summaries.periods import PeriodError
+from api.summaries.periods import PeriodError, parse_period
 from api.summaries.rollup import rollup_command
-from wastewatch.plant import load_catalog
+from wastewatch.errors import InvalidRequest
+from wastewatch.plant import PlantConfig, load_catalog
+from wastewatch.points import Store
 from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import InfluxSettings, Settings, SmtpSettings, describe_settings, load
 from wastewatch.store import open_store
@@ -39,7 +42,10 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument("--until", help="rollup: local day YYYY-MM-DD to stop before (default: today; only ended days are rolled up)")
     parser.add_argument("--plant", help="plant id (default: the only plant of the catalogue)")
     parser.add_argument("--period", help="YYYY-MM, YYYY-Qn or YYYY on the plant's calendar")
-    parser.add_argument("--format", dest="fmt", choices=("json", "csv", "html", "pdf"), default="pdf")
+    parser.add_argument("--format", dest="fmt", choices=("json", "csv", "html", "pdf", "xlsx"), default="pdf",
+                        help="json, csv, html or pdf; with --cems: xlsx or pdf")
+    parser.add_argument("--cems", action="store_true",
+                        help="the quarterly CEMS report (laporan triwulan, Bahasa Indonesia) of a quarter YYYY-Qn, as XLSX or PDF")
     parser.add_argument("--lang", choices=("id", "en"), default="id")
     parser.add_argument("-o", "--output", help="file to write (default: stdout)")
     parser.add_argument("--schedule", action="store_true", help="e-mail last month's report at WASTEWATCH_REPORTS_CRON until Ctrl-C")
@@ -79,17 +85,34 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         if not args.period:
             print("wastewatch report: --period is required (YYYY-MM, YYYY-Qn or YYYY)", file=sys.stderr)
             return 2
-        report = build_report(store, plant, args.period, alert_db=alert_db)
-        body, _ = render_report(report, cast(Format, args.fmt), cast(Language, args.lang))
+        if args.cems:
+            body = _cems_report(store, plant, args.period, args.fmt)
+        elif args.fmt == "xlsx":
+            print("wastewatch report: xlsx is the quarterly CEMS report's format: add --cems", file=sys.stderr)
+            return 2
+        else:
+            report = build_report(store, plant, args.period, alert_db=alert_db)
+            body, _ = render_report(report, cast(Format, args.fmt), cast(Language, args.lang))
         if args.output:
             with open(args.output, "wb") as out:
                 out.write(body)
         else:
             sys.stdout.buffer.write(body)
         return 0
-    except (PeriodError, ReportMailError) as exc:
+    except (PeriodError, ReportMailError, InvalidRequest) as exc:
         print(f"wastewatch report: {exc}", file=sys.stderr)
         return 2
     finally:
         alert_db.close()
         store.close()
+
+
+def _cems_report(store: Store, plant: PlantConfig, period: str, fmt: str) -> bytes:
+    # lazy: openpyxl and fpdf2 load only when a report is made
+    from api.reports.cems_quarter import build_cems_quarter
+    from api.reports.cems_quarter_render import render_cems_quarter
+
+    if fmt not in ("xlsx", "pdf"):
+        raise InvalidRequest(f"the quarterly CEMS report is xlsx or pdf, not {fmt}")
+    quarter = build_cems_quarter(store, plant, parse_period(period, plant.zone), now_ms=time.time_ns() // 1_000_000)
+    return render_cems_quarter(quarter, "xlsx" if fmt == "xlsx" else "pdf")[0]

@@ -84,7 +84,7 @@ def _figures(data: JsonDict, lang: Language) -> dict[str, Figure | str]:
     return found
 
 
-def _quiet_font_subsetting() -> None:
+def quiet_font_subsetting() -> None:
     """fpdf2's font subsetting (fontTools) logs every table it prunes at INFO."""
     for name in ("fontTools", "fontTools.subset", "fontTools.ttLib"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -106,7 +106,7 @@ def render_html(data: JsonDict, lang: Language) -> str:
 
 
 def render_pdf(data: JsonDict, lang: Language) -> bytes:
-    _quiet_font_subsetting()
+    quiet_font_subsetting()
     pdf = FPDF(format="A4")
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
