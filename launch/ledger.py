@@ -173,13 +173,14 @@ def verify_plant(store: Store, db: Database, plant: PlantConfig, first: date | N
     return verify(days, checked, current, unsealed)
 
 
-def sealing_hook(db: Database, clock_ms: Callable[[], int] = wall_clock_ms) -> DayHook:
-    """An `after_day` hook for `ComplianceJobs`: the judged day is final, so seal through it. A store or
-    database failure is logged, not raised: the day's results are kept and the next seal catches up."""
+def sealing_hook(db: Database) -> DayHook:
+    """An `after_day` hook for `ComplianceJobs`: the judged day is final, so seal through it (sealed at
+    the jobs' clock). A store or database failure is logged, not raised: the day's results are kept
+    and the next seal catches up."""
 
     def seal_after_day(store: Store, plant: PlantConfig, day: date, now_ms: int) -> list[SealedDay]:
         try:
-            return seal_through(store, db, plant, day, clock_ms())
+            return seal_through(store, db, plant, day, now_ms)
         except (StoreError, DatabaseError) as exc:
             logger.error("ledger seal after the day job failed plant=%s day=%s: %s", plant.id, day, exc)
             return []

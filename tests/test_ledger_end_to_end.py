@@ -323,7 +323,7 @@ def test_a_ledger_row_rewritten_around_its_triggers_breaks_the_chain(world: Worl
 def test_the_day_job_seals_its_day_through_the_hook(influx_store: InfluxStore, db: Database, catalog: PlantCatalog) -> None:
     world = make_world(influx_store, db, catalog)
     jobs = ComplianceJobs(influx_store, load_bundled_profiles(), clock_ms=lambda: world.clock[0],
-                          after_day=[sealing_hook(db, lambda: world.clock[0])])
+                          after_day=[sealing_hook(db)])
     report = jobs.run_day(world.plant, DAY)
     (sealed,) = report.after_day
     assert isinstance(sealed, list) and [d.day for d in sealed] == [DAY]
