@@ -155,11 +155,14 @@ class SispekStandin:
         if after is not None:
             after()  # e.g. the test kills the uploader: it never reads this answer
         data = json.dumps(answer).encode()
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except OSError:  # the client is gone (killed by the test): nobody reads the answer
+            pass
 
     def _route(self, method: str, path: str, authorization: str | None, body: Any) -> tuple[int, dict[str, Any], Callable[[], None] | None]:
         if (method, path) == ("POST", "/api/v2/token"):
