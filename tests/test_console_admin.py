@@ -188,3 +188,15 @@ def test_the_admin_pages_in_the_browser_pass_axe_and_work(api: Api, console_brow
     assert driver.find_element(By.ID, "secret-key").text.startswith("ww_")
     assert_accessible(driver, "the keys page with a new key")
     screenshots(driver, "admin-keys")
+
+
+def test_every_page_header_leads_each_role_to_its_pages(api: Api) -> None:
+    """The header's links: operators see plants, alerts and summaries; admins also the admin pages."""
+    with signed_in(api, "budi") as budi, signed_in(api, "adi") as adi:
+        for path in ("/console/", "/console/alerts", "/console/summary"):
+            operator, admin = budi.get(path).text, adi.get(path).text
+            nav = re.compile(r'<nav aria-label="console">(.*?)</nav>')
+            operator_links = re.findall(r'href="([^"?]+)', nav.search(operator).group(1))  # type: ignore[union-attr]
+            admin_links = re.findall(r'href="([^"?]+)', nav.search(admin).group(1))  # type: ignore[union-attr]
+            assert operator_links == ["/console/", "/console/plants", "/console/alerts", "/console/summary"], path
+            assert admin_links == operator_links + ["/console/admin/users"], path
