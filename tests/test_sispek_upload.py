@@ -315,3 +315,16 @@ def test_the_token_is_fetched_again_when_it_expires(sqlite_db: Database, influx_
     assert [p for _, p, _ in standin.requests].count("/api/v2/token") == 2
     assert ("POST", "/api/v2/cerobong/data", 401) in standin.requests
     assert math.isfinite(sum(r["o2"] for r in standin.accepted.values()))
+
+
+def test_the_command_and_its_settings_say_it_is_unofficial(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sispek", "--help"])
+    out = capsys.readouterr().out
+    assert "SISPEK upload, unofficial until confirmed with KLHK" in out
+    for variable in ("WASTEWATCH_SISPEK_BASE_URL", "WASTEWATCH_SISPEK_APP_ID", "WASTEWATCH_SISPEK_APP_SECRET", "WASTEWATCH_SISPEK_STACKS_FILE",
+                     "WASTEWATCH_SISPEK_INTERVAL_S", "WASTEWATCH_SISPEK_RETRY_WINDOW_H", "WASTEWATCH_SISPEK_ENABLED"):
+        assert variable in out
+    assert "WARNING: distorts averages" in out
+    assert main(["sispek", "run"]) == 2  # disabled by default: one line, exit 2
+    assert "WASTEWATCH_SISPEK_ENABLED=true" in capsys.readouterr().err
