@@ -290,3 +290,18 @@ def test_any_opcua_device_mapping_loads_or_fails_as_a_device_file_error(device: 
         parse_device_file({"plant": "kotim", "devices": [{"protocol": "opcua", **device}]}, PLANT)
     except DeviceFileError as exc:
         assert "\n" not in str(exc) and str(exc)
+
+
+def test_the_example_s_commented_opcua_plc_loads_in_place_of_the_modbus_one() -> None:
+    example = Path(__file__).resolve().parents[1] / "edge" / "examples" / "kotim.yaml"
+    text = example.read_text()
+    block = text.split("  # - id: plc\n", 1)[1]
+    entry = yaml.safe_load("\n".join(["  - id: plc", *(re.sub(r"^  # ", "  ", line) for line in block.splitlines())]))
+    raw = yaml.safe_load(text)
+    raw["devices"][0] = entry[0]
+    spec = parse_device_file(raw, PLANT)
+    plc = spec.devices[0]
+    assert plc.protocol == "opcua" and plc.password_env == "WASTEWATCH_EDGE_OPCUA_PASSWORD"
+    assert "UNCONFIRMED" in text.split("  # - id: plc")[0].rsplit("\n\n", 1)[1]  # its own paragraph says so
+    source = OpcUaSource(plc, {"WASTEWATCH_EDGE_OPCUA_PASSWORD": "x"})  # type: ignore[arg-type]
+    assert source.nodes[0] == 'ns=3;s="DB_Process"."TPrimary"'
