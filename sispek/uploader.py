@@ -2,7 +2,10 @@
 
 - `queue_closed(now)`: for each stack, every period (an hour) closed since its cursor becomes its
   5-minute records in the outbox, with the cursor moved in the same transaction. A first start, or a
-  restart after a long stop, queues at most the retry window back.
+  restart after a long stop, queues at most the retry window back. Once per closed period it also
+  looks at the whole retry window again for slots that got valid readings late (the plant's gateway
+  back-filling after its own outage): those become new rows. A record already queued is never
+  changed by readings that arrive after it (SISPEK's correction call, if any, is unknown).
 - `send_due(now)`: for each stack, its oldest pending rows (at most `batch_max`) go in one request,
   in slot order, so a back-fill after an outage arrives in time order. Success: every row sent with
   the server's receipt. A retryable failure: every row waits base · 2^(attempts-1) s, capped, and
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sispek.averages import five_minute_records
+from sispek.averages import SLOT_MS, five_minute_records
 from sispek.client import Receipt, SispekError
 from sispek.outbox import PENDING, Attempt, OutboxRow, SispekOutbox
 from sispek.reader import read_readings
@@ -65,7 +68,7 @@ class Uploader:
         self.zones = dict(zones)
         self.policy = policy or UploadPolicy()
         self._wall = wall
-        self._stacks = {s.id_cerobong: s for s in self.stacks}
+        self._rescanned_to: dict[str, int] = {}  # per stack: the closed period the late-data scan last reached
 
     def now_ms(self) -> int:
         return round(self._wall() * 1000)
@@ -73,7 +76,9 @@ class Uploader:
     # -- queueing ------------------------------------------------------------------------------
 
     def queue_closed(self) -> int:
-        """Queue every period closed (and settled) since each stack's cursor; the number of new rows."""
+        """Queue every period closed (and settled) since each stack's cursor, then, once per closed
+        period, the slots of the retry window that got valid readings late (a plant's back-fill after
+        its own outage); the number of new rows."""
         now = self.now_ms()
         period = self.policy.interval_s * 1000
         closed_to = (now - self.policy.settle_s * 1000) // period * period
@@ -82,13 +87,23 @@ class Uploader:
         for stack in self.stacks:
             start = max(self.outbox.cursor(stack.plant, stack.id_cerobong) or earliest, earliest)
             for begin in range(start, closed_to, period):
-                samples = read_readings(self.store, stack.plant, stack.sensors, begin, begin + period)
-                records = five_minute_records(stack, samples, begin, begin + period, self.zones[stack.plant],
-                                              send_sentinels=self.policy.send_sentinels)
-                added += self.outbox.queue(stack.plant, stack.id_cerobong, records, begin + period, now)
+                added += self._queue_range(stack, begin, begin + period, now)
+            if self._rescanned_to.get(stack.id_cerobong, 0) < closed_to:
+                first = -(-(now - self.policy.window_ms) // SLOT_MS) * SLOT_MS  # the oldest slot not yet past the window
+                late = self._queue_range(stack, first, closed_to, now) if first < closed_to else 0
+                if late:
+                    logger.info("sispek late records queued stack=%s count=%s", stack.id_cerobong, late)
+                added += late
+                self._rescanned_to[stack.id_cerobong] = closed_to
         if added:
             logger.info("sispek records queued count=%s", added)
         return added
+
+    def _queue_range(self, stack: StackMapping, start_ms: int, end_ms: int, now_ms: int) -> int:
+        samples = read_readings(self.store, stack.plant, stack.sensors, start_ms, end_ms)
+        records = five_minute_records(stack, samples, start_ms, end_ms, self.zones[stack.plant],
+                                      send_sentinels=self.policy.send_sentinels)
+        return self.outbox.queue(stack.plant, stack.id_cerobong, records, end_ms, now_ms)
 
     # -- sending -------------------------------------------------------------------------------
 

@@ -328,3 +328,28 @@ def test_the_command_and_its_settings_say_it_is_unofficial(capsys: pytest.Captur
     assert "WARNING: distorts averages" in out
     assert main(["sispek", "run"]) == 2  # disabled by default: one line, exit 2
     assert "WASTEWATCH_SISPEK_ENABLED=true" in capsys.readouterr().err
+
+
+def test_readings_back_filled_after_a_plant_outage_are_uploaded_late_once(sqlite_db: Database, influx_store: InfluxStore,
+                                                                         standin: SispekStandin) -> None:
+    write_readings(influx_store, T0, T0 + HOUR)
+    write_readings(influx_store, T0 + 3 * HOUR, T0 + 4 * HOUR)  # the gateway was offline for the two hours between
+    clock = Clock(T0 + 4 * HOUR + 61_000)
+    uploader, client = make_uploader(sqlite_db, influx_store, standin, clock)
+    try:
+        uploader.queue_closed()
+        assert uploader.send_due() == 24
+        write_readings(influx_store, T0 + HOUR, T0 + 3 * HOUR)  # its buffer arrives after the hours were queued
+        clock.ms += 10 * 60_000
+        assert uploader.queue_closed() == 0  # no period closed since: nothing is scanned again
+        clock.ms += HOUR
+        assert uploader.queue_closed() == 24
+        assert uploader.send_due() == 24
+        clock.ms += HOUR
+        uploader.queue_closed()
+        assert uploader.send_due() == 0
+    finally:
+        client.close()
+    assert standin.violations == [] and set(standin.deliveries.values()) == {1} and len(standin.accepted) == 48
+    late = [w for _, w in standin.arrivals[24:]]
+    assert late == [local_time(T0 + HOUR + i * SLOT_MS, ZONE) for i in range(24)]  # the late hours in time order
