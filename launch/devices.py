@@ -30,18 +30,21 @@ def device_user(plant: str, device: str) -> str:
     return f"{plant}.{device}"
 
 
-def acl_block(plant: str, device: str, sparkplug: tuple[str, str] | None = None) -> str:
-    """What the device may do: publish its plant's data and its own status; read nothing. A Sparkplug B
-    gateway (`sparkplug` = group, edge node) also publishes as that edge node (births, data, deaths, its
-    devices') and reads the commands to it and the host applications' STATE."""
+def acl_block(plant: str, device: str, sparkplug: tuple[str, str] | None = None, *, edge: bool = False) -> str:
+    """What the device may do: publish its plant's data and its own status; read nothing. A `wastewatch
+    edge` box (`edge`) speaks for the field devices it polls, so it sets any device's status of its plant
+    and its own health. A Sparkplug B gateway (`sparkplug` = group, edge node) also publishes as that edge
+    node (births, data, deaths, its devices') and reads the commands to it and the host applications' STATE."""
     block = (
-        f"\n# device {device} of plant {plant}\n"
+        f"\n# {'edge' if edge else 'device'} {device} of plant {plant}\n"
         f"user {device_user(plant, device)}\n"
         f"topic write plants/{plant}/sensors/+\n"
         f"topic write plants/{plant}/telemetry\n"
         f"topic write plants/{plant}/batches\n"
-        f"topic write plants/{plant}/status/{device}\n"
+        f"topic write plants/{plant}/status/{'+' if edge else device}\n"
     )
+    if edge:
+        block += f"topic write plants/{plant}/edge/{device}/health\n"
     if sparkplug is not None:
         group, edge = sparkplug
         block += "".join(f"topic write {topic}\n" for topic in sparkplug_subscriptions([(group, edge)]))
@@ -51,6 +54,7 @@ def acl_block(plant: str, device: str, sparkplug: tuple[str, str] | None = None)
 
 def add_device(
     plant: str, device: str, password: str, password_file: Path, acl_file: Path, sparkplug: tuple[str, str] | None = None,
+    *, edge: bool = False,
 ) -> str:
     """Set the device's password (creating the file) and append its ACL block once; returns the user."""
     for what, value in (("plant", plant), ("device", device)):
@@ -73,7 +77,7 @@ def add_device(
     acl = acl_file.read_text(encoding="utf-8")
     if f"\nuser {user}\n" not in acl:
         with acl_file.open("a", encoding="utf-8") as out:
-            out.write(acl_block(plant, device, sparkplug))
+            out.write(acl_block(plant, device, sparkplug, edge=edge))
     return user
 
 
@@ -94,6 +98,9 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     add.add_argument("--acl-file", type=Path, default=DEPLOY_DIR / "acl", help="default deploy/mosquitto/acl")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead of generating one")
     add.add_argument("--sparkplug", metavar="GROUP/EDGE", help="a Sparkplug B gateway: it also publishes as this group's edge node")
+    add.add_argument("--edge", action="store_true",
+                     help="a `wastewatch edge` box (--device is its WASTEWATCH_EDGE_ID): it sets the status of every device "
+                          "of its plant and publishes its health")
     add.set_defaults(func=cmd_add)
     return parser
 
@@ -108,7 +115,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         group, _, edge = args.sparkplug.partition("/")
         sparkplug = (group, edge)
     try:
-        user = add_device(args.plant, args.device, password, args.password_file, args.acl_file, sparkplug)
+        user = add_device(args.plant, args.device, password, args.password_file, args.acl_file, sparkplug, edge=args.edge)
     except DeviceError as exc:
         print(f"wastewatch devices: {exc}", file=sys.stderr)
         return 2

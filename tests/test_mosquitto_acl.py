@@ -70,7 +70,8 @@ def broker() -> Iterator[Broker]:
     acl, devices = directory / "acl", directory / "devices.passwd"
     shutil.copy(DEPLOY / "acl", acl)
     passwords: dict[str, str] = {}
-    for plant, device, extra in (("kotim", "plc", []), ("other", "plc", []), ("kotim", "gw", ["--sparkplug", "Kotim/plant-gateway"])):
+    for plant, device, extra in (("kotim", "plc", []), ("other", "plc", []), ("kotim", "gw", ["--sparkplug", "Kotim/plant-gateway"]),
+                                 ("kotim", "edge", ["--edge"])):
         out = subprocess.run(
             ["wastewatch", "devices", "add", "--plant", plant, "--device", device, "--password-file", str(devices),
              "--acl-file", str(acl), *extra], capture_output=True, text=True, check=True,
@@ -175,6 +176,21 @@ def test_a_sparkplug_gateway_publishes_as_its_own_edge_node_only_and_gets_its_co
     ingest.publish("spBv1.0/Kotim/NCMD/plant-gateway", b"rebirth", qos=1).wait_for_publish(10)
     assert commands.get(timeout=10).payload == b"rebirth"
     _close(ingest, alerts, gateway)
+
+
+def test_an_edge_box_sets_its_plants_device_statuses_and_its_health_but_not_another_plants(broker: Broker) -> None:
+    alerts, inbox, _ = broker.client("wastewatch-alerts")
+    edge, _, rc = broker.client("kotim.edge")
+    # not plants/#: another test's retained plant state would arrive first
+    assert rc == 0 and _subscribe(alerts, "plants/+/status/+") == 1 and _subscribe(alerts, "plants/+/edge/+/health") == 1
+    edge.publish("plants/other/status/plc", b"offline", qos=1).wait_for_publish(10)  # dropped: another plant
+    edge.publish("plants/other/edge/edge/health", b"{}", qos=1).wait_for_publish(10)  # dropped
+    for topic in ("plants/kotim/status/plc", "plants/kotim/status/cems", "plants/kotim/edge/edge/health"):
+        edge.publish(topic, b"x", qos=1).wait_for_publish(10)
+    assert [inbox.get(timeout=10).topic for _ in range(3)] == ["plants/kotim/status/plc", "plants/kotim/status/cems",
+                                                               "plants/kotim/edge/edge/health"]
+    assert inbox.empty()
+    _close(alerts, edge)
 
 
 def test_the_api_has_no_broker_user(broker: Broker) -> None:
