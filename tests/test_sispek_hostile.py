@@ -4,18 +4,26 @@ the stand-in's checks. The mapping file is validated with errors naming the fiel
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sispek.averages import SENTINEL_CALIBRATION, SENTINEL_MALFUNCTION, SLOT_MS, five_minute_records
+from sispek.averages import SENTINEL_CALIBRATION, SENTINEL_MALFUNCTION, SLOT_MS, five_minute_records, local_time
+from sispek.client import SispekClient
+from sispek.outbox import SispekOutbox
+from sispek.schema import create_schema
 from sispek.stacks import SispekConfigError, StackMapping, check_against_server, load_stacks
-from tests.sispek_standin import check_submit
+from sispek.uploader import Uploader, UploadPolicy
+from tests.sispek_standin import APP_ID, APP_SECRET, SispekStandin, check_submit
 from wastewatch.compliance.samples import STATUS_ORDER, Sample
 from wastewatch.plant import load_catalog
+from wastewatch.records import Reading
+from wastewatch.relational import SqliteDatabase
+from wastewatch.store.influx import InfluxStore
 
 ZONE = ZoneInfo("Asia/Jakarta")
 START = 1_764_554_400_000
@@ -103,3 +111,48 @@ def test_the_mapping_is_checked_against_the_servers_stacks() -> None:
     with pytest.raises(SispekConfigError, match="expects no parameter 'CO'"):
         check_against_server([STACK], {"S1": ["SO2"]})
     assert check_against_server([STACK], {"S1": ["SO2", "CO", "NOx"]}) == ["stack S1: the server expects 'NOx', which no sensor is mapped to"]
+
+
+_hours = itertools.count(1)
+_readings_st = st.lists(
+    st.tuples(st.sampled_from(("so2", "co", "o2", "flow")), st.integers(0, 3_599_999),
+              st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from(("valid", "maintenance", "malfunction"))),
+    max_size=40,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_readings_st)
+def test_through_influxdb_and_the_standin_every_sent_value_is_supported(influx_store: InfluxStore, tmp_path: Path,
+                                                                       readings: list[tuple[str, int, float, str]]) -> None:
+    start = START + next(_hours) * 3_600_000  # an hour of its own in the test's database
+    points = {(sensor, start + offset): Reading("kotim", sensor, start + offset, value, status)  # type: ignore[arg-type]
+              for sensor, offset, value, status in readings}  # one reading per sensor and instant, as the store keeps
+    if points:
+        influx_store.write([r.to_point() for r in points.values()])
+    standin = SispekStandin({"S1": ["SO2", "CO"]}).start()
+    db = SqliteDatabase(tmp_path / f"h{start}.sqlite3")
+    create_schema(db)
+    client = SispekClient(standin.url, APP_ID, APP_SECRET, timeout_s=5)
+    clock_s = (start + 3_600_000) / 1000
+    try:
+        uploader = Uploader(db, influx_store, client, [STACK], {"kotim": ZONE},
+                            UploadPolicy(settle_s=0, retry_window_h=1), wall=lambda: clock_s)
+        uploader.queue_closed()
+        uploader.send_due()
+        assert SispekOutbox(db).counts().get("pending", 0) == 0  # live: everything queued was sent
+    finally:
+        client.close()
+        db.close()
+        standin.stop()
+    assert standin.violations == []
+    for (_, waktu), record in standin.accepted.items():
+        slot = next(s for s in range(start, start + 3_600_000, SLOT_MS) if local_time(s, ZONE) == waktu)
+        for name, value in [*record["parameter"].items(), ("o2", record.get("o2")), ("flow", record.get("laju_alir"))]:
+            if value is None:
+                continue
+            sensor = STACK.parameters.get(name, name)
+            valid = [r.value for (s, t), r in points.items() if s == sensor and slot <= t < slot + SLOT_MS and r.status == "valid"]
+            assert valid and min(valid) <= value <= max(valid), (name, value, valid)
+    slots_with_valid = {local_time(t - t % SLOT_MS, ZONE) for (_, t), r in points.items() if r.status == "valid"}
+    assert {w for _, w in standin.accepted} == slots_with_valid
