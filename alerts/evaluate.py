@@ -189,7 +189,7 @@ def quiet_leaf(rule: Rule, one: OneLeaf, st: RuleState, now_ms: int) -> tuple[Le
     state (created if missing, as `advance_one_leaf` would at this reading) and whether the rule
     applies in the plant's state; None for any other. Quiet: the rule's own state, no alert, no
     timer; in its plant states the leaf does not hold (a reading that makes it hold needs
-    `advance_held`), outside them nothing but the leaf can change."""
+    `advance_leaf`), outside them nothing but the leaf can change."""
     if st.rule_id != rule.id or st.active or st.condition_since_ms is not None:
         return None
     applicable = one.states is None or st.plant_state in one.states
