@@ -118,7 +118,7 @@ def _no_data(leaf: NoData, st: NoDataState, obs: Observation, ctx: LeafContext) 
     if st.offline:
         st.detail = f"device {leaf.device} reports offline"
     elif silent:
-        st.detail = f"nothing from {what} for {silence_ms / 1000:g} s"
+        st.detail = f"nothing from {what} for {_duration(silence_ms)}"
     else:
         st.detail = ""
     return occurred
@@ -447,3 +447,15 @@ def fold_for(leaf: Leaf) -> tuple[type[LeafState], Fold]:
     """The state type of `leaf` and the function `observe` folds an observation with (looked up once
     by callers that compile their steps)."""
     return _FOLDS[type(leaf)]
+
+
+def _duration(ms: int) -> str:
+    """`300 s`, `2 min 5 s`, `3 h 20 min`: whole seconds, as an operator reads a silence (not `124.988 s`)."""
+    seconds = round(ms / 1000)
+    if seconds < 120:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 120:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -46,9 +46,9 @@ def acl_block(plant: str, device: str, sparkplug: tuple[str, str] | None = None,
     if edge:
         block += f"topic write plants/{plant}/edge/{device}/health\n"
     if sparkplug is not None:
-        group, edge = sparkplug
-        block += "".join(f"topic write {topic}\n" for topic in sparkplug_subscriptions([(group, edge)]))
-        block += f"topic read {ncmd_topic(group, edge)}\ntopic read spBv1.0/{group}/DCMD/{edge}/+\ntopic read spBv1.0/STATE/+\n"
+        group, node = sparkplug
+        block += "".join(f"topic write {topic}\n" for topic in sparkplug_subscriptions([(group, node)]))
+        block += f"topic read {ncmd_topic(group, node)}\ntopic read spBv1.0/{group}/DCMD/{node}/+\ntopic read spBv1.0/STATE/+\n"
     return block
 
 
