@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 
 GENESIS = "0" * 64
@@ -34,21 +33,20 @@ Content = Mapping[str, object]
 
 def format_number(value: int | float) -> str:
     """The fixed form of a number: `52` for 52 and 52.0, `0.1` for 0.1, `nan`, `inf`, `-inf`."""
+    if type(value) is int:
+        return str(value)  # exact, however big
     number = float(value)
-    if math.isnan(number):
-        return "nan"
-    if math.isinf(number):
-        return "inf" if number > 0 else "-inf"
-    if isinstance(value, int) and abs(value) < EXACT_INTEGER:
-        return str(value)
     if number.is_integer() and abs(number) < EXACT_INTEGER:
         return str(int(number))
-    if isinstance(value, int):
-        return str(value)  # a big integer keeps all its digits
-    return repr(number)
+    return repr(number)  # shortest round trip; 'nan', 'inf', '-inf' for those
 
 
 def _canonical_value(value: object) -> object:
+    kind = type(value)  # the common scalars first: this runs for every field of every record
+    if kind is str:
+        return "s:" + value  # type: ignore[operator]
+    if kind is float or kind is int:
+        return "n:" + format_number(value)  # type: ignore[arg-type]
     if value is None:
         return None
     if isinstance(value, bool):
