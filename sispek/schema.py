@@ -4,6 +4,7 @@
                       pending → sent | failed (rejected by the server, or unsent past the retry window)
     sispek_attempts   every attempt at a row: when, ok, retryable, the HTTP status and the server's receipt
     sispek_cursor     per plant and stack, the end of the last period queued (a restart queues from there)
+    sispek_lease      which uploader process may queue and send now (`sispek.lease`)
 
 Times are epoch milliseconds (BIGINT); flags are 0/1 integers; JSON is TEXT. `create_schema` is
 idempotent, so every process calls it at start.
@@ -49,5 +50,10 @@ def create_schema(db: Database) -> None:
             id_cerobong TEXT NOT NULL,
             queued_to_ms BIGINT NOT NULL,
             PRIMARY KEY (plant, id_cerobong)
+        )""",
+        """CREATE TABLE IF NOT EXISTS sispek_lease (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            until_ms BIGINT NOT NULL
         )""",
     ])

@@ -1,8 +1,8 @@
 """`wastewatch sispek run`: the uploader's loop (unofficial until confirmed with KLHK).
 
 At start it loads and checks the stacks mapping (against the plant catalogue, then against the
-server's stacks list when the server answers), creates its tables, and then, every `tick_s`, queues
-the periods that closed and sends what is due. A failing store or server costs a pass, never the loop.
+server's stacks list when the server answers), creates its tables, and then, every `tick_s`, renews
+its lease (one uploader per database), queues the periods that closed and sends what is due. A failing store or server costs a pass, never the loop.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from sispek.client import SispekClient, SispekError
+from sispek.lease import UploaderLease, holder_id
 from sispek.schema import create_schema
 from sispek.settings import SispekSettings
 from sispek.stacks import StackMapping, check_against_server, load_stacks
@@ -55,10 +56,26 @@ def check_with_server(client: SispekClient, stacks: list[StackMapping]) -> bool:
 
 
 class SispekService:
-    def __init__(self, db: Database, uploader: Uploader, *, tick_s: float = 5.0) -> None:
-        self.db, self.uploader, self.tick_s = db, uploader, tick_s
+    """The loop: each pass takes or renews the lease, then queues and sends; a process without the
+    lease waits (another uploader runs on this database)."""
 
-    def run_pass(self) -> None:
+    def __init__(self, db: Database, uploader: Uploader, lease: UploaderLease, *, tick_s: float = 5.0) -> None:
+        self.db, self.uploader, self.lease, self.tick_s = db, uploader, lease, tick_s
+        self._waiting = False
+
+    def run_pass(self) -> bool:
+        """One pass; whether this process held the lease."""
+        try:
+            held = self.lease.acquire(self.uploader.now_ms())
+        except DatabaseError as exc:
+            logger.warning("sispek lease check failed, retrying next pass: %s", exc)
+            return False
+        if not held:
+            if not self._waiting:
+                logger.warning("another sispek uploader holds the lease, waiting holder=%s", self.lease.holder_now())
+            self._waiting = True
+            return False
+        self._waiting = False
         try:
             self.uploader.queue_closed()
         except (StoreError, DatabaseError) as exc:
@@ -67,14 +84,21 @@ class SispekService:
             self.uploader.send_due()
         except DatabaseError as exc:
             logger.warning("sispek sending failed, retrying next pass: %s", exc)
+        return True
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
+        try:
+            while not stop.is_set():
+                try:
+                    self.run_pass()
+                except Exception:  # a bug in one pass must not end the upload
+                    logger.exception("sispek pass failed unexpectedly")
+                stop.wait(self.tick_s)
+        finally:
             try:
-                self.run_pass()
-            except Exception:  # a bug in one pass must not end the upload
-                logger.exception("sispek pass failed unexpectedly")
-            stop.wait(self.tick_s)
+                self.lease.release()
+            except DatabaseError as exc:
+                logger.warning("sispek lease not released (it lapses by itself): %s", exc)
 
 
 def run_sispek(settings: Settings, sispek: SispekSettings, *, stop: threading.Event | None = None,
@@ -90,7 +114,8 @@ def run_sispek(settings: Settings, sispek: SispekSettings, *, stop: threading.Ev
     try:
         create_schema(db)
         check_with_server(client, stacks)
-        service = SispekService(db, Uploader(db, store, client, stacks, zones, policy_of(sispek), wall=wall), tick_s=tick_s)
+        lease = UploaderLease(db, holder_id(), sispek.lease_s * 1000)
+        service = SispekService(db, Uploader(db, store, client, stacks, zones, policy_of(sispek), wall=wall), lease, tick_s=tick_s)
         logger.info("sispek upload running (unofficial until confirmed with KLHK) stacks=%s interval_s=%s",
                     [s.id_cerobong for s in stacks], sispek.interval_s)
         stop = stop or threading.Event()

@@ -41,6 +41,10 @@ class SispekSettings(Section):
     retry_max_s: float = Field(default=1800.0, gt=0, description="longest retry delay (the back-off's cap)")
     timeout_s: float = Field(default=30.0, gt=0, description="HTTP timeout per SISPEK request")
     batch_max: int = Field(default=12, ge=1, le=2016, description="most 5-minute records of one stack per request (12: an hour)")
+    lease_s: int = Field(
+        default=60, ge=1, le=3600,
+        description="one uploader per database: a stopped or killed one's lease lapses after this long, then another takes over",
+    )
     send_sentinels: bool = Field(
         default=False,
         description="WARNING: distorts averages. Send 1 for a slot whose analyser was only in calibration and 0 for one only "

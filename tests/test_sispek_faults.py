@@ -43,6 +43,7 @@ def test_killed_between_send_and_commit_the_record_is_sent_again_and_counted_onc
         "WASTEWATCH_SISPEK_ENABLED": "true", "WASTEWATCH_SISPEK_BASE_URL": standin.url,
         "WASTEWATCH_SISPEK_APP_ID": APP_ID, "WASTEWATCH_SISPEK_APP_SECRET": APP_SECRET,
         "WASTEWATCH_SISPEK_SETTLE_S": "0", "WASTEWATCH_SISPEK_RETRY_BASE_S": "1",
+        "WASTEWATCH_SISPEK_LEASE_S": "2",  # the killed process's lease lapses after 2 s
     })
     log = tmp_path / "uploader.log"
     first = _uploader(env, log)

@@ -15,8 +15,10 @@ import pytest
 from launch.cli import main
 from sispek.averages import SLOT_MS, local_time
 from sispek.client import SispekClient
+from sispek.lease import UploaderLease
 from sispek.outbox import SispekOutbox
 from sispek.schema import create_schema
+from sispek.service import SispekService
 from sispek.stacks import load_stacks
 from sispek.uploader import Uploader, UploadPolicy
 from tests.sispek_standin import APP_ID, APP_SECRET, SispekStandin
@@ -353,3 +355,30 @@ def test_readings_back_filled_after_a_plant_outage_are_uploaded_late_once(sqlite
     assert standin.violations == [] and set(standin.deliveries.values()) == {1} and len(standin.accepted) == 48
     late = [w for _, w in standin.arrivals[24:]]
     assert late == [local_time(T0 + HOUR + i * SLOT_MS, ZONE) for i in range(24)]  # the late hours in time order
+
+
+def test_one_uploader_at_a_time_holds_the_lease(db: Database, influx_store: InfluxStore, standin: SispekStandin) -> None:
+    write_readings(influx_store, T0, T0 + 2 * HOUR)
+    clock = Clock(T0 + HOUR + 61_000)
+    first, first_client = make_uploader(db, influx_store, standin, clock)
+    second, second_client = make_uploader(db, influx_store, standin, clock)
+    a = SispekService(db, first, UploaderLease(db, "a", 60_000))
+    b = SispekService(db, second, UploaderLease(db, "b", 60_000))
+    try:
+        assert a.run_pass() and not b.run_pass()
+        assert len(standin.accepted) == 12
+        clock.ms += 30_000
+        assert not b.run_pass() and a.run_pass()  # a renews its lease each pass
+        clock.ms += 59_000
+        assert not b.run_pass()
+        clock.ms += 1_000  # a stopped renewing 60 s ago: its lease lapsed
+        assert b.run_pass() and not a.run_pass()
+        b.lease.release()  # a clean stop gives it up at once
+        clock.ms = T0 + 2 * HOUR + 61_000
+        assert a.run_pass() and not b.run_pass()
+        assert len(standin.accepted) == 24
+    finally:
+        first_client.close()
+        second_client.close()
+    assert standin.violations == [] and set(standin.deliveries.values()) == {1}
+    assert SispekOutbox(db).counts() == {"sent": 24}
