@@ -44,10 +44,11 @@ replaces itself (the stand-in in tests/sispek_standin.py counts it once).
     stacks.py     the stacks mapping file (sensors → SISPEK parameter names), validated; stacks/kotim.yaml is an example
     averages.py   5-minute values from raw samples (pure)
     reader.py     the raw readings from the time-series store
-    schema.py     the tables: sispek_outbox, sispek_attempts, sispek_cursor
+    schema.py     the tables: sispek_outbox, sispek_attempts, sispek_cursor, sispek_lease
     outbox.py     the durable outbox (one row per plant, stack and slot)
     client.py     the HTTP client (token, stacks list, submit) and SispekError
     uploader.py   queueing closed hours and delivering due rows, in time order per stack
+    lease.py      one uploader per database (a lease renewed every pass)
     service.py    the loop `wastewatch sispek run` runs
     cli.py        `wastewatch sispek run|status`
 """
