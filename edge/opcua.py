@@ -7,6 +7,9 @@ readout, so nodes that change together share a timestamp, as a Modbus poll's do.
 StatusCode is not Good (Bad or Uncertain) is `malfunction` for its sensor (with the value the server
 sent, or else the sensor's last one); a status node (a Boolean's `when_set`, an integer's `values`)
 flags the sensors it covers, and a change of it re-sends their last values with the new status.
+With `repeat_unchanged` (the default) every `period_s` the sensors that did not change are sent again
+(a value holds until the server notifies a change), so the averages find one reading per period of
+the plant file, as from a Modbus poll.
 
 The connection is watched (asyncua's own keep-alive, a status-change notification, and a read of the
 server's state whenever nothing arrived for a while); when it is lost the source retries `retries`
@@ -299,12 +302,34 @@ class OpcUaSource:
             raise SourceError(f"{self.spec.endpoint} cannot monitor {', '.join(refused)}"[:300])
 
     async def _watch(self, queue: asyncio.Queue[Any], sink: PushSink) -> str:
-        """Hand every batch of changes to the sink until the connection is lost; why it was."""
-        quiet_s = max(WATCHDOG_MIN_S, 2 * self.spec.period_s)
+        """Hand every batch of changes to the sink until the connection is lost; why it was.
+
+        With `repeat_unchanged`, every `period_s` the sensors not sent since the previous tick are sent
+        again with their last value and status (no notification means no change: the value holds)."""
+        loop = asyncio.get_running_loop()
+        period, repeat = self.spec.period_s, self.spec.repeat_unchanged
+        quiet_s = max(WATCHDOG_MIN_S, 2 * period)
+        heard = loop.time()
+        next_tick = heard + period
+        sent: set[str] = set()  # sensors sent since the last tick
+
+        def emit(sensors: set[str]) -> None:
+            readout = self._readout(sensors)
+            sent.update(readout.values)
+            sink.changed(readout)
+
         while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), quiet_s)
-            except TimeoutError:
+            now = loop.time()
+            if repeat and now >= next_tick:
+                due = {s for s in self._last if s not in sent}
+                if due:
+                    emit(due)
+                sent = set()
+                next_tick += period
+                if next_tick <= now:  # overran (a slow loop): on a fresh schedule, missed ticks are not made up
+                    next_tick = now + period
+                continue
+            if now - heard >= quiet_s:  # nothing from the server for a while: is it still there?
                 client = self._client
                 if client is None:
                     return "connection closed"
@@ -313,7 +338,14 @@ class OpcUaSource:
                         await client.get_node(ObjectIds.Server_ServerStatus_State).read_value()
                 except (Exception, TimeoutError) as exc:
                     return f"connection lost: {self._reason(exc)}"
+                heard = loop.time()
                 continue
+            wake = min(next_tick, heard + quiet_s) if repeat else heard + quiet_s
+            try:
+                item = await asyncio.wait_for(queue.get(), max(wake - now, 0.0))
+            except TimeoutError:
+                continue
+            heard = loop.time()
             batch = [item]
             while not queue.empty():
                 batch.append(queue.get_nowait())
@@ -321,15 +353,15 @@ class OpcUaSource:
             for entry in batch:
                 if entry is _LOST:
                     if changed:
-                        sink.changed(self._readout(changed))
+                        emit(changed)
                     return f"connection lost to {self.spec.endpoint}"
                 key, data = entry
                 if any(p.sensor in changed for p in self._points.get(key, [])):  # a second change of a node: its own readout
-                    sink.changed(self._readout(changed))
+                    emit(changed)
                     changed = set()
                 self._take(key, data, changed)
             if changed:
-                sink.changed(self._readout(changed))
+                emit(changed)
 
     async def run(self, sink: PushSink) -> None:
         """Subscribed until cancelled: reconnects and re-subscribes whenever the connection is lost."""

@@ -14,6 +14,7 @@
       period_s: 1                                      # the subscription's publishing interval
       timeout_s: 4
       retries: 2
+      repeat_unchanged: true                           # every period_s the unchanged values again (default)
       points:
         - {sensor: t_primary, node_id: "ns=2;s=Plant.TPrimary", scale: 1, offset: 0}
       status:
@@ -111,6 +112,11 @@ class OpcUaDevice(_Strict):
     period_s: float = Field(default=1.0, ge=0.05, le=86_400, description="the subscription's publishing interval")
     timeout_s: float = Field(default=4.0, gt=0, le=60, description="one request's timeout")
     retries: int = Field(default=2, ge=0, le=10, description="quick retries of a lost connection before the device counts as offline")
+    repeat_unchanged: bool = Field(
+        default=True,
+        description="every period_s, send each sensor that did not change again (its last value and status): the averages "
+        "count one reading per period of the plant file; false: changes only",
+    )
     points: list[OpcUaPoint] = Field(min_length=1)
     status: list[OpcUaStatus] = Field(default_factory=list)
 

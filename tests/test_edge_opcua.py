@@ -6,6 +6,7 @@ device entries (Hypothesis: a DeviceFileError naming the field, never a tracebac
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -28,6 +29,7 @@ from edge.forwarder import health_topic
 from edge.opcua import OpcUaSource
 from edge.service import Edge, build_sources
 from edge.settings import EdgeSettings
+from edge.sources import Readout
 from ingest.worker import IngestWorker
 from tests.edge_opcua import OpcUaPlant, make_opcua_certificates, opcua_device
 from tests.helpers import wait_until
@@ -94,7 +96,8 @@ def test_data_changes_are_stored_with_their_status(tmp_path, settings_for, inges
     finally:
         edge.stop()
         worker.stop()
-    assert _pairs(influx_store, "t_secondary") == {(1010.25, "valid")}  # never changed: stored once, at the subscription
+    assert _pairs(influx_store, "t_secondary") == {(1010.25, "valid")}  # never changed: sent again every period_s
+    assert len(stored(influx_store, "t_secondary")) >= 3
     assert {v for v, s in _pairs(influx_store, "t_primary") if s == "valid"} == {850.5, 905.0, 907.0}
     rows = [r for sensor in ("t_primary", "t_secondary", "o2") for r in stored(influx_store, sensor)]
     assert len({t for t, _, _ in rows}) <= accepted  # one edge-clock stamp per sample, shared by the values that changed together
@@ -142,6 +145,55 @@ def test_basic256sha256_sign_and_encrypt_with_a_username_and_a_wrong_password_re
     monkeypatch.delenv(PASSWORD_ENV)
     with pytest.raises(DeviceFileError, match=f"device 'plc': password_env: the environment variable {PASSWORD_ENV}"):
         build_sources(_spec(device))  # no password in the environment: the edge does not start
+
+
+class _Changes:
+    """A push source's sink that keeps what it is told (the source driven directly, no broker)."""
+
+    def __init__(self) -> None:
+        self.readouts: list[Readout] = []
+        self.subscriptions = 0
+        self.errors: list[str] = []
+
+    def subscribed(self, latency_s: float) -> None:
+        self.subscriptions += 1
+
+    def changed(self, readout: Readout) -> None:
+        self.readouts.append(readout)
+
+    def lost(self, error: str, latency_s: float) -> None:
+        self.errors.append(error)
+
+    def values(self, sensor: str) -> list[float]:
+        return [r.values[sensor] for r in self.readouts if sensor in r.values]
+
+
+def test_changes_only_or_every_period_the_unchanged_values_again(plant):
+    async def watch(repeat: bool, values: list[float]) -> _Changes:
+        device = _spec(opcua_device("plc", plant.endpoint, period_s=0.2, repeat_unchanged=repeat)).devices[0]
+        source = OpcUaSource(device)  # type: ignore[arg-type]
+        sink = _Changes()
+        task = asyncio.create_task(source.run(sink))
+        try:
+            await asyncio.to_thread(wait_until, lambda: sink.values("t_primary"), 20, 0.05, "the first notification")
+            for value in values:
+                await asyncio.to_thread(plant.write, "TPrimary", value)
+                await asyncio.to_thread(wait_until, lambda v=value: v in sink.values("t_primary"), 20, 0.05, f"{value}")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await source.close()
+        return sink
+
+    changes = asyncio.run(watch(False, [901.0, 902.0, 903.0, 904.0, 905.0]))
+    assert changes.values("t_primary")[-5:] == [901.0, 902.0, 903.0, 904.0, 905.0]
+    assert changes.values("t_secondary") == [1010.25]  # changes only: the one value of the subscription's first notification
+    assert all(set(r.values) == {"t_primary"} for r in changes.readouts[1:])
+    assert changes.errors == [] and changes.subscriptions == 1
+    repeated = asyncio.run(watch(True, [911.0, 912.0, 913.0, 914.0, 915.0]))
+    runs = [v for i, v in enumerate(repeated.values("t_primary")) if i == 0 or repeated.values("t_primary")[i - 1] != v]
+    assert runs[-5:] == [911.0, 912.0, 913.0, 914.0, 915.0]  # each change once, in order (and held values again between)
+    assert len(repeated.values("t_secondary")) >= 2  # unchanged, sent again at the period
 
 
 def _write(tmp_path: Path, document: dict[str, object]) -> Path:
