@@ -28,6 +28,8 @@ from compliance.jobs import DayHook, wall_clock_ms
 from compliance.ledger_records import amendment_records, result_records, target_hashes
 from compliance.settings import ComplianceSettings
 from launch.compliance import UsageError, parse_day, select_plant
+from wastewatch.compliance.pipeline import plan_series
+from wastewatch.compliance.profiles import load_bundled_profiles, select_profiles
 from wastewatch.compliance.results import EMISSION_AVG, EMISSION_DAY
 from wastewatch.compliance.windows import day_bounds_ms, local_day
 from wastewatch.ledger.check import RowDays, SealedDay, Verdict, add_statements, expected_hashes, seal, verify
@@ -123,7 +125,10 @@ def seal_through(
     store: Store, db: Database, plant: PlantConfig, through: date, now_ms: int, first: date | None = None,
 ) -> list[SealedDay]:
     """Seal the plant's days after its last sealed one (or from `first`, else its oldest record) through
-    `through`; the days sealed, in order (none when all are)."""
+    `through`; the days sealed, in order (none when all are). Sealing stops before a day that has
+    averages but not the daily results its profiles call for: its day job has not run, and the days it
+    writes would read as added to a sealed day."""
+    judged = any(s.day_basis for s in plan_series(plant, select_profiles(plant.compliance_profiles, load_bundled_profiles())))
     last = last_sealed(db, plant.id)
     if last is not None:
         start = last.day + timedelta(days=1)
@@ -144,6 +149,9 @@ def seal_through(
         span = Span(day_bounds_ms(lo_day, plant.zone)[0], day_bounds_ms(hi_day, plant.zone)[1], prior, marks)
         records = day_records(store, db, plant, lo_day, hi_day, made, span, row_days)
         for day in sorted(records):
+            if judged and _unjudged(records[day]):
+                logger.warning("ledger seal stopped plant=%s day=%s: averages without daily results (day job not run)", plant.id, day)
+                return _sealed(out, plant, through)
             todays = [r for r in records[day] if r.target]
             targets = target_hashes(store, plant.id, plant.zone, todays)
             sealed = seal(plant.id, day, records[day], previous, expected, targets, now_ms, marks)
@@ -152,6 +160,15 @@ def seal_through(
             previous = sealed.chain
             out.append(sealed)
         prior = marks  # the run's rows above the old watermark went into its first days
+    return _sealed(out, plant, through)
+
+
+def _unjudged(records: Sequence[Record]) -> bool:
+    kinds = {r.kind for r in records}
+    return EMISSION_AVG in kinds and EMISSION_DAY not in kinds
+
+
+def _sealed(out: list[SealedDay], plant: PlantConfig, through: date) -> list[SealedDay]:
     logger.info("ledger sealed plant=%s days=%d through=%s", plant.id, len(out), through)
     return out
 
@@ -246,6 +263,7 @@ def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
     day_at_min = load(ComplianceSettings, demo=settings.demo).day_at_min
     first = parse_day(args.first, "--from") if args.first else None
     store, db = open_store(settings), open_ledger_database(settings)
+    stopped = False
     try:
         now = wall_clock_ms()
         for plant in plants:
@@ -257,12 +275,18 @@ def cmd_seal(args: argparse.Namespace, settings: Settings) -> int:
             if sealed:
                 print(f"{plant.id}: sealed {len(sealed)} {_days(len(sealed))} {sealed[0].day} to {sealed[-1].day}, "
                       f"{sum(len(d.leaves) for d in sealed)} records; chain {sealed[-1].chain}")
-            else:
+            reached = last_sealed(db, plant.id)
+            if reached is None or reached.day < through:
+                stop = reached.day + timedelta(days=1) if reached is not None else first or oldest_day(store, db, plant) or through
+                print(f"{plant.id}: stopped before {stop}: it has averages but no daily results, its day job has not run "
+                      f"(wastewatch compliance run-day --plant {plant.id} --date {stop}, then seal again)")
+                stopped = True
+            elif not sealed:
                 print(f"{plant.id}: nothing to seal through {through}")
     finally:
         store.close()
         db.close()
-    return 0
+    return 1 if stopped else 0
 
 
 def cmd_roots(args: argparse.Namespace, settings: Settings) -> int:

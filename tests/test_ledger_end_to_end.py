@@ -352,3 +352,15 @@ def test_periods(text: str, first: date, last: date) -> None:
 def test_bad_periods_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError):
         parse_period(text)
+
+
+def test_sealing_stops_before_a_day_whose_day_job_has_not_run(world: World) -> None:
+    t1 = world.t0 + 86_400_000
+    world.store.write([Reading("kotim", s, t1 + m * MIN, v).to_point() for s, v in (("o2", 14.0), ("co", 40.0)) for m in range(30)])
+    world.clock[0] += 86_400_000
+    assert world.jobs.run_half_hour(world.plant, t1 + HALF_HOUR_MS).written > 0  # NEXT's averages, no daily results yet
+    assert seal_through(world.store, world.db, world.plant, NEXT, world.clock[0]) == []
+    assert [d.day for d in sealed_days(world.db, "kotim")] == [DAY]
+    world.jobs.run_day(world.plant, NEXT)
+    assert [d.day for d in seal_through(world.store, world.db, world.plant, NEXT, world.clock[0])] == [NEXT]
+    assert world.verify().ok
