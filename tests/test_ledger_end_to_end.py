@@ -7,6 +7,8 @@ compliance recomputation verifying as amended, sealed or not yet."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,6 +34,7 @@ from wastewatch.compliance.windows import day_bounds_ms
 from wastewatch.ledger.check import Verdict
 from wastewatch.ledger.leaves import point_key
 from wastewatch.ledger.table import day_roots, sealed_days
+from wastewatch.ledger.trails import max_ids
 from wastewatch.plant import PlantCatalog, PlantConfig
 from wastewatch.points import Point
 from wastewatch.records import PLANT_STATE, Reading
@@ -364,3 +367,27 @@ def test_sealing_stops_before_a_day_whose_day_job_has_not_run(world: World) -> N
     world.jobs.run_day(world.plant, NEXT)
     assert [d.day for d in seal_through(world.store, world.db, world.plant, NEXT, world.clock[0])] == [NEXT]
     assert world.verify().ok
+
+
+def test_watermarks_on_postgresql_wait_for_an_insert_in_flight(postgres: PostgresServer) -> None:
+    """PostgreSQL hands out ids before commit: a watermark read while a row is being inserted waits for it,
+    so no row under a watermark commits after the seal read it."""
+    url = postgres.create_database(f"ledger_{next(_pg_numbers)}")
+    writer, sealer, watcher = connect_url(url), connect_url(url), connect_url(url)
+    try:
+        prepare_database(writer)
+        result: list[dict[str, int]] = []
+        with writer.transaction():
+            row_id = writer.insert("INSERT INTO api_audit (at_ms, actor, action, target, detail) VALUES (1, 'a', 'login', 'a', '') RETURNING id")
+            thread = threading.Thread(target=lambda: result.append(max_ids(sealer)))
+            thread.start()
+            deadline = time.monotonic() + 30
+            while not watcher.query_one("SELECT 1 AS x FROM pg_locks WHERE NOT granted AND mode = 'ShareLock'"):
+                assert time.monotonic() < deadline, "the watermark read did not wait for the insert in flight"
+                time.sleep(0.02)
+        thread.join(30)
+        assert result == [{"alert_transitions": 0, "api_audit": row_id}]
+    finally:
+        for db in (writer, sealer, watcher):
+            db.close()
+        postgres.drop_database(url.rsplit("/", 1)[1])

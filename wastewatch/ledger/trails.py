@@ -31,11 +31,17 @@ class Span:
 
 
 def max_ids(db: Database) -> dict[str, int]:
-    """Each trail table's highest id now (0 when empty): the watermarks of a seal."""
+    """Each trail table's highest id now (0 when empty): the watermarks of a seal. Read when no insert
+    is in flight, so no row below a watermark commits after it: SQLite's write transaction excludes
+    other writers, and on PostgreSQL (which hands out ids before commit) a SHARE lock waits for the
+    transactions that inserted to end and holds new inserts for the two reads."""
     out: dict[str, int] = {}
-    for table in TRAILS:
-        row = db.query_one(f"SELECT COALESCE(MAX(id), 0) AS n FROM {table}")
-        out[table] = int(row["n"]) if row is not None else 0
+    with db.transaction():
+        if db.dialect.name == "postgresql":
+            db.execute(f"LOCK TABLE {', '.join(TRAILS)} IN SHARE MODE")
+        for table in TRAILS:
+            row = db.query_one(f"SELECT COALESCE(MAX(id), 0) AS n FROM {table}")
+            out[table] = int(row["n"]) if row is not None else 0
     return out
 
 
