@@ -12,6 +12,10 @@ own leaf or the `replacement` of a sealed amendment of it. A result that differs
 accepted when an amendment not yet sealed (made after the last sealed day) explains it: the newest such
 amendment's new quality, value and version are the result's. So a result rewritten by the project's
 recomputation verifies as amended, and one changed any other way does not.
+
+Trail rows (alert transitions, API audit) belong to a day by `RowDays`: the day also keeps each trail
+table's highest id when it was sealed (its watermarks, leaves of their own), so a row written later
+with an older time goes into the next seal.
 """
 
 from __future__ import annotations
