@@ -7,6 +7,7 @@ compliance recomputation verifying as amended, sealed or not yet."""
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alerts import AlertRaised, actions, bundled_rules_path, load_rules
 from alerts.lifecycle import Lifecycle
@@ -31,7 +34,7 @@ from tests.postgres import PostgresServer
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.results import EMISSION_AVG
 from wastewatch.compliance.windows import day_bounds_ms
-from wastewatch.ledger.check import Verdict
+from wastewatch.ledger.check import Verdict, verify
 from wastewatch.ledger.leaves import point_key
 from wastewatch.ledger.table import day_roots, sealed_days
 from wastewatch.ledger.trails import max_ids
@@ -48,6 +51,7 @@ MIN = 60_000
 HALF_HOUR_MS = 30 * MIN
 EU = "eu-ied-annex-vi"
 _pg_numbers = itertools.count(1)
+_hostile_numbers = itertools.count(1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -391,3 +395,26 @@ def test_watermarks_on_postgresql_wait_for_an_insert_in_flight(postgres: Postgre
         for db in (writer, sealer, watcher):
             db.close()
         postgres.drop_database(url.rsplit("/", 1)[1])
+
+
+json_like = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(leaves=st.one_of(st.text(max_size=40), json_like.map(json.dumps)),
+       marks=st.one_of(st.text(max_size=20), json_like.map(json.dumps)), hexes=st.lists(st.text("0123456789abcdef", max_size=64), min_size=3, max_size=3))
+def test_hostile_ledger_rows_end_in_a_named_broken_chain(tmp_path: Path, catalog: PlantCatalog, leaves: str, marks: str, hexes: list[str]) -> None:
+    """A ledger_days row written around the ledger with anything in it: verify still answers, naming the chain."""
+    db = connect_url(f"sqlite:///{tmp_path}/hostile-{next(_hostile_numbers)}.sqlite3")
+    try:
+        prepare_database(db)
+        db.execute("INSERT INTO ledger_days (plant, day, root, previous_chain, chain, leaves, leaf_count, watermarks, sealed_at_ms)"
+                   " VALUES ('kotim', '2026-11-28', ?, ?, ?, ?, 0, ?, 0)", (hexes[0], hexes[1], hexes[2], leaves, marks))
+        plant = catalog.get("kotim")
+        assert plant is not None
+        days = sealed_days(db, "kotim")
+        verdict = verify(days, [DAY], {DAY: []}, [])
+        assert verdict.mismatch is not None and verdict.mismatch.problem in {"chain", "missing", "changed", "added"}
+    finally:
+        db.close()
