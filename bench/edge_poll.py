@@ -9,15 +9,21 @@
    the queue's depth watched until it is empty: messages/s and frames/s from the first row drained
    to the last (the devices go on being polled meanwhile, 10 samples/s more).
 
+3. OPC UA (--opcua): one `wastewatch edge run` subscribed to 10 asyncua servers × 20 Double nodes
+   (publishing interval 1 s), every node changed by its server every second; the edge's CPU time
+   over the window as % of one core (the servers run in the benchmark's process, not the edge's).
+
 Medians of --runs runs (default 3). Numbers depend on the machine; compare runs made back to back.
 
     python -m bench.edge_poll --runs 3 --seconds 60
+    python -m bench.edge_poll --runs 3 --seconds 60 --opcua --skip-poll --skip-replay
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -29,10 +35,12 @@ import time
 from pathlib import Path
 
 import yaml
+from asyncua import ua
 
 from edge.queue import SampleQueue
 from edge.sources import Sample
 from tests.edge_modbus import ModbusTcpDevice
+from tests.edge_opcua import OpcUaPlant
 from tests.servers import MosquittoServer
 from wastewatch.plant import bundled_plant_path
 
@@ -124,6 +132,46 @@ def poll_run(seconds: float) -> float:
             server.stop()
 
 
+def write_opcua_devices(work: Path, endpoints: list[str]) -> Path:
+    devices = [
+        {"id": f"dev{d:02d}", "protocol": "opcua", "endpoint": endpoint, "period_s": 1, "timeout_s": 4, "retries": 1,
+         "points": [{"sensor": f"s{d:02d}_{r:02d}", "node_id": f"ns=2;s=Plant.V{r:02d}"} for r in range(REGISTERS)]}
+        for d, endpoint in enumerate(endpoints)
+    ]
+    path = work / "edge.yaml"
+    path.write_text(yaml.safe_dump({"plant": "kotim", "devices": devices}))
+    return path
+
+
+def opcua_run(seconds: float) -> float:
+    work = Path(tempfile.mkdtemp(prefix="ww-bench-edge-"))
+    logging.getLogger("asyncua").setLevel(logging.ERROR)  # the servers' warnings about their own unsecured endpoints
+    variables = {f"V{r:02d}": (float(r), ua.VariantType.Double) for r in range(REGISTERS)}
+    servers = [OpcUaPlant(variables=variables).start() for _ in range(DEVICES)]
+    for server in servers:
+        server.animate(1.0)
+    broker = MosquittoServer().start()
+    proc = start_edge(work, write_plant(work), write_opcua_devices(work, [s.endpoint for s in servers]), broker, work / "queue.sqlite3")
+    try:
+        time.sleep(8)  # imports, sessions, subscriptions
+        before, t0 = cpu_seconds(proc.pid), time.monotonic()
+        h0 = health(broker)
+        time.sleep(seconds)
+        used, elapsed = cpu_seconds(proc.pid) - before, time.monotonic() - t0
+        h = health(broker)
+        devices = dict(h.get("devices", {}))  # type: ignore[call-overload]
+        samples = sum(int(d["samples"]) for d in devices.values()) - sum(int(d["samples"]) for d in dict(h0.get("devices", {})).values())  # type: ignore[call-overload]
+        errors = sum(int(d["errors"]) for d in devices.values())
+        print(f"  opcua run: {used:.2f} CPU s over {elapsed:.1f} s = {100 * used / elapsed:.2f} % of a core; "
+              f"{samples} samples in the window (~{samples / elapsed:.1f}/s), errors {errors}, queue depth {dict(h.get('queue', {})).get('depth')}")  # type: ignore[call-overload]
+        return 100 * used / elapsed
+    finally:
+        stop(proc)
+        broker.cleanup()
+        for server in servers:
+            server.close()
+
+
 def fill_queue(queue: Path) -> int:
     q = SampleQueue(queue, max_rows=2_000_000)
     start = int(time.time() * 1000) - OUTAGE_S * 1000 - 60_000
@@ -178,7 +226,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--skip-poll", action="store_true")
+    parser.add_argument("--opcua", action="store_true", help="also the OPC UA case (10 servers × 20 nodes changing every second)")
     args = parser.parse_args()
+    if args.opcua:
+        print(f"OPC UA: {DEVICES} servers × {REGISTERS} nodes changing every second, subscribed, for {args.seconds:.0f} s, {args.runs} runs")
+        cpu = [opcua_run(args.seconds) for _ in range(args.runs)]
+        print(f"edge CPU (OPC UA): median {statistics.median(cpu):.2f} % of a core (runs: {', '.join(f'{c:.2f}' for c in cpu)})")
     if not args.skip_poll:
         print(f"polling {DEVICES} devices × {REGISTERS} registers at 1 Hz for {args.seconds:.0f} s, {args.runs} runs")
         cpu = [poll_run(args.seconds) for _ in range(args.runs)]

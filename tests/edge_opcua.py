@@ -186,6 +186,19 @@ class OpcUaPlant:
 
         self._run(write())
 
+    def animate(self, period_s: float) -> None:
+        """Change every numeric variable (+0.5) every `period_s`, on the server's loop, until `close()` (the benchmark)."""
+
+        async def change() -> None:
+            while True:
+                await asyncio.sleep(period_s)
+                for name, (_, kind) in self.variables.items():
+                    if kind is ua.VariantType.Double and name in self._nodes and self._server is not None:
+                        self.values[name] += 0.5
+                        await self._nodes[name].write_value(ua.Variant(self.values[name], kind))
+
+        asyncio.run_coroutine_threadsafe(change(), self._loop)
+
     def close(self) -> None:
         self.stop()
 
