@@ -235,7 +235,8 @@ def main() -> None:
             "overview (live part, every 5 s)": f"/console/plants/{plant.id}/now",
             "plants (home list)": "/console/plants?part=rows",
             "inbox": "/console/alerts",
-            "inbox (rows, every 2 s)": "/console/alerts/rows",
+            "inbox (rows, when changed)": "/console/alerts/rows",
+            "inbox (poll unchanged, every 1 s)": "/console/alerts/rows?since=",
             f"alert #{alert_id} (with readings)": f"/console/alerts/{alert_id}",
         }
         summaries = summary_pages(plant, today)
@@ -243,6 +244,8 @@ def main() -> None:
         with httpx.Client(base_url=base, timeout=60) as client, httpx.Client(base_url=base, timeout=60) as admin_client:
             log_in(client, base)
             log_in(admin_client, base, "bench-admin")
+            version = client.get("/console/alerts/rows").headers.get("X-Inbox-Version", "")
+            pages["inbox (poll unchanged, every 1 s)"] += version  # the change token the page holds: an empty 204
             print(what_is_shown(client, pages), flush=True)
             time_pages(client, pages, args.runs, args.requests)
             time_pages(client, summaries, args.runs, args.requests, " (cached)")
