@@ -8,21 +8,22 @@ Wired by `launch.cli.build_parser` with `add_arguments(sub)`; every handler take
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.regulatory import open_regulatory_alerts
 from alerts.settings import AlertSettings
 from api.summaries.rollup import RollupReport, rollup_after_day
-from compliance.jobs import LATE_DATA, ComplianceJobs, JobReport, wall_clock_ms
+from compliance.jobs import LATE_DATA, ComplianceJobs, DayHook, JobReport, wall_clock_ms
 from compliance.kpi_reader import read_kpis
 from compliance.result_store import read_averages, read_days
 from compliance.scheduler import ComplianceService
 from compliance.settings import ComplianceSettings
+from launch.arguments import DATE_PATTERN, UsageError, parse_day, select_plant
+from launch.ledger import open_ledger_database, sealing_hook
 from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.daily import v4_status
 from wastewatch.compliance.kpis import PlantKpis
@@ -31,20 +32,15 @@ from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.quality import DISCARDED, QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.compliance.windows import day_bounds_ms
-from wastewatch.errors import ConfigError
-from wastewatch.plant import PlantCatalog, PlantConfig, load_catalog
+from wastewatch.plant import load_catalog
 from wastewatch.points import Store, StoreError
+from wastewatch.relational import Database
 from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import InfluxSettings, Settings, describe_settings, load
 from wastewatch.store import open_store
 
 SETTINGS = (Settings, InfluxSettings, ComplianceSettings, AlertSettings)  # the alert settings: where findings are routed
-DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 Handler = Callable[[argparse.Namespace, Settings], int]
-
-
-class UsageError(ConfigError):
-    """Bad input on the command line; the message is one line saying what to give instead."""
 
 
 def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -94,16 +90,6 @@ def _guarded(handler: Handler) -> Handler:
     return run
 
 
-def parse_day(text: str, option: str = "--date") -> date:
-    """A calendar date written YYYY-MM-DD."""
-    try:
-        if not DATE_PATTERN.fullmatch(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option} {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-11-28") from None
-
-
 def parse_instant_ms(text: str, zone: ZoneInfo, option: str, *, end_of_day: bool) -> int:
     """An RFC 3339 time with an offset, or a local date: its midnight, or the next one with `end_of_day`."""
     if DATE_PATTERN.fullmatch(text):
@@ -117,21 +103,13 @@ def parse_instant_ms(text: str, zone: ZoneInfo, option: str, *, end_of_day: bool
     return int(when.timestamp() * 1000)
 
 
-def select_plant(catalog: PlantCatalog, plant_id: str | None) -> PlantConfig:
-    if plant_id is None:
-        if len(catalog) != 1:
-            raise UsageError(f"the catalogue has several plants ({', '.join(catalog.ids)}): choose one with --plant")
-        only: PlantConfig = next(iter(catalog))
-        return only
-    plant = catalog.get(plant_id)
-    if plant is None:
-        raise UsageError(f"unknown plant {plant_id!r} (known: {', '.join(catalog.ids)})")
-    return plant
-
-
-def open_jobs(store: Store, *, clock_ms: Callable[[], int] = wall_clock_ms) -> ComplianceJobs:
-    """The jobs as `wastewatch compliance` runs them: each day job then keeps the summaries' roll-ups."""
-    return ComplianceJobs(store, clock_ms=clock_ms, after_day=[rollup_after_day])
+def open_jobs(store: Store, ledger: Database | None = None, *, clock_ms: Callable[[], int] = wall_clock_ms) -> ComplianceJobs:
+    """The jobs as `wastewatch compliance` runs them: each day job then keeps the summaries' roll-ups and,
+    with `ledger`, seals the judged day into the tamper-evident ledger (`launch.ledger`)."""
+    hooks: list[DayHook] = [rollup_after_day]
+    if ledger is not None:
+        hooks.append(sealing_hook(ledger))
+    return ComplianceJobs(store, clock_ms=clock_ms, after_day=hooks)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -141,15 +119,17 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     # Findings become regulatory alerts in the alert database; the alert worker's sender delivers them.
     compliance = load(ComplianceSettings, demo=settings.demo)
     regulatory, alerts_db = open_regulatory_alerts(settings, load(AlertSettings, demo=settings.demo), catalog)
+    ledger = open_ledger_database(settings)  # its own connection: the jobs' threads seal while findings are written
     try:
         service = ComplianceService(
-            open_jobs(store), catalog, settle_s=compliance.settle_s, day_at_min=compliance.day_at_min,
+            open_jobs(store, ledger), catalog, settle_s=compliance.settle_s, day_at_min=compliance.day_at_min,
             on_findings=regulatory.apply,
         )
         service.start()
     except ProfileError as exc:
         store.close()
         alerts_db.close()
+        ledger.close()
         print(f"wastewatch compliance: {exc}", file=sys.stderr)
         return 2
     try:
@@ -158,6 +138,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         service.stop()
         store.close()
         alerts_db.close()
+        ledger.close()
     return 0
 
 
@@ -165,8 +146,9 @@ def cmd_run_day(args: argparse.Namespace, settings: Settings) -> int:
     day = parse_day(args.date)
     plant = select_plant(load_catalog(settings.plant_config), args.plant)
     store = open_store(settings)
+    ledger = open_ledger_database(settings)
     try:
-        jobs = open_jobs(store)
+        jobs = open_jobs(store, ledger)
         start_ms, end_ms = day_bounds_ms(day, plant.zone)
         now_ms = jobs.clock_ms()
         if start_ms >= now_ms:
@@ -180,8 +162,11 @@ def cmd_run_day(args: argparse.Namespace, settings: Settings) -> int:
         for kept in report.after_day:
             if isinstance(kept, RollupReport):
                 print(f"roll-ups kept: {kept.days} days and {kept.months} months")
+            elif isinstance(kept, list) and kept:
+                print(f"sealed into the ledger: {', '.join(str(sealed.day) for sealed in kept)}")
     finally:
         store.close()
+        ledger.close()
     return 0
 
 

@@ -27,7 +27,7 @@ from api.keys import key_statements
 from compliance.jobs import DayHook, wall_clock_ms
 from compliance.ledger_records import amendment_records, result_records, target_hashes
 from compliance.settings import ComplianceSettings
-from launch.compliance import UsageError, parse_day, select_plant
+from launch.arguments import UsageError, parse_day, select_plant
 from wastewatch.compliance.pipeline import plan_series
 from wastewatch.compliance.profiles import load_bundled_profiles, select_profiles
 from wastewatch.compliance.results import EMISSION_AVG, EMISSION_DAY

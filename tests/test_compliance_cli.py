@@ -69,6 +69,9 @@ def test_run_day_then_show_prints_each_profile_and_pollutant_with_the_day_kpis(d
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.startswith(f"kotim {DAY}: ") and "written" in ran.stdout
     assert "eu-ied-annex-vi" in ran.stdout
+    assert f"sealed into the ledger: {DAY}" in ran.stdout  # the day job seals the judged day
+    verified = run_cli("verify", "--plant", "kotim", env=env)
+    assert verified.returncode == 0 and verified.stdout.startswith("kotim: OK, 1 sealed day checked"), verified.stdout + verified.stderr
 
     shown = run_cli("compliance", "show", "--date", DAY.isoformat(), env=env)
     assert shown.returncode == 0, shown.stderr

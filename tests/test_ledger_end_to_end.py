@@ -28,7 +28,7 @@ from api.roles import Role
 from compliance.jobs import ComplianceJobs
 from compliance.result_store import read_averages
 from launch.cli import main
-from launch.compliance import UsageError
+from launch.arguments import UsageError
 from launch.ledger import open_ledger_database, parse_period, prepare_database, seal_through, sealing_hook, verify_plant
 from tests.postgres import PostgresServer
 from wastewatch.compliance.profiles import load_bundled_profiles

@@ -16,7 +16,7 @@ Hierarchy (where each leaf is defined):
     │   ├── RouteConfigError         alerts.routing           WASTEWATCH_ALERTS_ROUTES (also a ValueError)
     │   ├── DeviceFileError          edge.devices             the edge's device file (names the device and field)
     │   ├── SispekConfigError        sispek.stacks            the SISPEK stacks mapping file (names the file and field)
-    │   └── UsageError               launch.compliance        a command-line argument
+    │   └── UsageError               launch.arguments         a command-line argument
     ├── StoreError                   wastewatch.points        the time-series store
     │   ├── StoreUnavailable         unreachable, 5xx, timeout: the same call may succeed later
     │   └── StoreRejected            4xx: the data or query is bad, retrying cannot help
