@@ -20,6 +20,7 @@ from api.reports.messages import PROFILE_TITLES, Language
 from api.reports.render import render_report
 from api.reports.report import PlantReport, build_report
 from launch.history import backfill_history
+from launch.ledger import prepare_database, seal_through
 from tests.test_reports import alert_db, kotim, write_november  # alert_db and kotim: fixtures
 from tests.test_summaries import day_point, ms
 from wastewatch.compliance.profiles import RULE_SHARE
@@ -193,3 +194,24 @@ def test_a_period_holding_back_filled_history_says_which_part_is_simulated(
     # a period the simulator never filled says nothing of the kind
     september = build_report(influx_store, kotim, "2026-09", now_ms=ms(2026, 11, 2))
     assert september.coverage.simulated == () and "Simulated" not in read_both(september, "en")[0]
+
+
+def test_the_report_prints_the_periods_last_chain_hash_of_the_tamper_evident_ledger(
+    influx_store: InfluxStore, kotim: PlantConfig, alert_db: Database,
+) -> None:
+    write_november(influx_store, alert_db)
+    prepare_database(alert_db)
+    sealed = seal_through(influx_store, alert_db, kotim, date(2026, 11, 30), ms(2026, 12, 1, 7), first=date(2026, 11, 1))
+    assert [s.day for s in sealed][-1] == date(2026, 11, 30)
+    report = build_report(influx_store, kotim, "2026-11", alert_db=alert_db, now_ms=ms(2026, 12, 1, 7))
+    assert len(report.sealed) == len(sealed) and report.sealed[-1][2] == sealed[-1].chain
+    (id_pdf, id_html), (en_pdf, en_html) = read_both(report, "id"), read_both(report, "en")
+    chain = sealed[-1].chain  # 64 hex digits: the PDF may wrap them, so they are looked for without the spaces
+    for content in (id_pdf, id_html):
+        assert f"Catatan tersegel (wastewatch verify memeriksanya): {len(sealed)} hari; hash rantai terakhir (2026-11-30): " in content
+        assert f"(2026-11-30):{chain}" in content.replace(" ", "")
+    for content in (en_pdf, en_html):
+        assert f"Sealed records (wastewatch verify checks them): {len(sealed)} days; last chain hash (2026-11-30): " in content
+        assert f"(2026-11-30):{chain}" in content.replace(" ", "")
+    # a database without the ledger's table: no line, no error
+    assert build_report(influx_store, kotim, "2026-10", now_ms=ms(2026, 12, 1, 7)).sealed == ()

@@ -28,6 +28,7 @@ def report_data(report: PlantReport) -> JsonDict:
         "coverage": {"stretches": [[iso(b, report), iso(e, report)] for b, e in report.coverage.stretches],
                      "gaps": [[iso(b, report), iso(e, report)] for b, e in report.coverage.gaps()],
                      "simulated": [[iso(b, report), iso(e, report)] for b, e in report.coverage.simulated]},
+        "ledger": {"days": len(report.sealed), "roots": [{"day": d.isoformat(), "root": root, "chain": chain} for d, root, chain in report.sealed]},
         "tonnage": {
             "total_g": t.mass_g, "total_t": float(t.tonnes), "batches": t.batches, "grouping": t.by,
             "facilities_served": list(t.facilities_served), "facilities_served_count": t.facilities_served_count,

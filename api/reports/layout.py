@@ -85,6 +85,7 @@ def _coverage(data: JsonDict, lang: Language) -> Section:
     stretches, gaps, span = data["coverage"]["stretches"], data["coverage"]["gaps"], period_span(data, lang)
     if not stretches:
         s.paragraphs.append(text("coverage_none", lang).format(period=span))
+        s.paragraphs += _sealed(data, lang)
         return s
     s.paragraphs.append(text("coverage_some", lang).format(
         first=_moment(stretches[0][0], lang), last=_moment(stretches[-1][1], lang, end=True), period=span))
@@ -98,11 +99,20 @@ def _coverage(data: JsonDict, lang: Language) -> Section:
         if len(gaps) > MAX_GAPS:
             named.append(text("coverage_more", lang).format(n=len(gaps) - MAX_GAPS))
         s.paragraphs.append(text("coverage_gaps", lang).format(gaps="; ".join(named)))
+    s.paragraphs += _sealed(data, lang)
     simulated = data["coverage"]["simulated"]
     if simulated:
         spans = "; ".join(f"{_moment(b, lang)} – {_moment(e, lang, end=True)}" for b, e in simulated)
         s.paragraphs.append(text("coverage_simulated", lang).format(spans=spans))
     return s
+
+
+def _sealed(data: JsonDict, lang: Language) -> list[str]:
+    """The period's last chain hash of the tamper-evident ledger, when any of its days is sealed."""
+    sealed = data["ledger"]["roots"]
+    if not sealed:
+        return []
+    return [text("ledger_sealed", lang).format(days=len(sealed), day=sealed[-1]["day"], chain=sealed[-1]["chain"])]
 
 
 def _span_h(begin: str, end: str) -> float:

@@ -76,6 +76,10 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "en": "{pollutant}: on average {per_day} valid hours per operating day, under {hours}\u00a0h: an operating day shorter than "
               "{hours}\u00a0h can never be a valid day, hence 0 valid days beside {share} data availability.",
     },
+    "ledger_sealed": {
+        "id": "Catatan tersegel (wastewatch verify memeriksanya): {days} hari; hash rantai terakhir ({day}): {chain}",
+        "en": "Sealed records (wastewatch verify checks them): {days} days; last chain hash ({day}): {chain}",
+    },
     "coverage_simulated": {
         "id": "Data simulasi, bukan hasil pengukuran: {spans} diisi oleh simulator instalasi (riwayat demo, wastewatch demo).",
         "en": "Simulated, not measured: {spans} was filled by the plant simulator (the demo's history, wastewatch demo).",

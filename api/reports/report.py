@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from api.reports.coverage import DataCoverage, read_coverage
 from api.summaries import (
@@ -22,8 +23,10 @@ from api.summaries import (
 from api.summaries.alert_response import AlertRows
 from api.summaries.loads import EmissionLoads, emission_loads
 from api.summaries.profiles import plant_profiles
+from wastewatch.ledger.table import day_roots
 from wastewatch.plant import PlantConfig
 from wastewatch.points import Store
+from wastewatch.relational import Database, DatabaseError
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class PlantReport:
     """The daily validity rule of the plant's data-availability profile (its one definition), if it has one."""
     loads: EmissionLoads | None = None
     """Emission loads per pollutant over the period and per month, with their coverage."""
+    sealed: tuple[tuple[date, str, str], ...] = ()
+    """(day, Merkle root, chain hash) of the period's days sealed in the tamper-evident ledger, in day order."""
 
 
 def build_report(
@@ -65,4 +70,15 @@ def build_report(
         read_coverage(store, plant.id, p.start_ms, p.end_ms),
         next((x.data_availability.min_valid_hours_per_day for x in plant_profiles(plant) if x.data_availability), None),
         loads=emission_loads(store, plant, p.start_ms, p.end_ms, "month"),
+        sealed=_sealed_days(alert_db, plant, p),
     )
+
+
+def _sealed_days(db: AlertRows | None, plant: PlantConfig, period: Period) -> tuple[tuple[date, str, str], ...]:
+    """The ledger's roots of the period (none without the ledger's table: nothing sealed yet)."""
+    if not isinstance(db, Database):
+        return ()
+    try:
+        return tuple(day_roots(db, plant.id, period.first, period.after - timedelta(days=1)))
+    except DatabaseError:
+        return ()
