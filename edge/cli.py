@@ -16,8 +16,8 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     """Add `edge` and its subcommands to the `wastewatch` parser's subcommands."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "edge",
-        help="The field end: poll the plant's Modbus devices and publish the MQTT contract, store-and-forward.",
-        description="The box at the plant: polls the PLC and the CEMS over Modbus TCP/RTU, stamps readings with its own "
+        help="The field end: poll the plant's Modbus devices or subscribe to its OPC UA servers, and publish the MQTT contract, store-and-forward.",
+        description="The box at the plant: polls the PLC and the CEMS over Modbus TCP/RTU or subscribes over OPC UA, stamps readings with its own "
         "clock, keeps every sample in an on-disk queue and publishes it (QoS 1) once the broker acknowledges.",
         epilog=describe_settings(*SETTINGS),
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alerts.service import AlertsComponent
+from alerts.settings import AlertSettings
 from edge.devices import parse_device_file
 from edge.forwarder import health_topic
 from edge.service import Edge
@@ -254,3 +256,36 @@ def test_a_message_the_broker_refuses_keeps_its_samples_queued(tmp_path, cems, c
     finally:
         edge.stop()
         server.cleanup()
+
+
+def test_a_cems_analyser_that_stops_answering_raises_the_no_data_alert_and_clears_when_it_answers(
+    tmp_path, mosquitto, influx_store, catalog, plc, cems,
+):
+    """The whole path an agency officer relies on: the edge's poll of the CEMS fails, its status goes
+    offline on MQTT, the running alert worker raises `cems_no_data` (the bundled rule), and the alert
+    clears once the analyser answers again; the PLC keeps its period meanwhile."""
+    spec = parse_device_file({"plant": "kotim", "devices": [
+        tcp_device("plc", plc.port, PLC_POINTS), tcp_device("cems", cems.port, CEMS_POINTS, status=CEMS_STATUS),
+    ]}, catalog.get("kotim"))
+    settings = Settings(mqtt=BrokerSettings(url=mosquitto.url), data_dir=tmp_path / "data",
+                        influx=InfluxSettings(url=influx_store.url, database=influx_store.database))
+    alerts = AlertsComponent(settings, AlertSettings(client_id=f"alerts-{tmp_path.name}", routes="operators=log", tick_interval_s=0.5),
+                             catalog, influx_store, scheduler=False)
+    edge = Edge(settings, EdgeSettings(queue_path=tmp_path / "queue.sqlite3", edge_id=f"edge-{tmp_path.name}"), spec)
+    alerts.start()
+    try:
+        wait_until(alerts.worker.connected.is_set, what="alert worker subscribed")
+        edge.start()
+        wait_until(lambda: edge.health.snapshot()["devices"]["cems"]["samples"] >= 2, timeout_s=30, what="the CEMS polled")
+        cems.device.mode, cems.device.delay_s = "timeout", 30  # the analyser stops answering
+        alert = wait_until(lambda: alerts.lifecycle.alerts.active("kotim", "cems_no_data", "cems"), timeout_s=60,
+                           what="cems_no_data raised by the alert worker")
+        assert "device cems reports offline" in alert.message, alert.message
+        plc_before = edge.health.snapshot()["devices"]["plc"]["samples"]
+        cems.device.mode = "normal"
+        wait_until(lambda: alerts.lifecycle.alerts.active("kotim", "cems_no_data", "cems") is None, timeout_s=60,
+                   what="the alert cleared once the CEMS answers")
+        assert edge.health.snapshot()["devices"]["plc"]["samples"] > plc_before  # the PLC was polled all along
+    finally:
+        edge.stop()
+        alerts.stop()
