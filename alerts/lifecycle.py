@@ -22,7 +22,7 @@ from alerts.plant_state import PlantStateTransition, state_point
 from alerts.routing import Routes
 from alerts.rules import Rule
 from alerts.store import AlertChange, AlertNotFound, AlertRecord, AlertStore
-from alerts.templates import alert_payload
+from alerts.templates import SEALED_DAY, alert_payload, sealed_day_payload
 from wastewatch.plant import PlantCatalog
 from wastewatch.records import PLANT_STATE
 from wastewatch.relational import Database
@@ -154,6 +154,19 @@ class Lifecycle:
         key = f"ww-state-{transition.plant}-{transition.at_ms}-{transition.to_state.value}-annotation"
         self.outbox.add(plant=transition.plant, alert_id=None, transition_id=None, kind=PLANT_STATE, audience="store", chain=ANNOTATION_CHAIN,
                         level=0, key=key, payload=point, now_ms=transition.at_ms)
+
+    def notify_sealed_day(self, plant: str, day: str, root: str, chain: str, leaves: int, now_ms: int) -> int:
+        """The agency's rows for a day sealed into the tamper-evident ledger (its root and chain hash),
+        through the outbox like any notification: one per agency chain and day, however often it is
+        asked (the idempotency key). How many rows were added."""
+        payload = sealed_day_payload(self.catalog.get(plant), plant, day, root, chain, leaves,
+                                     language=self.policy.language, at_ms=now_ms)
+        added = 0
+        for audience, route in self.routes.deliveries(["agency"]):
+            added += bool(self.outbox.add(plant=plant, alert_id=None, transition_id=None, kind=SEALED_DAY, audience=audience,
+                                          chain=route, level=0, key=idempotency_key(f"ledger-{plant}-{day}", route[0]),
+                                          payload=payload, now_ms=now_ms))
+        return added
 
     # -- helpers -------------------------------------------------------------------------------------
 

@@ -177,3 +177,23 @@ def digest_payload(channel: str, suppressed: Sequence[Mapping[str, Any]], *, lan
         text[lang] = {"subject": words["digest_subject"].format(count=count), "body": "\n".join(lines)}
     return {"kind": "digest", "plant": plant, "channel": channel, "suppressed": count, "items": items,
             "at_ms": at_ms, "language": language, "text": text}
+
+
+SEALED_DAY = "ledger_day"
+
+
+def sealed_day_payload(plant: PlantConfig | None, plant_id: str, day: str, root: str, chain: str, leaves: int, *,
+                       language: str, at_ms: int) -> dict[str, Any]:
+    """A day sealed into the tamper-evident ledger, for the agency: its root and chain hash (what
+    `wastewatch verify` checks the records against), in both languages."""
+    name = plant.name if plant is not None else plant_id
+    text = {
+        "id": {"subject": f"[Catatan tersegel] {plant_id} {day}: hash rantai {chain[:16]}…",
+               "body": f"Instalasi: {name}\nHari: {day}\nCatatan: {leaves}\nAkar Merkle: {root}\nHash rantai: {chain}\n"
+                       "Simpan hash rantai ini: wastewatch verify memeriksa catatan instalasi terhadapnya."},
+        "en": {"subject": f"[Sealed records] {plant_id} {day}: chain hash {chain[:16]}…",
+               "body": f"Plant: {name}\nDay: {day}\nRecords: {leaves}\nMerkle root: {root}\nChain hash: {chain}\n"
+                       "Keep this chain hash: wastewatch verify checks the plant's records against it."},
+    }
+    return {"kind": SEALED_DAY, "plant": plant_id, "day": day, "root": root, "chain": chain, "records": leaves,
+            "at_ms": at_ms, "language": language, "text": text}

@@ -23,7 +23,7 @@ from compliance.result_store import read_averages, read_days
 from compliance.scheduler import ComplianceService
 from compliance.settings import ComplianceSettings
 from launch.arguments import DATE_PATTERN, UsageError, parse_day, select_plant
-from launch.ledger import open_ledger_database, sealing_hook
+from launch.ledger import SealedHook, agency_notice, open_ledger_database, sealing_hook
 from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.daily import v4_status
 from wastewatch.compliance.kpis import PlantKpis
@@ -103,12 +103,15 @@ def parse_instant_ms(text: str, zone: ZoneInfo, option: str, *, end_of_day: bool
     return int(when.timestamp() * 1000)
 
 
-def open_jobs(store: Store, ledger: Database | None = None, *, clock_ms: Callable[[], int] = wall_clock_ms) -> ComplianceJobs:
+def open_jobs(
+    store: Store, ledger: Database | None = None, *, clock_ms: Callable[[], int] = wall_clock_ms, on_sealed: SealedHook | None = None,
+) -> ComplianceJobs:
     """The jobs as `wastewatch compliance` runs them: each day job then keeps the summaries' roll-ups and,
-    with `ledger`, seals the judged day into the tamper-evident ledger (`launch.ledger`)."""
+    with `ledger`, seals the judged day into the tamper-evident ledger (`launch.ledger`) and hands it to
+    `on_sealed` (the agency's notification)."""
     hooks: list[DayHook] = [rollup_after_day]
     if ledger is not None:
-        hooks.append(sealing_hook(ledger))
+        hooks.append(sealing_hook(ledger, on_sealed))
     return ComplianceJobs(store, clock_ms=clock_ms, after_day=hooks)
 
 
@@ -122,7 +125,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     ledger = open_ledger_database(settings)  # its own connection: the jobs' threads seal while findings are written
     try:
         service = ComplianceService(
-            open_jobs(store, ledger), catalog, settle_s=compliance.settle_s, day_at_min=compliance.day_at_min,
+            open_jobs(store, ledger, on_sealed=agency_notice(regulatory.lifecycle)), catalog, settle_s=compliance.settle_s, day_at_min=compliance.day_at_min,
             on_findings=regulatory.apply,
         )
         service.start()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
+from alerts.lifecycle import Lifecycle
 from alerts.schema import create_schema
 from api.keys import key_statements
 from compliance.jobs import DayHook, wall_clock_ms
@@ -190,19 +191,35 @@ def verify_plant(store: Store, db: Database, plant: PlantConfig, first: date | N
     return verify(days, checked, current, unsealed)
 
 
-def sealing_hook(db: Database) -> DayHook:
+SealedHook = Callable[[SealedDay], None]
+
+
+def sealing_hook(db: Database, on_sealed: SealedHook | None = None) -> DayHook:
     """An `after_day` hook for `ComplianceJobs`: the judged day is final, so seal through it (sealed at
-    the jobs' clock). A store or database failure is logged, not raised: the day's results are kept
-    and the next seal catches up."""
+    the jobs' clock), then hand each sealed day to `on_sealed` (the agency's notification). A store or
+    database failure is logged, not raised: the day's results are kept and the next seal catches up."""
 
     def seal_after_day(store: Store, plant: PlantConfig, day: date, now_ms: int) -> list[SealedDay]:
         try:
-            return seal_through(store, db, plant, day, now_ms)
+            sealed = seal_through(store, db, plant, day, now_ms)
+            if on_sealed is not None:
+                for one in sealed:
+                    on_sealed(one)
+            return sealed
         except (StoreError, DatabaseError) as exc:
             logger.error("ledger seal after the day job failed plant=%s day=%s: %s", plant.id, day, exc)
             return []
 
     return seal_after_day
+
+
+def agency_notice(lifecycle: Lifecycle) -> SealedHook:
+    """`on_sealed` that sends each sealed day's root and chain hash to the agency through the alert outbox."""
+
+    def notify(day: SealedDay) -> None:
+        lifecycle.notify_sealed_day(day.plant, day.day.isoformat(), day.root, day.chain, len(day.leaves), day.sealed_at_ms)
+
+    return notify
 
 
 # -- the commands -----------------------------------------------------------------------------------

@@ -22,14 +22,22 @@ from hypothesis import strategies as st
 
 from alerts import AlertRaised, actions, bundled_rules_path, load_rules
 from alerts.lifecycle import Lifecycle
+from alerts.lifecycle import Policy as LifecyclePolicy
+from alerts.notifiers import Notification
+from alerts.notifiers.mqtt import notification_topic
+from alerts.notifiers.webhook import WebhookNotifier
 from alerts.routing import parse_routes
+from alerts.sender import OutboxSender, SenderPolicy
+from alerts.templates import SEALED_DAY, sealed_day_payload
 from api.keys import KeyStore
 from api.roles import Role
 from compliance.jobs import ComplianceJobs
 from compliance.result_store import read_averages
-from launch.cli import main
 from launch.arguments import UsageError
-from launch.ledger import open_ledger_database, parse_period, prepare_database, seal_through, sealing_hook, verify_plant
+from launch.cli import main
+from launch.ledger import agency_notice, open_ledger_database, parse_period, prepare_database, seal_through, sealing_hook, verify_plant
+from tests.alert_receivers import WebhookReceiver
+from tests.helpers import wait_until
 from tests.postgres import PostgresServer
 from wastewatch.compliance.profiles import load_bundled_profiles
 from wastewatch.compliance.results import EMISSION_AVG
@@ -45,6 +53,7 @@ from wastewatch.relational import Database, DatabaseError, connect_url
 from wastewatch.settings import Settings
 from wastewatch.store.influx import InfluxStore
 
+SECRET = "ledger-test-webhook-secret-0123456789abcdef"
 DAY = date(2026, 11, 28)
 NEXT = DAY + timedelta(days=1)
 MIN = 60_000
@@ -342,6 +351,35 @@ def test_the_day_job_seals_its_day_through_the_hook(influx_store: InfluxStore, d
     assert isinstance(after, list) and [(d.day, d.previous) for d in after] == [(NEXT, sealed[0].chain)]
 
 
+def test_the_agency_gets_each_sealed_days_chain_hash_through_the_outbox_once(
+    influx_store: InfluxStore, db: Database, db_url: str, catalog: PlantCatalog,
+) -> None:
+    """The day job seals its day and the agency's webhook receives that day's root and chain hash, signed,
+    through the alert outbox and its sender; sealing the same day again adds no second notification."""
+    world = make_world(influx_store, db, catalog)
+    receiver = WebhookReceiver(SECRET).start()
+    routes = parse_routes("agency=webhook", ["regulatory"], ["webhook"])
+    lifecycle = Lifecycle(db, routes, (), catalog, LifecyclePolicy(), annotate=False)
+    jobs = ComplianceJobs(influx_store, load_bundled_profiles(), clock_ms=lambda: world.clock[0],
+                          after_day=[sealing_hook(db, agency_notice(lifecycle))])
+    sender_db = connect_url(db_url)
+    sender = OutboxSender(sender_db, {"webhook": WebhookNotifier(receiver.url, SECRET, timeout_s=10)}, SenderPolicy(retry_base_s=0.05))
+    try:
+        (sealed,) = jobs.run_day(world.plant, DAY).after_day
+        assert isinstance(sealed, list) and [d.day for d in sealed] == [DAY]
+        assert lifecycle.notify_sealed_day("kotim", DAY.isoformat(), sealed[0].root, sealed[0].chain, 1, world.clock[0]) == 0
+        sender.start()
+        sender.wake()
+        (got,) = wait_until(lambda: receiver.accepted or None, timeout_s=30, what="the sealed day at the agency's webhook")
+    finally:
+        sender.stop()
+        sender_db.close()
+        receiver.stop()
+    assert got.verified and got.body["kind"] == "ledger_day" and got.body["day"] == DAY.isoformat()
+    assert (got.body["root"], got.body["chain"]) == (sealed[0].root, sealed[0].chain)
+    assert sealed[0].chain in got.body["text"]["id"]["body"] and sealed[0].chain in got.body["text"]["en"]["body"]
+
+
 @pytest.mark.parametrize(("text", "first", "last"), [
     ("2026-11", date(2026, 11, 1), date(2026, 11, 30)),
     ("2026-12", date(2026, 12, 1), date(2026, 12, 31)),
@@ -418,3 +456,8 @@ def test_hostile_ledger_rows_end_in_a_named_broken_chain(tmp_path: Path, catalog
         assert verdict.mismatch is not None and verdict.mismatch.problem in {"chain", "missing", "changed", "added"}
     finally:
         db.close()
+
+
+def test_a_sealed_day_on_the_mqtt_channel_goes_to_the_plants_ledger_topic() -> None:
+    payload = sealed_day_payload(None, "kotim", "2026-11-28", "ab" * 32, "cd" * 32, 734, language="id", at_ms=0)
+    assert notification_topic(Notification(1, "k", "mqtt", SEALED_DAY, payload)) == "plants/kotim/alerts/ledger"

@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 
 from alerts.notifiers import Channel, Notification, NotifierError, Receipt
 from alerts.settings import AlertSettings
+from alerts.templates import SEALED_DAY
 from wastewatch.mqtt import connect, make_client
 from wastewatch.points import Store
 from wastewatch.settings import BrokerAddress, Settings
@@ -30,6 +31,8 @@ def notification_topic(notification: Notification) -> str:
     p = notification.payload
     if notification.kind == "digest":
         return f"plants/{p.get('plant') or 'all'}/alerts/digest"
+    if notification.kind == SEALED_DAY:  # a day sealed into the ledger: its root and chain hash
+        return f"plants/{p['plant']}/alerts/ledger"
     return alert_topic(str(p["plant"]), str(p["rule"]), str(p["subject"]))
 
 
