@@ -10,6 +10,7 @@ import http.server
 import re
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote
@@ -26,10 +27,14 @@ from api.console.public import public_view
 from api.roles import Role
 from api.settings import ApiSettings
 from api.users import UserStore
+from launch.ledger import prepare_database
 from tests.api_support import NOW, NOW_MS, Api, at, run_api, seed_plant_day
 from tests.console_browser import assert_accessible, console_browser, fresh, needs_chromium, screenshots
 from wastewatch.compliance.quality import QualityCode
 from wastewatch.compliance.results import DayRecord
+from wastewatch.ledger.check import seal
+from wastewatch.ledger.hashing import GENESIS
+from wastewatch.ledger.table import append_day
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Store
 from wastewatch.records import Batch
@@ -199,3 +204,18 @@ def test_the_public_page_in_the_browser_passes_axe_and_another_origin_may_frame_
         server.server_close()
     assert "Kotawaringin Timur" in framed
     assert console_form == []  # the console's frame-ancestors 'none': the browser refuses to show it
+
+
+def test_the_page_shows_the_last_sealed_days_chain_hash(public: Api) -> None:
+    db = public.ctx.alert_db
+    assert "sealed-chain" not in public.client.get("/public/plants/kotim?lang=en").text  # nothing sealed yet
+    public.app.state.public_pages = None  # the page is cached for a minute: start the cache again, as after that minute
+    prepare_database(db)
+    first = seal("kotim", NOW.date() - timedelta(days=2), [], GENESIS, {}, {}, NOW_MS)
+    second = seal("kotim", NOW.date() - timedelta(days=1), [], first.chain, {}, {}, NOW_MS)
+    for day in (first, second):
+        append_day(db, day)
+    for lang, words in (("en", "Sealed records"), ("id", "Catatan tersegel")):
+        page = public.client.get(f"/public/plants/kotim?lang={lang}").text
+        assert words in page and f'<code id="sealed-chain">{second.chain}</code>' in page, page[-1500:]
+        assert f'<span id="sealed-day">{second.day.isoformat()}</span>' in page

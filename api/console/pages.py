@@ -105,6 +105,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         },
         "pub": {
             "title": "Transparansi", "not_public": "Halaman ini tidak tersedia.",
+            "sealed_title": "Catatan tersegel",
+            "sealed_text": "Catatan instalasi disegel setiap hari dalam rantai hash (wastewatch verify memeriksanya); hash rantai hari terakhir yang disegel,",
             "intro": "Data pemantauan insinerator limbah medis ini, diperbarui setiap menit.", "state_now": "Keadaan sekarang",
             "states": {"cold": "dingin", "preheat": "pemanasan awal", "ready": "siap", "burning": "membakar",
                        "burnout": "pembakaran akhir", "shutdown": "berhenti"},
@@ -201,6 +203,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         },
         "pub": {
             "title": "Transparency", "not_public": "This page is not available.",
+            "sealed_title": "Sealed records",
+            "sealed_text": "The plant's records are sealed each day into a hash chain (wastewatch verify checks them); the chain hash of the last sealed day,",
             "intro": "This medical-waste incinerator's monitoring data, updated every minute.", "state_now": "State now",
             "states": {"cold": "cold", "preheat": "preheating", "ready": "ready", "burning": "burning",
                        "burnout": "burning out", "shutdown": "shut down"},

@@ -35,7 +35,9 @@ from api.summary_cache import SummaryCache
 from wastewatch.compliance.profiles import RULE_SHARE
 from wastewatch.compliance.results import EMISSION_DAY, DayRecord
 from wastewatch.compliance.windows import local_day
+from wastewatch.ledger.table import latest_root
 from wastewatch.plant import PlantConfig
+from wastewatch.relational import DatabaseError
 
 router = APIRouter(prefix="/public", include_in_schema=False)
 
@@ -101,7 +103,17 @@ def public_view(ctx: ApiContext, plant: PlantConfig, lang: Language) -> dict[str
         "plant_availability": percent(u.plant_availability, lang), "availability_value": u.plant_availability,
         "operating_h": number(u.operating_h, 1, lang), "operating_value": u.operating_h,
         "unconfirmed": any(not r["confirmed"] for r in rows),
+        "sealed": _sealed(ctx, plant),
     }
+
+
+def _sealed(ctx: ApiContext, plant: PlantConfig) -> dict[str, str] | None:
+    """The last day sealed into the tamper-evident ledger and its chain hash (none before the first seal)."""
+    try:
+        latest = latest_root(ctx.alert_db, plant.id)
+    except DatabaseError:  # no ledger table yet: nothing sealed
+        return None
+    return None if latest is None else {"day": latest[0].isoformat(), "chain": latest[2]}
 
 
 def public_csp(frame_ancestors: str) -> str:

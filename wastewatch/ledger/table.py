@@ -84,6 +84,12 @@ def day_roots(db: Database, plant: str, first: date, last: date) -> list[tuple[d
     return [(date.fromisoformat(r["day"]), str(r["root"]), str(r["chain"])) for r in rows]
 
 
+def latest_root(db: Database, plant: str) -> tuple[date, str, str] | None:
+    """(day, root, chain hash) of the plant's last sealed day, without its leaves (the public page's line)."""
+    row = db.query_one("SELECT day, root, chain FROM ledger_days WHERE plant = ? ORDER BY day DESC LIMIT 1", (plant,))
+    return None if row is None else (date.fromisoformat(row["day"]), str(row["root"]), str(row["chain"]))
+
+
 def last_sealed(db: Database, plant: str) -> SealedDay | None:
     row = db.query_one("SELECT * FROM ledger_days WHERE plant = ? ORDER BY day DESC LIMIT 1", (plant,))
     return _sealed(row) if row is not None else None
