@@ -41,6 +41,7 @@ Hierarchy (where each leaf is defined):
             ├── PeriodError          api.summaries.periods
             ├── TooManyPoints        api.errors
             ├── ReportFormatError    api.reports.render
+            ├── ManifestFileError    wastewatch.manifests.parse   a manifest upload that is no manifest table
             └── CemsQuarterError     api.reports.cems_quarter
 
 Programming errors (a route that declares no role) and internal control flow (a rejected
