@@ -20,6 +20,7 @@ from ingest.settings import IngestSettings
 from launch.compliance import add_arguments as add_compliance_arguments
 from launch.devices import add_arguments as add_device_arguments
 from launch.ledger import add_arguments as add_ledger_arguments
+from launch.manifests import add_arguments as add_manifest_arguments
 from simulators.cli import add_arguments as add_simulator_arguments
 from simulators.cli import run_from_args
 from simulators.schedule import SCHEDULE_NAMES
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dashboard_arguments(sub)
     add_device_arguments(sub)
     add_ledger_arguments(sub)
+    add_manifest_arguments(sub)
     add_api_arguments(sub)
     add_edge_arguments(sub)
     add_sispek_arguments(sub)
