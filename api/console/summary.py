@@ -13,7 +13,6 @@ does not exist.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -108,15 +107,12 @@ class Sections:
     compliance: ComplianceSummary
 
 
-async def period_sections(ctx: ApiContext, plant: PlantConfig, period: Period) -> Sections:
-    """The three summaries computed side by side in the thread pool: most of their time is spent waiting
-    for the store's answers, so the page takes about as long as the slowest (compliance), not the sum."""
-    t, u, c = await asyncio.gather(
-        run_in_threadpool(period_tonnage, ctx, plant, period.start_ms, period.end_ms, grouping_of(period)),
-        run_in_threadpool(period_uptime, ctx, plant, period.start_ms, period.end_ms),
-        run_in_threadpool(period_compliance, ctx, plant, period.start_ms, period.end_ms),
-    )
-    return Sections(t, u, c)
+def period_sections(ctx: ApiContext, plant: PlantConfig, period: Period) -> Sections:
+    """The three summaries, one after the other (computed side by side in threads they were no faster in
+    bench.console_pages: the store client's Python work holds the GIL), each read once for the page."""
+    return Sections(period_tonnage(ctx, plant, period.start_ms, period.end_ms, grouping_of(period)),
+                    period_uptime(ctx, plant, period.start_ms, period.end_ms),
+                    period_compliance(ctx, plant, period.start_ms, period.end_ms))
 
 
 def _readable(ctx: ApiContext, session: Session) -> list[PlantConfig]:
@@ -147,7 +143,7 @@ async def summary_index(request: Request, period: str | None = None, lang: str |
         periods = [chosen_period(period, p, ctx.now_ms()) for p in plants]
     except (PeriodError, RangeError, ValueError):
         return _bad_period(language, session, period)
-    found = await asyncio.gather(*(period_sections(ctx, p, chosen) for p, chosen in zip(plants, periods, strict=True)))
+    found = [await run_in_threadpool(period_sections, ctx, p, chosen) for p, chosen in zip(plants, periods, strict=True)]
     rows = [_headline(p, sections, cast(Language, language)) for p, sections in zip(plants, found, strict=True)]
     label = periods[0].label if periods else (period or "")
     zone = plants[0].zone if plants else ZoneInfo("UTC")
@@ -219,7 +215,7 @@ async def plant_summary(request: Request, plant_id: str, period: str | None = No
         chosen = chosen_period(period, plant, ctx.now_ms())
     except (PeriodError, RangeError, ValueError):
         return _bad_period(language, session, period)
-    view = _plant_view(plant, chosen, await period_sections(ctx, plant, chosen), cast(Language, language))
+    view = _plant_view(plant, chosen, await run_in_threadpool(period_sections, ctx, plant, chosen), cast(Language, language))
     return page("summary.html.j2", language, title=f"{plant.name} · {chosen.label}", user=session.user, v=view,
                 formats=FORMATS, quick=quick_periods(plant.zone, ctx.now_ms()), wide=True)
 
