@@ -10,6 +10,7 @@ from typing import Protocol
 import pytest
 
 from ingest.settings import IngestSettings
+from tests.helpers import clear_retained
 from tests.postgres import PostgresServer
 from tests.servers import InfluxServer, MosquittoServer
 from wastewatch.plant import PlantCatalog, load_catalog
@@ -26,6 +27,19 @@ def mosquitto() -> Iterator[MosquittoServer]:
     server = MosquittoServer().start()
     yield server
     server.cleanup()
+
+
+RETAINING_MODULES = ("tests.test_edge_",)
+"""Tests whose services leave presence and health retained under plants/ (the edge's device statuses)."""
+
+
+@pytest.fixture(autouse=True)
+def _retained_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test of a module that retains presence on the session's broker, the retained messages go,
+    so a later test's worker does not read a device as offline (an alert on a fault-free day)."""
+    yield
+    if request.module.__name__.startswith(RETAINING_MODULES) and "mosquitto" in request.fixturenames:
+        clear_retained(request.getfixturevalue("mosquitto").url)
 
 
 @pytest.fixture(scope="session")
