@@ -13,13 +13,13 @@ from api.headers import csp_hash
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f8}"
-    "header{background:#16423c;color:#fff;padding:.75rem 1rem}header .who{float:right}"
+    "header{background:#16423c;color:#fff;padding:.75rem 1rem;display:flex;flex-wrap:wrap;align-items:baseline;gap:.25rem 1rem}header .who{margin-left:auto}"
     "main{max-width:40rem;margin:1.5rem auto;padding:0 1rem}"
     "label{display:block;margin-top:1rem;font-weight:600}"
     "input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #767676;border-radius:4px}"
     "button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;background:#16423c;color:#fff;border:0;border-radius:4px}"
     ".error{color:#8b0000;font-weight:600}"
-    "main.wide{max-width:72rem}nav a{color:#fff;margin-left:1rem}"
+    "main.wide{max-width:72rem}nav a{color:#fff;margin-right:1rem}header nav{display:flex;flex-wrap:wrap}"
     "table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #c8c8c8;padding:.4rem;text-align:left;"
     "vertical-align:top}td.id{white-space:nowrap}.critical{color:#8b0000;font-weight:700}.unack{background:#fff4e5}"
     "form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}form.filters label{margin-top:0}"
