@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import alerts, averages, compliance, keys, loads, plants, readings, reports, tonnage, uptime
+from api.routes import alerts, averages, compliance, keys, loads, manifests, plants, readings, reports, tonnage, uptime
 
 ROUTERS: tuple[APIRouter, ...] = (
     plants.router, readings.router, averages.router, tonnage.router, uptime.router, compliance.router, loads.router,
-    reports.router, alerts.router, keys.router,
+    reports.router, alerts.router, keys.router, manifests.router,
 )
