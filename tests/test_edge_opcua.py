@@ -185,8 +185,8 @@ def test_changes_only_or_every_period_the_unchanged_values_again(plant):
             await source.close()
         return sink
 
-    changes = asyncio.run(watch(False, [901.0, 902.0, 903.0, 904.0, 905.0]))
-    assert changes.values("t_primary")[-5:] == [901.0, 902.0, 903.0, 904.0, 905.0]
+    changes = asyncio.run(watch(False, [921.0, 922.0, 923.0, 924.0, 925.0]))  # values no other test writes
+    assert changes.values("t_primary")[-5:] == [921.0, 922.0, 923.0, 924.0, 925.0]
     assert changes.values("t_secondary") == [1010.25]  # changes only: the one value of the subscription's first notification
     assert all(set(r.values) == {"t_primary"} for r in changes.readouts[1:])
     assert changes.errors == [] and changes.subscriptions == 1
