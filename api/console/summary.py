@@ -13,7 +13,8 @@ does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -48,6 +49,7 @@ from api.users import Session
 from wastewatch.compliance.profiles import RULE_SHARE
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
+from wastewatch.points import AggregateFn, AggregateRow, FieldCondition, Point, SeriesColumn, Store
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 MAX_PERIOD = 12
@@ -107,12 +109,60 @@ class Sections:
     compliance: ComplianceSummary
 
 
+class ReadOnce:
+    """The store as one page's summaries read it: a `select` asked again with the same arguments is
+    answered from the first answer (uptime's data availability and compliance both read the stored
+    day and month counts and the stored days of the same range). Lives for one page; the other calls
+    pass through, and the store stays open (it is not this object's)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._selected: dict[tuple[object, ...], list[Point]] = {}
+
+    def ping(self) -> bool:
+        return self._store.ping()
+
+    def ensure_database(self) -> None:
+        self._store.ensure_database()
+
+    def write(self, points: Sequence[Point]) -> None:
+        self._store.write(points)
+
+    def select(self, measurement: str, *, where: Mapping[str, str] | None = None, start_ms: int | None = None,
+               end_ms: int | None = None, limit: int | None = None) -> list[Point]:
+        key = (measurement, tuple(sorted((where or {}).items())), start_ms, end_ms, limit)
+        found = self._selected.get(key)
+        if found is None:
+            found = self._selected[key] = self._store.select(measurement, where=where, start_ms=start_ms, end_ms=end_ms, limit=limit)
+        return list(found)
+
+    def select_column(self, measurement: str, field_name: str, *, where: Mapping[str, str] | None = None,
+                      any_of: tuple[str, Sequence[str]] | None = None, start_ms: int | None = None,
+                      end_ms: int | None = None) -> list[SeriesColumn]:
+        return self._store.select_column(measurement, field_name, where=where, any_of=any_of, start_ms=start_ms, end_ms=end_ms)
+
+    def aggregate(self, measurement: str, field_name: str, fn: AggregateFn, *, where: Mapping[str, str] | None = None,
+                  start_ms: int | None = None, end_ms: int | None = None, every_s: int | None = None,
+                  group_by: Sequence[str] = (), offset_s: int = 0, field_where: Sequence[FieldCondition] = ()) -> list[AggregateRow]:
+        return self._store.aggregate(measurement, field_name, fn, where=where, start_ms=start_ms, end_ms=end_ms, every_s=every_s,
+                                     group_by=group_by, offset_s=offset_s, field_where=field_where)
+
+    def latest(self, measurement: str, field_name: str, *, where: Mapping[str, str] | None = None, start_ms: int | None = None,
+               end_ms: int | None = None, group_by: Sequence[str] = ()) -> list[Point]:
+        return self._store.latest(measurement, field_name, where=where, start_ms=start_ms, end_ms=end_ms, group_by=group_by)
+
+    def close(self) -> None:
+        pass
+
+
 def period_sections(ctx: ApiContext, plant: PlantConfig, period: Period) -> Sections:
     """The three summaries, one after the other (computed side by side in threads they were no faster in
-    bench.console_pages: the store client's Python work holds the GIL), each read once for the page."""
-    return Sections(period_tonnage(ctx, plant, period.start_ms, period.end_ms, grouping_of(period)),
-                    period_uptime(ctx, plant, period.start_ms, period.end_ms),
-                    period_compliance(ctx, plant, period.start_ms, period.end_ms))
+    bench.console_pages: the store client's Python work holds the GIL), each from its cache entry or
+    computed through one `ReadOnce` store, so a query two of them need is sent once."""
+    page = replace(ctx, store=ReadOnce(ctx.store))
+    return Sections(period_tonnage(page, plant, period.start_ms, period.end_ms, grouping_of(period)),
+                    period_uptime(page, plant, period.start_ms, period.end_ms),
+                    period_compliance(page, plant, period.start_ms, period.end_ms))
 
 
 def _readable(ctx: ApiContext, session: Session) -> list[PlantConfig]:
