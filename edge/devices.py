@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from edge.mapping import check_mapping, covered_sensors
 from edge.opcua_devices import OpcUaDevice
 from edge.registers import Order, RegisterType, register_count
 from wastewatch.errors import ConfigError
@@ -130,19 +131,11 @@ class _Device(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> _Device:
-        seen: set[str] = set()
-        for i, point in enumerate(self.points):
-            if point.sensor in seen:
-                raise ValueError(f"points[{i}]: sensor {point.sensor!r} is mapped twice")
-            seen.add(point.sensor)
-        for i, status in enumerate(self.status):
-            for sensor in status.covers or []:
-                if sensor not in seen:
-                    raise ValueError(f"status[{i}].covers: {sensor!r} is not a point of this device")
+        check_mapping(self.points, self.status)
         return self
 
     def covered(self, status: StatusSpec) -> list[str]:
-        return list(status.covers) if status.covers is not None else [p.sensor for p in self.points]
+        return covered_sensors(self.points, status)
 
     @property
     def address(self) -> str:

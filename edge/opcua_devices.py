@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from edge.mapping import check_mapping, covered_sensors
 from edge.sources import SampleStatus
 from wastewatch.topics import ID_PATTERN
 
@@ -142,19 +143,11 @@ class OpcUaDevice(_Strict):
     def _consistent(self) -> OpcUaDevice:
         if (self.username is None) != (self.password_env is None):
             raise ValueError("username and password_env come together (the password is read from that environment variable)")
-        seen: set[str] = set()
-        for i, point in enumerate(self.points):
-            if point.sensor in seen:
-                raise ValueError(f"points[{i}]: sensor {point.sensor!r} is mapped twice")
-            seen.add(point.sensor)
-        for i, status in enumerate(self.status):
-            for sensor in status.covers or []:
-                if sensor not in seen:
-                    raise ValueError(f"status[{i}].covers: {sensor!r} is not a point of this device")
+        check_mapping(self.points, self.status)
         return self
 
     def covered(self, status: OpcUaStatus) -> list[str]:
-        return list(status.covers) if status.covers is not None else [p.sensor for p in self.points]
+        return covered_sensors(self.points, status)
 
     @property
     def address(self) -> str:
