@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.console import admin, alerts, login, overview, public, summary
+from api.console import admin, alerts, login, manifests, overview, public, summary
 from api.ratelimit import FailureLimiter
 
 
@@ -15,5 +15,6 @@ def install_console(app: FastAPI, burst: int, per_min: float) -> None:
     app.include_router(alerts.router)
     app.include_router(overview.router)
     app.include_router(summary.router)
+    app.include_router(manifests.router)
     app.include_router(admin.router)
     app.include_router(public.router)
