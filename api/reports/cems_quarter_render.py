@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from api.reports.cems_quarter import CODES, CemsQuarter
 from api.reports.messages import NBSP, number, pollutant, unit
-from api.reports.render import FONT_DIR, quiet_font_subsetting
+from api.reports.render import new_pdf
 from wastewatch.compliance.profiles import UNCONFIRMED
 
 CemsFormat = Literal["xlsx", "pdf"]
@@ -150,14 +150,6 @@ def render_xlsx(q: CemsQuarter) -> bytes:
 # -- PDF ----------------------------------------------------------------------------------------------
 
 
-def _pdf(orientation: str) -> FPDF:
-    pdf = FPDF(orientation=orientation, format="A4")
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(auto=True, margin=12)
-    return pdf
-
-
 def _grid(pdf: FPDF, headers: list[str], rows: list[list[str]], size: float, line_height: float) -> None:
     pdf.set_font("DejaVu", "", size)
     with pdf.table(text_align="LEFT", line_height=line_height, first_row_as_headings=True, borders_layout="ALL",
@@ -169,8 +161,7 @@ def _grid(pdf: FPDF, headers: list[str], rows: list[list[str]], size: float, lin
 
 
 def render_pdf(q: CemsQuarter) -> bytes:
-    quiet_font_subsetting()
-    pdf = _pdf("landscape")
+    pdf = new_pdf("landscape", margin_mm=12)
     pdf.add_page()
     lines = _title(q)
     pdf.set_font("DejaVu", "B", 13)

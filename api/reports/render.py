@@ -105,12 +105,19 @@ def render_html(data: JsonDict, lang: Language) -> str:
     )
 
 
-def render_pdf(data: JsonDict, lang: Language) -> bytes:
+def new_pdf(orientation: Literal["portrait", "landscape"] = "portrait", margin_mm: float = 15) -> FPDF:
+    """An A4 document with the reports' font (DejaVu, regular and bold: every Indonesian and unit glyph),
+    breaking pages by itself; fontTools' subsetting kept quiet. Every PDF wastewatch writes starts here."""
     quiet_font_subsetting()
-    pdf = FPDF(format="A4")
+    pdf = FPDF(orientation=orientation, format="A4")
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_auto_page_break(auto=True, margin=margin_mm)
+    return pdf
+
+
+def render_pdf(data: JsonDict, lang: Language) -> bytes:
+    pdf = new_pdf()
     pdf.add_page()
     title, subtitle = heading(data, lang)
     pdf.set_font("DejaVu", "B", 14)
