@@ -6,7 +6,8 @@ prints what it stored, what was already stored, the duplicates and each refused 
 (exit 0 when every row was taken, 1 when some were refused, 2 when the file is no manifest table).
 `watch DIR` polls the folder: each file that has stopped growing is imported once and moved to
 `DIR/imported/` (its report beside it, `*.report.txt`); a file that is no manifest table goes to
-`DIR/rejected/` with its reason. `reconcile` judges a month's manifests against the weighed batches
+`DIR/rejected/` with its reason; with `--reconcile` it also judges the previous and the current month
+after each import and every `WASTEWATCH_MANIFESTS_RECONCILE_EVERY_S` (the running job). `reconcile` judges a month's manifests against the weighed batches
 and writes the discrepancies as regulatory alerts into the alert database (the alert worker's sender
 delivers them); `statement` prints a hospital's monthly statement (or writes it as PDF).
 """
@@ -149,11 +150,18 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     if not folder.is_dir():
         raise UsageError(f"no folder {args.folder!r}")
     db = connect_database(settings)
+    last_reconciled = 0.0
     try:
         watch = FolderWatch(db, plant, folder, manifests, settle=not args.once)
         while True:
-            for line in watch.poll(_now_ms()):
+            now_ms = _now_ms()
+            imported = watch.poll(now_ms)
+            for line in imported:
                 print(line, flush=True)
+            if args.reconcile and (imported or time.monotonic() - last_reconciled >= manifests.reconcile_every_s):
+                for line in reconcile(settings, plant, _months(args, plant, now_ms), now_ms):
+                    print(line, flush=True)
+                last_reconciled = time.monotonic()
             if args.once:
                 return 0
             time.sleep(manifests.poll_s)
@@ -260,6 +268,10 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> None:  # type: igno
     watch = sub.add_parser("watch", help="import each file dropped into a folder, then move it to imported/")
     watch.add_argument("folder", help="the folder to poll")
     watch.add_argument("--once", action="store_true", help="one pass, then exit (files are not waited on to settle)")
+    watch.add_argument("--reconcile", action="store_true",
+                       help="also reconcile the previous and current month into alerts after each import and every "
+                            "WASTEWATCH_MANIFESTS_RECONCILE_EVERY_S")
+    watch.add_argument("--month", help="with --reconcile: judge this month, YYYY-MM (default: the previous and the current)")
     watch.set_defaults(func=_guarded(cmd_watch))
     rec = sub.add_parser("reconcile", help="judge a month's manifests against the weighed batches; discrepancies become alerts")
     rec.add_argument("--month", help="YYYY-MM (default: the previous and the current month)")

@@ -59,6 +59,17 @@ def test_a_watched_folder_imports_each_file_once_and_moves_it(tmp_path: Path) ->
     db.close()
 
 
+def test_watch_with_reconcile_raises_the_alerts_of_what_it_imported(tmp_path: Path, influx_store: InfluxStore) -> None:
+    write_batches(influx_store)
+    env = env_for(tmp_path / "data", influx_store)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "nov.csv").write_bytes(CSV_NOVEMBER)
+    result = run_cli("manifests", "watch", str(inbox), "--once", "--reconcile", "--month", "2026-11", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "alert raised: regulatory_manifest_quantity_differs KOTIM-DIFF-02" in result.stdout
+
+
 def test_reconcile_raises_the_alerts_and_statement_prints_the_month(tmp_path: Path, influx_store: InfluxStore) -> None:
     write_batches(influx_store)
     env = env_for(tmp_path / "data", influx_store)

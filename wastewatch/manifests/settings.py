@@ -33,3 +33,7 @@ class ManifestSettings(Section):
         description='extra header names per column, JSON: {"declared_kg": ["Berat Bersih"], "generator": ["RS"]}',
     )
     poll_s: float = Field(default=10.0, gt=0, le=3600, description="how often `manifests watch` looks into its folder")
+    reconcile_every_s: float = Field(
+        default=3600.0, ge=60, le=86_400,
+        description="`manifests watch --reconcile`: how often the previous and current month are judged without a new file",
+    )
