@@ -157,10 +157,17 @@ def test_import_is_idempotent_and_a_duplicate_with_other_content_is_kept_out(
         db.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_discrepancies_become_regulatory_alerts_and_clear_when_the_balance_is_right(
-    plant: PlantConfig, influx_store: InfluxStore, settings_for: SettingsFor,
+    backend: str, plant: PlantConfig, influx_store: InfluxStore, settings_for: SettingsFor, request: pytest.FixtureRequest,
 ) -> None:
-    settings = settings_for(store=influx_store)
+    overrides: dict[str, object] = {}
+    if backend == "postgresql":
+        postgres = request.getfixturevalue("postgres")
+        name = f"manifest_alerts_{next(_numbers)}"
+        overrides["alerts_db_url"] = postgres.create_database(name)
+        request.addfinalizer(lambda: postgres.drop_database(name))
+    settings = settings_for(store=influx_store, **overrides)
     write_batches(influx_store)
     db = open_database(settings)
     import_both(db, plant, now_ms=local_ms(13, 8))
