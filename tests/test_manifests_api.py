@@ -13,6 +13,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from api.roles import Role
 from tests.api_support import Api, run_api
@@ -63,9 +64,13 @@ def test_the_upload_stores_the_good_rows_and_names_the_bad_ones(api: Api) -> Non
     assert [(r["facility"], r["declared_kg"], r["weighed_kg"]) for r in rows] == [
         ("rsud-murjani", "120.0", "121.0"), ("puskesmas-baamang", "100.0", "88.0"),
         ("puskesmas-ketapang", "30.0", "0.0"), ("klinik-perkebunan", "0.0", "25.0")]
-    for lang in ("id", "en"):
+    for lang, words in (("id", ("Neraca manifes", "Dideklarasikan (manifes): 100,0 kg", "88,0 kg", "jumlah berbeda")),
+                        ("en", ("Monthly waste manifest balance", "Declared (manifests): 100.0 kg", "88.0 kg", "quantity differs"))):
         pdf = api.get(f"{UPLOAD}/statement/pdf?month=2026-11&facility=puskesmas-baamang&lang={lang}", Role.EVALUATOR)
-        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        content = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split())
+        for word in (*words, "Puskesmas Baamang", "KOTIM-DIFF-02"):
+            assert word in content, (word, content[:500])
 
 
 def test_only_an_operator_uploads(api: Api) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from fpdf import FPDF
 
 from api.reports.messages import Language
-from api.reports.render import FONT_DIR, quiet_font_subsetting
+from api.reports.render import new_pdf
 from wastewatch.manifests.reconcile import FacilityMonth, PlantMonth
 from wastewatch.plant import PlantConfig
 
@@ -74,11 +74,7 @@ def kg(value: float, lang: Language) -> str:
 def render_statement_pdf(statement: PlantMonth, plant: PlantConfig, facility: str | None, lang: Language,
                          tolerance: float = 0.05) -> bytes:
     t = TEXTS[lang]
-    quiet_font_subsetting()
-    pdf = FPDF(format="A4")
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf = new_pdf()
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)
     _line(pdf, t["title"], 7)
