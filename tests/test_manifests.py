@@ -21,7 +21,7 @@ from tests.conftest import SettingsFor
 from tests.manifest_support import CSV_NOVEMBER, ZONE, local_ms, write_batches, xlsx_november
 from wastewatch.manifests.parse import ManifestFileError, facility_lookup, parse_manifest_file, parse_rows
 from wastewatch.manifests.reading import reconcile_month
-from wastewatch.manifests.reconcile import Manifest, WeighedBatch, balance
+from wastewatch.manifests.reconcile import Manifest, WeighedBatch, balance, unmanifested_findings
 from wastewatch.manifests.settings import ManifestSettings
 from wastewatch.manifests.table import ImportReport, import_manifests, manifests_numbered
 from wastewatch.plant import PlantCatalog, PlantConfig
@@ -112,7 +112,32 @@ def test_hostile_cells_are_rows_reported_never_an_unnamed_exception(catalog: Pla
         assert 0 < m.declared_kg <= 1_000_000 and m.generator in {f.id for f in kotim.facilities}
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=400))
+def test_hostile_xlsx_bytes_are_one_named_error_or_a_table(catalog: PlantCatalog, tail: bytes) -> None:
+    kotim = catalog.get("kotim")
+    assert kotim is not None
+    try:
+        parse_manifest_file(b"PK\x03\x04" + tail, "hostile.xlsx", lookup(kotim))
+    except ManifestFileError as exc:
+        assert str(exc)
+
+
 # -- the pure balance ------------------------------------------------------------------------------
+
+
+def test_batches_with_no_manifest_number_are_one_finding_per_facility_and_month_after_the_grace() -> None:
+    batches = [WeighedBatch(local_ms(3, 9), 12.0, "klinik-perkebunan", None),
+               WeighedBatch(local_ms(4, 9), 8.0, "klinik-perkebunan", None),
+               WeighedBatch(local_ms(4, 10), 5.0, "rsud-murjani", "KNOWN")]
+    names = {"klinik-perkebunan": "Klinik perkebunan"}
+    early = unmanifested_findings(batches, {"KNOWN"}, grace=timedelta(days=2), now_ms=local_ms(4, 12), plant="kotim",
+                                  zone=ZONE, facility_names=names)
+    assert early == []  # the first of them (3 Nov 09:00) is not yet 2 days old
+    [found] = unmanifested_findings(batches, {"KNOWN"}, grace=timedelta(days=2), now_ms=local_ms(6, 12), plant="kotim",
+                                    zone=ZONE, facility_names=names)
+    assert (found.subject, found.value, found.holding) == ("klinik-perkebunan:2026-11:no-manifest-number", 12.0 + 8.0, True)
+    assert "2 weighed batches (20 kg, from Klinik perkebunan) under no manifest number" in found.message
 
 
 def test_the_five_percent_rule_is_strictly_greater_than() -> None:
