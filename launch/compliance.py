@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from compliance.scheduler import ComplianceService
 from compliance.settings import ComplianceSettings
 from launch.arguments import DATE_PATTERN, UsageError, parse_day, select_plant
 from launch.ledger import SealedHook, agency_notice, open_ledger_database, sealing_hook
+from launch.manifests import reconcile_after_day
 from wastewatch.compliance.amendments import Amendment
 from wastewatch.compliance.daily import v4_status
 from wastewatch.compliance.kpis import PlantKpis
@@ -32,6 +33,7 @@ from wastewatch.compliance.profiles import ProfileError
 from wastewatch.compliance.quality import DISCARDED, QualityCode
 from wastewatch.compliance.results import AverageRecord, DayRecord
 from wastewatch.compliance.windows import day_bounds_ms
+from wastewatch.manifests.settings import ManifestSettings
 from wastewatch.plant import load_catalog
 from wastewatch.points import Store, StoreError
 from wastewatch.relational import Database
@@ -39,7 +41,7 @@ from wastewatch.runtime import wait_for_signal
 from wastewatch.settings import InfluxSettings, Settings, describe_settings, load
 from wastewatch.store import open_store
 
-SETTINGS = (Settings, InfluxSettings, ComplianceSettings, AlertSettings)  # the alert settings: where findings are routed
+SETTINGS = (Settings, InfluxSettings, ComplianceSettings, AlertSettings, ManifestSettings)  # the alert settings: where findings are routed; the manifests: reconciled after each day job
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
@@ -105,13 +107,15 @@ def parse_instant_ms(text: str, zone: ZoneInfo, option: str, *, end_of_day: bool
 
 def open_jobs(
     store: Store, ledger: Database | None = None, *, clock_ms: Callable[[], int] = wall_clock_ms, on_sealed: SealedHook | None = None,
+    more: Sequence[DayHook] = (),
 ) -> ComplianceJobs:
     """The jobs as `wastewatch compliance` runs them: each day job then keeps the summaries' roll-ups and,
     with `ledger`, seals the judged day into the tamper-evident ledger (`launch.ledger`) and hands it to
-    `on_sealed` (the agency's notification)."""
+    `on_sealed` (the agency's notification); then the `more` hooks (the manifests' reconciliation)."""
     hooks: list[DayHook] = [rollup_after_day]
     if ledger is not None:
         hooks.append(sealing_hook(ledger, on_sealed))
+    hooks += more
     return ComplianceJobs(store, clock_ms=clock_ms, after_day=hooks)
 
 
@@ -125,7 +129,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     ledger = open_ledger_database(settings)  # its own connection: the jobs' threads seal while findings are written
     try:
         service = ComplianceService(
-            open_jobs(store, ledger, on_sealed=agency_notice(regulatory.lifecycle)), catalog, settle_s=compliance.settle_s, day_at_min=compliance.day_at_min,
+            open_jobs(store, ledger, on_sealed=agency_notice(regulatory.lifecycle), more=[reconcile_after_day(settings)]), catalog, settle_s=compliance.settle_s, day_at_min=compliance.day_at_min,
             on_findings=regulatory.apply,
         )
         service.start()

@@ -22,21 +22,23 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alerts.manifest_alerts import active_subjects, apply_manifest_findings
 from alerts.regulatory import open_regulatory_alerts
 from alerts.settings import AlertSettings
+from compliance.jobs import DayHook
 from launch.arguments import UsageError, select_plant
+from wastewatch.errors import ConfigError
 from wastewatch.manifests.parse import ManifestFileError, facility_lookup, parse_manifest_file
 from wastewatch.manifests.reading import reconcile_month
 from wastewatch.manifests.reconcile import ManifestFinding, PlantMonth, without_manifest_cleared
 from wastewatch.manifests.settings import ManifestSettings
 from wastewatch.manifests.table import ImportReport, file_imported, import_manifests
 from wastewatch.plant import PlantConfig, load_catalog
-from wastewatch.points import StoreError
-from wastewatch.relational import Database, connect_database
+from wastewatch.points import Store, StoreError
+from wastewatch.relational import Database, DatabaseError, connect_database
 from wastewatch.settings import InfluxSettings, Settings, describe_settings, load
 from wastewatch.store import open_store
 
@@ -202,6 +204,23 @@ def reconcile(settings: Settings, plant: PlantConfig, months: list[str], now_ms:
         alerts_db.close()
         store.close()
     return lines
+
+
+def reconcile_after_day(settings: Settings) -> DayHook:
+    """An `after_day` hook for `ComplianceJobs` (`wastewatch compliance` runs it): after each judged day the
+    manifests of its month and of the month before (late batches still come) are reconciled and their
+    findings raised or cleared; a failure is logged, not raised, and the next day tries again."""
+
+    def hook(store: Store, plant: PlantConfig, day: date, now_ms: int) -> list[str]:
+        first = day.replace(day=1)
+        previous = first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1)
+        try:
+            return reconcile(settings, plant, [previous.strftime("%Y-%m"), first.strftime("%Y-%m")], now_ms)
+        except (StoreError, DatabaseError, ConfigError) as exc:
+            logger.error("manifest reconciliation after the day job failed plant=%s day=%s: %s", plant.id, day, exc)
+            return []
+
+    return hook
 
 
 def _balance_line(s: PlantMonth) -> str:

@@ -11,9 +11,11 @@ from compliance.settings import ComplianceSettings
 from edge.settings import EdgeSettings
 from ingest.settings import IngestSettings
 from sispek.settings import SispekSettings
+from wastewatch.manifests.settings import ManifestSettings
 from wastewatch.settings import Settings, load, variables
 
-EVERY_SETTINGS: tuple[type[BaseSettings], ...] = (Settings, IngestSettings, AlertSettings, ComplianceSettings, ApiSettings, ReportSettings, EdgeSettings, SispekSettings)
+EVERY_SETTINGS: tuple[type[BaseSettings], ...] = (Settings, IngestSettings, AlertSettings, ComplianceSettings, ApiSettings, ReportSettings, EdgeSettings, SispekSettings,
+                                                 ManifestSettings)
 
 
 def load_every_settings() -> list[BaseSettings]:

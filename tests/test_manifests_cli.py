@@ -5,13 +5,18 @@ against the real InfluxDB and the SQLite alert database."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+import pytest
 
 from alerts.schema import open_database
 from alerts.store import AlertStore
+from launch.manifests import reconcile_after_day
 from tests.manifest_support import CSV_NOVEMBER, write_batches, xlsx_november
 from tests.test_cli import run_cli
-from wastewatch.settings import Settings
+from wastewatch.plant import load_catalog
+from wastewatch.settings import Settings, load
 from wastewatch.store.influx import InfluxStore
 
 
@@ -96,3 +101,27 @@ def test_reconcile_raises_the_alerts_and_statement_prints_the_month(tmp_path: Pa
 def test_help_names_the_settings() -> None:
     result = run_cli("manifests", "--help")
     assert result.returncode == 0 and "WASTEWATCH_MANIFESTS_TOLERANCE" in result.stdout and "WASTEWATCH_DATA_DIR" in result.stdout
+
+
+def test_the_compliance_day_job_reconciles_the_manifests_of_its_month(tmp_path: Path, influx_store: InfluxStore,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `wastewatch compliance` adds after each day job: the day's month (and the one before) reconciled,
+    its findings raised as regulatory alerts, a second run raising nothing new."""
+    write_batches(influx_store)
+    env = env_for(tmp_path / "data", influx_store)
+    (tmp_path / "nov.csv").write_bytes(CSV_NOVEMBER)
+    run_cli("manifests", "import", str(tmp_path / "nov.csv"), env=env)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load(Settings)
+    plant = load_catalog(None).get("kotim")
+    assert plant is not None
+    hook = reconcile_after_day(settings)
+    lines = hook(influx_store, plant, date(2026, 11, 30), ms_of(date(2026, 12, 10)))
+    assert any("alert raised: regulatory_manifest_quantity_differs KOTIM-DIFF-02" in line for line in lines), lines
+    again = hook(influx_store, plant, date(2026, 12, 1), ms_of(date(2026, 12, 11)))  # December's first day: November again
+    assert not any("alert raised" in line for line in again), again
+
+
+def ms_of(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, 8, tzinfo=UTC).timestamp() * 1000)
