@@ -106,6 +106,10 @@ def test_the_report_downloads_through_the_session_not_a_key(api: Api) -> None:
     assert "default-src 'none'" in html.headers["content-security-policy"]
     assert csv.status_code == 200 and csv.text.startswith("section,item,metric,value") and csv.text == api_csv.text
     assert bad_format.status_code == 422 and "pdf, html, csv" in bad_format.text
+    with signed_in(api, "eva") as eva:  # the summary leads to the plant's manifests (their monthly statement)
+        summary = eva.get("/console/summary/kotim", params={"period": "2026-11", "lang": "en"})
+        link = re.search(r'href="([^"]+)" id="manifests-link"', summary.text)
+        assert link is not None and eva.get(link.group(1).replace("&amp;", "&")).status_code == 200
     # an API key is not a console session: to the login page
     keyed = api.client.get(path, params={"period": "2026-11", "format": "pdf"}, headers=api.auth(Role.ADMIN))
     assert keyed.status_code == 303 and keyed.headers["location"].startswith("/console/login")
