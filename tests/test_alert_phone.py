@@ -156,7 +156,7 @@ def test_a_telegram_rate_limit_is_waited_out_and_a_refusing_chat_fails_over_to_w
         publish_all(mosquitto.url, [reading(1020, t0 + 61_000)], client_id=f"pub-{tmp_path.name}")
         clock.now_ms = t0 + 125_000  # recovered for the recovery tolerance: cleared
         rows = wait_until(lambda: [r for r in Outbox(component.db).rows() if r.kind == "cleared" and r.status == "sent"
-                                   and r.channel == "whatsapp"], timeout_s=30, what="the clearance over WhatsApp")
+                                   and r.channel == "whatsapp"], timeout_s=90, what="the clearance over WhatsApp")
         failed_over = [r for r in Outbox(component.db).rows(channel="telegram") if r.kind == "cleared"]
         wa_receipts = attempts(component, rows[0].id)
         failed_over_receipts = [r for row in failed_over for r in attempts(component, row.id)]

@@ -71,17 +71,25 @@ def url_of(path: str, plant: str) -> str:
     return url
 
 
+MANIFESTS_CSV = b"manifest number,generator,waste code,declared kg,shipped\n"  # a header alone: a valid, empty upload
+BODIES: dict[tuple[str, str], dict[str, object]] = {
+    ("post", "/api/v1/plants/{plant_id}/manifests"): {"files": {"file": ("m.csv", MANIFESTS_CSV, "text/csv")}},
+    **{("get", f"/api/v1/plants/{{plant_id}}/manifests{tail}"): {"params": {"month": "2026-11"}}
+       for tail in ("", "/statement", "/statement/pdf")},
+}
+
+
 def test_every_plant_scoped_operation_refuses_another_plant(api: Api) -> None:
     ops = plant_operations(api)
     assert len(ops) >= 11
     for method, path, required in ops:
-        headers = scoped(api, required)
-        other = api.client.request(method.upper(), url_of(path, "kotim"), headers=headers)
+        headers, body = scoped(api, required), BODIES.get((method, path), {})
+        other = api.client.request(method.upper(), url_of(path, "kotim"), headers=headers, **body)  # type: ignore[arg-type]
         assert other.status_code == 404, (method, path, other.status_code, other.text)
         assert other.json()["detail"] == "no plant 'kotim'; known: seruyan"  # as for a plant that does not exist
-        own = api.client.request(method.upper(), url_of(path, "seruyan"), headers=headers)
+        own = api.client.request(method.upper(), url_of(path, "seruyan"), headers=headers, **body)  # type: ignore[arg-type]
         assert own.status_code == 200, (method, path, own.status_code, own.text)
-        unscoped = api.client.request(method.upper(), url_of(path, "kotim"), headers=api.auth(required))
+        unscoped = api.client.request(method.upper(), url_of(path, "kotim"), headers=api.auth(required), **body)  # type: ignore[arg-type]
         assert unscoped.status_code == 200, (method, path, unscoped.status_code, unscoped.text)
 
 

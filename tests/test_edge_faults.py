@@ -142,7 +142,8 @@ def _retained(url_port: int, topic: str) -> str:
     return result.stdout.strip()
 
 
-def test_a_device_that_times_out_fails_or_drops_goes_offline_and_delays_no_other(tmp_path, mosquitto, influx_store, plc):
+def test_a_device_that_times_out_fails_or_drops_goes_offline_and_delays_no_other(tmp_path, own_broker, influx_store, plc):
+    mosquitto = own_broker  # its own broker: no other test's edge publishes t_primary to this ingest
     plant_file = _plant_with_devices(tmp_path, ["plc", "cems", "weighbridge", "slow", "failing", "dropping"])
     catalog = load_catalog(plant_file)
     slow = ModbusTcpDevice(ModbusDevice(mode="timeout", delay_s=30)).start()

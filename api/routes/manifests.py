@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from api.deps import AgencyKey, Context, EvaluatorKey, Format, OperatorKey, Plant
 from api.reports.manifest_statement import render_statement_pdf
 from api.tabular import csv_responses, table_response
+from api.timerange import calendar_period
 from wastewatch.errors import InvalidRequest
 from wastewatch.manifests.parse import ManifestFileError, facility_lookup, parse_manifest_file
 from wastewatch.manifests.reading import reconcile_month
@@ -172,6 +173,7 @@ def upload_manifests(
 @router.get("", response_model=ManifestList, responses=csv_responses(ManifestList))
 def list_manifests(ctx: Context, plant: Plant, key: AgencyKey, request: Request, month: Month, format: Format = None) -> Response:
     """The month's manifests (by received, else shipped, day) with what was weighed under each."""
+    calendar_period(month, plant.zone)  # the API's bounds on every period: 1970-2199, else a 422
     result = reconcile_month(ctx.alert_db, ctx.store, plant, month, manifest_settings(), ctx.now_ms())
     rows = [manifest_out(b) for b in result.balances]
     return table_response(request, format, ManifestList(plant=plant.id, month=month, manifests=rows), rows, ManifestOut,
@@ -193,6 +195,7 @@ def get_statement(
     discrepancies; and the plant's declared against weighed (CSV: one row per hospital)."""
     _facility_known([f.id for f in plant.facilities], facility)
     settings = manifest_settings()
+    calendar_period(month, plant.zone)  # the API's bounds on every period: 1970-2199, else a 422
     result = reconcile_month(ctx.alert_db, ctx.store, plant, month, settings, ctx.now_ms())
     document = statement_out(result.statement, settings.tolerance, facility)
     rows = [FacilityOut(**f.model_dump(exclude={"manifest_rows", "open"})) for f in document.facilities]
@@ -207,6 +210,7 @@ def get_statement_pdf(
 ) -> Response:
     _facility_known([f.id for f in plant.facilities], facility)
     settings = manifest_settings()
+    calendar_period(month, plant.zone)  # the API's bounds on every period: 1970-2199, else a 422
     result = reconcile_month(ctx.alert_db, ctx.store, plant, month, settings, ctx.now_ms())
     body = render_statement_pdf(result.statement, plant, facility, lang, settings.tolerance)
     suffix = f"-{facility}" if facility else ""
