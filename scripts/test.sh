@@ -29,4 +29,6 @@ wastewatch_venv test
 ruff check --quiet .
 mypy
 lint-imports --no-cache >/dev/null || lint-imports --no-cache
-exec python -m pytest -q "$@"
+# two workers (pytest-xdist), each starting its own Mosquitto, InfluxDB and PostgreSQL: most tests wait on
+# services, so the 2-core machine runs the suite in about half the time (serial: WASTEWATCH_TEST_WORKERS=0)
+exec python -m pytest -q -n "${WASTEWATCH_TEST_WORKERS:-2}" "$@"
