@@ -29,17 +29,14 @@ def mosquitto() -> Iterator[MosquittoServer]:
     server.cleanup()
 
 
-RETAINING_MODULES = ("tests.test_edge_",)
-"""Tests whose services leave presence and health retained under plants/ (the edge's device statuses)."""
-
-
 @pytest.fixture(autouse=True)
 def _retained_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a test of a module that retains presence on the session's broker, the retained messages go,
-    so a later test's worker does not read a device as offline (an alert on a fault-free day)."""
+    """After every test on the session's broker, the retained messages under plants/ go: the simulator's
+    parting "offline", an edge's device statuses and health would otherwise reach a later test's worker,
+    which would read a device as offline (an alert on a fault-free day, seen twice)."""
     yield
-    if request.module.__name__.startswith(RETAINING_MODULES) and "mosquitto" in request.fixturenames:
-        clear_retained(request.getfixturevalue("mosquitto").url)
+    if "mosquitto" in request.fixturenames:
+        clear_retained(request.getfixturevalue("mosquitto").url, quiet_s=0.15)
 
 
 @pytest.fixture(scope="session")
