@@ -22,6 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from api.reports.messages import number, percent
 from api.roles import Role
 from api.users import UserStore
+from sispek.schema import create_schema as create_sispek_schema
 from tests.api_support import NOW_MS, Api, run_api, seed_plant_day
 from tests.console_browser import assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots
 from wastewatch.plant import PlantCatalog
@@ -106,6 +107,12 @@ def test_the_report_downloads_through_the_session_not_a_key(api: Api) -> None:
     assert "default-src 'none'" in html.headers["content-security-policy"]
     assert csv.status_code == 200 and csv.text.startswith("section,item,metric,value") and csv.text == api_csv.text
     assert bad_format.status_code == 422 and "pdf, html, csv" in bad_format.text
+    with signed_in(api, "eva") as eva:  # the SISPEK upload, marked unofficial, before and after the uploader's tables exist
+        before = eva.get("/console/summary", params={"lang": "en"}).text
+        create_sispek_schema(api.ctx.alert_db)
+        after = eva.get("/console/summary", params={"lang": "en"}).text
+    assert "SISPEK upload (unofficial until confirmed with KLHK)" in before and "has never run on this database" in before
+    assert "5-minute records: 0 pending, 0 sent, 0 failed" in after
     with signed_in(api, "eva") as eva:  # the summary leads to the plant's manifests (their monthly statement)
         summary = eva.get("/console/summary/kotim", params={"period": "2026-11", "lang": "en"})
         link = re.search(r'href="([^"]+)" id="manifests-link"', summary.text)

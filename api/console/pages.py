@@ -65,6 +65,9 @@ TEXTS: dict[str, dict[str, Any]] = {
         "view_only": "Hanya operator dan admin yang dapat mengakui peringatan.",
         "sum": {
             "title": "Ringkasan", "sections": "bagian konsol", "other_language": "English", "period": "Periode",
+            "sispek_title": "Unggah SISPEK (tidak resmi sampai dikonfirmasi dengan KLHK)",
+            "sispek_off": "Pengunggah SISPEK belum pernah berjalan pada basis data ini.",
+            "sispek_counts": "Rekaman 5 menit: {pending} menunggu, {sent} terkirim, {failed} gagal (wastewatch sispek status merinci).",
             "period_hint": "Bulan (2026-11), triwulan (2026-Q4) atau tahun (2026), menurut kalender instalasi.", "show": "Tampilkan",
             "plants_caption": "Instalasi yang dapat Anda lihat", "no_plants": "Tidak ada instalasi.", "tonnes": "Ton diolah",
             "batches": "Angkutan", "batches_word": "angkutan", "facilities_word": "fasilitas asal", "plant_availability": "Ketersediaan instalasi",
@@ -177,6 +180,9 @@ TEXTS: dict[str, dict[str, Any]] = {
         "view_only": "Only operators and admins may acknowledge alerts.",
         "sum": {
             "title": "Summary", "sections": "console sections", "other_language": "Bahasa Indonesia", "period": "Period",
+            "sispek_title": "SISPEK upload (unofficial until confirmed with KLHK)",
+            "sispek_off": "The SISPEK uploader has never run on this database.",
+            "sispek_counts": "5-minute records: {pending} pending, {sent} sent, {failed} failed (wastewatch sispek status has the detail).",
             "period_hint": "A month (2026-11), quarter (2026-Q4) or year (2026), on the plant's calendar.", "show": "Show",
             "plants_caption": "The plants you read", "no_plants": "No plants.", "tonnes": "Tonnes treated",
             "batches": "Batches", "batches_word": "batches", "facilities_word": "facilities served", "plant_availability": "Plant availability",

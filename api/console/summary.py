@@ -46,10 +46,12 @@ from api.summaries import (
 from api.summaries.periods import month_period
 from api.timerange import RangeError, calendar_period
 from api.users import Session
+from sispek.outbox import SispekOutbox
 from wastewatch.compliance.profiles import RULE_SHARE
 from wastewatch.compliance.windows import local_day
 from wastewatch.plant import PlantConfig
 from wastewatch.points import AggregateFn, AggregateRow, FieldCondition, Point, SeriesColumn, Store
+from wastewatch.relational import DatabaseError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 MAX_PERIOD = 12
@@ -198,7 +200,16 @@ async def summary_index(request: Request, period: str | None = None, lang: str |
     label = periods[0].label if periods else (period or "")
     zone = plants[0].zone if plants else ZoneInfo("UTC")
     return page("summary_index.html.j2", language, title=TEXTS[language]["sum"]["title"], user=session.user, rows=rows,
-                period=label, quick=quick_periods(zone, ctx.now_ms()), wide=True)
+                period=label, quick=quick_periods(zone, ctx.now_ms()), wide=True,
+                sispek=await run_in_threadpool(_sispek_status, ctx))
+
+
+def _sispek_status(ctx: ApiContext) -> dict[str, int] | None:
+    """The SISPEK uploader's outbox (pending, sent, failed), or None where it has never run (no tables)."""
+    try:
+        return SispekOutbox(ctx.alert_db).counts()
+    except DatabaseError:
+        return None
 
 
 def _plant_view(plant: PlantConfig, period: Period, sections: Sections, lang: Language) -> dict[str, Any]:
