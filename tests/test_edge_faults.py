@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -181,10 +182,16 @@ def test_a_device_that_times_out_fails_or_drops_goes_offline_and_delays_no_other
         for device in ("slow", "failing", "dropping"):
             assert snapshot[device]["online"] is False and snapshot[device]["consecutive_errors"] >= 1
         assert dropping.accepted >= 1
+        # the retained status and health follow the edge's own view (the health every 0.5 s): waited for, not raced
         for device, online in (("plc", "online"), ("slow", "offline"), ("failing", "offline"), ("dropping", "offline")):
-            assert _retained(mosquitto.port, f"plants/kotim/status/{device}") == online
-        health = json.loads(_retained(mosquitto.port, health_topic("kotim", "edge-bad")))
-        assert health["devices"]["failing"]["errors"] >= 1 and health["devices"]["plc"]["online"] is True
+            wait_until(lambda d=device, o=online: _retained(mosquitto.port, f"plants/kotim/status/{d}") == o, timeout_s=20,
+                       what=f"{device} retained {online}")
+
+        def retained_health() -> dict[str, Any]:
+            return json.loads(_retained(mosquitto.port, health_topic("kotim", "edge-bad")) or "{}").get("devices", {})  # type: ignore[no-any-return]
+
+        wait_until(lambda: retained_health().get("failing", {}).get("errors", 0) >= 1
+                   and retained_health().get("plc", {}).get("online") is True, timeout_s=20, what="the retained health")
         wait_until(lambda: influx_store.query("SELECT last(online) FROM device_status WHERE device = 'slow'"), timeout_s=20,
                    what="the ingest stored slow's presence")
         rows = influx_store.query("SELECT last(online) FROM device_status GROUP BY device")
@@ -193,7 +200,7 @@ def test_a_device_that_times_out_fails_or_drops_goes_offline_and_delays_no_other
         assert worker.dead_letters.counts() == {}
         failing.device.mode = "normal"  # the failing device recovers: it comes back online and is sampled again
         wait_until(lambda: edge.health.snapshot()["devices"]["failing"]["online"] is True, timeout_s=20, what="failing back online")
-        assert _retained(mosquitto.port, "plants/kotim/status/failing") == "online"
+        wait_until(lambda: _retained(mosquitto.port, "plants/kotim/status/failing") == "online", timeout_s=20, what="failing retained online")
         wait_until(lambda: edge.health.snapshot()["devices"]["failing"]["samples"] >= 3, timeout_s=20)
         edge.stop_polling()
         assert edge.drain(30)
