@@ -176,11 +176,19 @@ class OpcUaPlant:
         # The connections drop first, as when a PLC restarts or a cable is pulled: asyncua's stop() waits for
         # its sessions' close tasks, which with a client still subscribed took over 30 s on a loaded machine.
         binary = getattr(server, "bserver", None)
+        listener = getattr(binary, "_server", None)
+        if listener is not None:
+            listener.close()  # first no new connection (the edge would reconnect to a server going away)
         for protocol in list(getattr(binary, "clients", [])):
             transport = getattr(protocol, "transport", None)
             if transport is not None:
                 transport.abort()
-        await server.stop()
+        try:
+            await asyncio.wait_for(server.stop(), 10)
+        except TimeoutError:  # asyncua still closing a session: the port is free anyway
+            pass
+        if listener is not None:
+            await listener.wait_closed()
 
     def write(self, name: str, value: Any, status: int | None = None) -> None:
         """Set a variable; with `status` (a StatusCode, e.g. ua.StatusCodes.BadSensorFailure) as a bad DataValue."""
