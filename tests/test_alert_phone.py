@@ -154,6 +154,10 @@ def test_a_telegram_rate_limit_is_waited_out_and_a_refusing_chat_fails_over_to_w
         telegram.chats.discard(OFFICER)  # the bot is removed from the chat
         whatsapp.answer_next("messages", Scripted(503, {"error": {"code": 131000, "message": "Something went wrong"}}))
         publish_all(mosquitto.url, [reading(1020, t0 + 61_000)], client_id=f"pub-{tmp_path.name}")
+        # the recovery is timed from the worker's clock when the reading is evaluated: moving the clock
+        # before that would start the recovery at t0 + 125 s, and it would never last its tolerance
+        wait_until(lambda: getattr(component.worker.engine.states.get("kotim/t_secondary_low/t_secondary"), "recovery_since_ms", None)
+                   is not None, what="the recovery reading evaluated")
         clock.now_ms = t0 + 125_000  # recovered for the recovery tolerance: cleared
         rows = wait_until(lambda: [r for r in Outbox(component.db).rows() if r.kind == "cleared" and r.status == "sent"
                                    and r.channel == "whatsapp"], timeout_s=90, what="the clearance over WhatsApp")
