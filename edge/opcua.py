@@ -31,13 +31,19 @@ from typing import Any
 
 from asyncua import ua
 from asyncua.client.client import Client
-from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+from asyncua.crypto import uacrypto
+from asyncua.crypto.security_policies import (
+    SecurityPolicy,
+    SecurityPolicyAes128Sha256RsaOaep,
+    SecurityPolicyAes256Sha256RsaPss,
+    SecurityPolicyBasic256Sha256,
+)
 from asyncua.ua.object_ids import ObjectIds
 from asyncua.ua.uaerrors import UaStatusCodeError
 from cryptography import x509
 
 from edge.devices import DeviceFileError
-from edge.opcua_devices import OpcUaDevice, OpcUaPoint, OpcUaStatus
+from edge.opcua_devices import OpcUaDevice, OpcUaPoint, OpcUaStatus, SecurityPolicyName
 from edge.registers import scaled
 from edge.sources import PushSink, Readout, SampleStatus, SourceError
 
@@ -50,6 +56,11 @@ WATCHDOG_MIN_S = 1.0  # with nothing from the server for max(this, 2 × period_s
 _RANK = {"maintenance": 1, "malfunction": 2}
 _LOST = object()
 _REFUSED_USER = ("BadUserAccessDenied", "BadIdentityTokenInvalid", "BadIdentityTokenRejected", "BadUserSignatureInvalid")
+_POLICIES: dict[SecurityPolicyName, type[SecurityPolicy]] = {
+    "Basic256Sha256": SecurityPolicyBasic256Sha256,
+    "Aes128Sha256RsaOaep": SecurityPolicyAes128Sha256RsaOaep,
+    "Aes256Sha256RsaPss": SecurityPolicyAes256Sha256RsaPss,
+}
 _REFUSED_CERT = ("BadSecurityChecksFailed", "BadCertificate", "BadSecurityPolicyRejected", "BadSecurityModeRejected", "BadNoValidCertificates")
 
 
@@ -58,6 +69,16 @@ def quiet_asyncua() -> None:
     errors once, in its own words. Its logs come back when the edge logs at DEBUG."""
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("asyncua").setLevel(logging.CRITICAL)
+
+
+def _secret(environ: Mapping[str, str], device: str, field: str, variable: str | None, what: str) -> str | None:
+    """The value of the environment variable a device names for a secret (None when it names none)."""
+    if variable is None:
+        return None
+    value = environ.get(variable)
+    if value is None:
+        raise DeviceFileError(f"device {device!r}: {field}: the environment variable {variable} ({what}) is not set")
+    return value
 
 
 def _number(value: Any) -> float | None:
@@ -100,14 +121,13 @@ class OpcUaSource:
 
     def __init__(self, spec: OpcUaDevice, environ: Mapping[str, str] = os.environ) -> None:
         self.spec = spec
-        self.password: str | None = None
-        if spec.password_env is not None:
-            self.password = environ.get(spec.password_env)
-            if self.password is None:
-                raise DeviceFileError(
-                    f"device {spec.id!r}: password_env: the environment variable {spec.password_env} (the password of "
-                    f"user {spec.username!r}) is not set"
-                )
+        # the secrets, from the environment (never from the file): the edge does not start without one it names
+        self.password = _secret(environ, spec.id, "password_env", spec.password_env, f"the password of user {spec.username!r}")
+        security = spec.security
+        self.key_password = _secret(environ, spec.id, "security.private_key_password_env",
+                                    security.private_key_password_env if security else None, "the password of the edge's private key")
+        self.user_key_password = _secret(environ, spec.id, "user_private_key_password_env", spec.user_private_key_password_env,
+                                         "the password of the certificate login's key")
         # canonical node id -> the points and status entries it feeds
         self._points: dict[str, list[OpcUaPoint]] = {}
         self._statuses: dict[str, list[tuple[int, OpcUaStatus]]] = {}
@@ -152,8 +172,11 @@ class OpcUaSource:
         name = type(exc).__name__
         if isinstance(exc, UaStatusCodeError):
             if name in _REFUSED_USER:
-                who = f"user {self.spec.username!r}" if self.spec.username else "an anonymous session"
-                hint = f": check the password in {self.spec.password_env}" if self.spec.password_env else ": set username and password_env"
+                if self.spec.user_certificate is not None:
+                    who, hint = f"the certificate login {self.spec.user_certificate}", ": is that certificate a user of the server?"
+                else:
+                    who = f"user {self.spec.username!r}" if self.spec.username else "an anonymous session"
+                    hint = f": check the password in {self.spec.password_env}" if self.spec.password_env else ": set username and password_env"
                 return f"{self.spec.endpoint} refused {who} ({name}){hint}"
             if name.startswith(_REFUSED_CERT):
                 return f"{self.spec.endpoint} refused the edge's certificate or security settings ({name}): is the edge's certificate trusted by the server?"
@@ -180,9 +203,13 @@ class OpcUaSource:
                 client.application_uri = uri  # the server checks it against the certificate's
             try:
                 await client.set_security(
-                    SecurityPolicyBasic256Sha256, certificate=sec.certificate, private_key=sec.private_key,
-                    server_certificate=sec.server_certificate, mode=getattr(ua.MessageSecurityMode, sec.mode),
+                    _POLICIES[sec.policy], certificate=sec.certificate, private_key=sec.private_key,
+                    private_key_password=self.key_password, server_certificate=sec.server_certificate,
+                    mode=getattr(ua.MessageSecurityMode, sec.mode),
                 )
+                if spec.user_certificate is not None and spec.user_private_key is not None:
+                    client.user_certificate = await uacrypto.load_certificate(spec.user_certificate)
+                    client.user_private_key = await uacrypto.load_private_key(spec.user_private_key, self.user_key_password)
             except (OSError, ValueError, TypeError) as exc:
                 raise SourceError(f"cannot load the security files of {spec.id}: {type(exc).__name__} {exc}"[:300]) from None
         return client

@@ -4,13 +4,18 @@
       protocol: opcua
       endpoint: opc.tcp://192.168.10.10:4840/plant     # no credentials in the URL
       security:                                        # optional; unset: SecurityPolicy None
-        policy: Basic256Sha256
+        policy: Basic256Sha256                         # or Aes128Sha256RsaOaep, Aes256Sha256RsaPss
         mode: SignAndEncrypt                           # or Sign
-        certificate: /etc/wastewatch/edge-opcua.der    # the edge's client certificate (DER or PEM)
+        certificate: /etc/wastewatch/edge-opcua.der    # the edge's application certificate (DER or PEM)
         private_key: /etc/wastewatch/edge-opcua.pem
+        private_key_password_env: WASTEWATCH_EDGE_OPCUA_KEY_PASSWORD   # optional: the key is encrypted
         server_certificate: /etc/wastewatch/plc.der    # optional: the server's certificate to trust
-      username: wastewatch                             # optional; the password comes from the environment
+      username: wastewatch                             # optional login; the password comes from the environment
       password_env: WASTEWATCH_EDGE_OPCUA_PASSWORD
+      # or a certificate login (an X509 identity token, signed with the user's key; needs security):
+      # user_certificate: /etc/wastewatch/edge-user.der
+      # user_private_key: /etc/wastewatch/edge-user.pem
+      # user_private_key_password_env: WASTEWATCH_EDGE_OPCUA_USER_KEY_PASSWORD
       period_s: 1                                      # the subscription's publishing interval
       timeout_s: 4
       retries: 2
@@ -21,7 +26,8 @@
         - {node_id: "ns=2;s=Plant.TcBreak", when_set: malfunction, covers: [t_primary]}   # a Boolean node
         - {node_id: "ns=2;s=Cems.State", values: {1: maintenance, 2: malfunction}}       # an integer node
 
-The password itself is never in the file: `password_env` names the environment variable that holds it.
+No password is ever in the file: `password_env` and the `*_password_env` fields name the environment
+variables that hold them.
 """
 
 from __future__ import annotations
@@ -88,13 +94,19 @@ class OpcUaStatus(_Strict):
         return self
 
 
-class OpcUaSecurity(_Strict):
-    """Basic256Sha256 with the edge's own certificate; the server's certificate pinned when given."""
+SecurityPolicyName = Literal["Basic256Sha256", "Aes128Sha256RsaOaep", "Aes256Sha256RsaPss"]  # OPC UA Part 7's current RSA policies
 
-    policy: Literal["Basic256Sha256"] = "Basic256Sha256"
+
+class OpcUaSecurity(_Strict):
+    """A secure channel with the edge's own certificate; the server's certificate pinned when given."""
+
+    policy: SecurityPolicyName = "Basic256Sha256"
     mode: Literal["Sign", "SignAndEncrypt"] = "SignAndEncrypt"
-    certificate: str = Field(min_length=1, max_length=4096, description="the edge's client certificate (DER or PEM)")
-    private_key: str = Field(min_length=1, max_length=4096, description="its private key (PEM or DER, unencrypted)")
+    certificate: str = Field(min_length=1, max_length=4096, description="the edge's application certificate (DER or PEM)")
+    private_key: str = Field(min_length=1, max_length=4096, description="its private key (PEM or DER)")
+    private_key_password_env: str | None = Field(
+        default=None, pattern=ENV_NAME, description="the environment variable holding the private key's password; unset: the key is not encrypted",
+    )
     server_certificate: str | None = Field(
         default=None, min_length=1, max_length=4096,
         description="the server's certificate to trust; unset: the one its endpoint presents is taken as it is",
@@ -110,6 +122,13 @@ class OpcUaDevice(_Strict):
     security: OpcUaSecurity | None = None
     username: str | None = Field(default=None, min_length=1, max_length=256)
     password_env: str | None = Field(default=None, pattern=ENV_NAME, description="the environment variable holding the password")
+    user_certificate: str | None = Field(
+        default=None, min_length=1, max_length=4096, description="a certificate login (X509 identity token): the user's certificate",
+    )
+    user_private_key: str | None = Field(default=None, min_length=1, max_length=4096, description="the key that signs the certificate login")
+    user_private_key_password_env: str | None = Field(
+        default=None, pattern=ENV_NAME, description="the environment variable holding the user key's password; unset: not encrypted",
+    )
     period_s: float = Field(default=1.0, ge=0.05, le=86_400, description="the subscription's publishing interval")
     timeout_s: float = Field(default=4.0, gt=0, le=60, description="one request's timeout")
     retries: int = Field(default=2, ge=0, le=10, description="quick retries of a lost connection before the device counts as offline")
@@ -143,6 +162,14 @@ class OpcUaDevice(_Strict):
     def _consistent(self) -> OpcUaDevice:
         if (self.username is None) != (self.password_env is None):
             raise ValueError("username and password_env come together (the password is read from that environment variable)")
+        if (self.user_certificate is None) != (self.user_private_key is None):
+            raise ValueError("user_certificate and user_private_key come together (the key signs the certificate login)")
+        if self.user_certificate is None and self.user_private_key_password_env is not None:
+            raise ValueError("user_private_key_password_env without user_certificate and user_private_key")
+        if self.user_certificate is not None and self.username is not None:
+            raise ValueError("one login: username and password_env, or user_certificate and user_private_key")
+        if self.user_certificate is not None and self.security is None:
+            raise ValueError("a certificate login needs security (its token is signed and sent over the secure channel)")
         check_mapping(self.points, self.status)
         return self
 

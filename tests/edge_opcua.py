@@ -1,6 +1,7 @@
 """A real OPC UA server for the edge's tests and benchmark: asyncua's own `Server` on a free loopback port,
 on an asyncio loop of its own thread, with a namespace the test writes (the Kotim PLC's variables and
-a status word), optionally Basic256Sha256 SignAndEncrypt with a username and password.
+a status word), optionally secured (Basic256Sha256, Aes128Sha256RsaOaep or Aes256Sha256RsaPss; Sign or
+SignAndEncrypt) with a username and password or a certificate login.
 
 `OpcUaPlant.stop()` and `.start()` again serve the same port and the same namespace (a restart of the
 PLC's server). Certificates (RSA 2048, made with `cryptography`, see `make_opcua_certificates`) carry the
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +70,8 @@ class OpcUaCertificates:
     server_key: Path
     edge_cert: Path
     edge_key: Path
+    user_cert: Path  # a certificate login's (an X509 identity token), its own key pair
+    user_key: Path
 
 
 def _certificate(directory: Path, name: str, uri: str) -> tuple[Path, Path]:
@@ -101,18 +105,36 @@ def make_opcua_certificates(directory: Path) -> OpcUaCertificates:
     """Self-signed RSA certificates for the test server and for the edge (DER certificate, PEM key)."""
     server_cert, server_key = _certificate(directory, "server", SERVER_URI)
     edge_cert, edge_key = _certificate(directory, "edge", EDGE_URI)
-    return OpcUaCertificates(server_cert, server_key, edge_cert, edge_key)
+    user_cert, user_key = _certificate(directory, "user", "urn:wastewatch:edge:user")
+    return OpcUaCertificates(server_cert, server_key, edge_cert, edge_key, user_cert, user_key)
+
+
+def encrypted_key(key_path: Path, password: str) -> Path:
+    """A copy of a PEM private key encrypted with `password` (PKCS#8, the best encryption `cryptography` has)."""
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    encrypted = key_path.with_name(f"{key_path.stem}-encrypted-{secrets.token_hex(4)}.pem")  # a new file each time
+    encrypted.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.BestAvailableEncryption(password.encode())))
+    return encrypted
 
 
 class _Users(UserManager):
-    """asyncua's user manager: one username and its password; anything else is refused."""
+    """asyncua's user manager: usernames with their passwords, and the certificates (DER) that may log in;
+    anything else is refused (and counted)."""
 
-    def __init__(self, users: dict[str, str]) -> None:
+    def __init__(self, users: dict[str, str], certificates: tuple[bytes, ...] = ()) -> None:
         self.users = users
+        self.certificates = certificates
         self.refused = 0
+        self.certificate_logins = 0
 
     def get_user(self, iserver: Any, username: str | None = None, password: str | None = None, certificate: Any = None) -> User | None:
-        if username is not None and self.users.get(username) == password:
+        # (with a username token asyncua passes the secure channel's certificate: the password decides)
+        if username is not None:
+            if self.users.get(username) == password:
+                return User(role=UserRole.User)
+        elif certificate is not None and certificate in self.certificates:
+            self.certificate_logins += 1
             return User(role=UserRole.User)
         self.refused += 1
         return None
@@ -122,11 +144,16 @@ class OpcUaPlant:
     """asyncua's server with the plant's namespace; `write` changes a variable while the edge is subscribed."""
 
     def __init__(self, certificates: OpcUaCertificates | None = None, users: dict[str, str] | None = None,
-                 variables: dict[str, tuple[Any, ua.VariantType]] | None = None) -> None:
+                 variables: dict[str, tuple[Any, ua.VariantType]] | None = None, *,
+                 policy: str = "Basic256Sha256_SignAndEncrypt", certificate_users: tuple[Path, ...] = ()) -> None:
+        """`policy` names the one ua.SecurityPolicyType served with `certificates`; `certificate_users` are the
+        certificates that may log in (an X509 identity token)."""
         self.port = free_port()
         self.endpoint = f"opc.tcp://127.0.0.1:{self.port}/wastewatch/"
         self.certificates = certificates
-        self.users = _Users(users) if users is not None else None
+        self.policy = getattr(ua.SecurityPolicyType, policy)
+        logins = tuple(x509.load_der_x509_certificate(p.read_bytes()).public_bytes(serialization.Encoding.DER) for p in certificate_users)
+        self.users = _Users(users or {}, logins) if users is not None or logins else None
         self.variables = dict(variables or VARIABLES)
         self.values: dict[str, Any] = {name: value for name, (value, _) in self.variables.items()}  # kept over restarts
         self._loop = asyncio.new_event_loop()
@@ -145,11 +172,11 @@ class OpcUaPlant:
         server.set_server_name("wastewatch test PLC")
         if self.certificates is not None:
             await server.set_application_uri(SERVER_URI)
-            server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+            server.set_security_policy([self.policy])
             await server.load_certificate(str(self.certificates.server_cert))
             await server.load_private_key(str(self.certificates.server_key))
         if self.users is not None:
-            server.set_identity_tokens([ua.UserNameIdentityToken])
+            server.set_identity_tokens([ua.UserNameIdentityToken] + ([ua.X509IdentityToken] if self.users.certificates else []))
         ns = await server.register_namespace(NAMESPACE)
         plant = await server.nodes.objects.add_object(ua.NodeId.from_string(f"ns={ns};s=Plant"), ua.QualifiedName("Plant", ns))
         self._nodes = {}

@@ -1,6 +1,7 @@
 """The edge's OPC UA source against asyncua's own server (tests/edge_opcua.py): data-change subscriptions
 stored through the real Mosquitto, `wastewatch ingest` and InfluxDB with their status; Basic256Sha256
-SignAndEncrypt with a username (a wrong password refused with a clear health and log line); the server
+SignAndEncrypt with a username (a wrong password refused with a clear health and log line); the Aes
+policies with encrypted keys and a certificate login, through `wastewatch edge check`; the server
 stopped and restarted (the device offline, then re-subscribed); `wastewatch edge check`; hostile OPC UA
 device entries (Hypothesis: a DeviceFileError naming the field, never a traceback)."""
 
@@ -29,9 +30,9 @@ from edge.forwarder import health_topic
 from edge.opcua import OpcUaSource
 from edge.service import Edge, build_sources
 from edge.settings import EdgeSettings
-from edge.sources import Readout
+from edge.sources import Readout, SourceError
 from ingest.worker import IngestWorker
-from tests.edge_opcua import OpcUaPlant, make_opcua_certificates, opcua_device
+from tests.edge_opcua import OpcUaPlant, encrypted_key, make_opcua_certificates, opcua_device
 from tests.helpers import wait_until
 from tests.test_edge_end_to_end import stored
 from tests.test_edge_faults import _retained, start_edge
@@ -42,6 +43,7 @@ from wastewatch.settings import BrokerSettings, Settings
 
 PLANT: PlantConfig = load_catalog(None).get("kotim")  # type: ignore[assignment]
 PASSWORD_ENV = "WASTEWATCH_TEST_OPCUA_PASSWORD"
+KEY_ENV, USER_KEY_ENV = "WASTEWATCH_TEST_OPCUA_KEY_PASSWORD", "WASTEWATCH_TEST_OPCUA_USER_KEY_PASSWORD"
 
 
 @pytest.fixture
@@ -145,6 +147,56 @@ def test_basic256sha256_sign_and_encrypt_with_a_username_and_a_wrong_password_re
     monkeypatch.delenv(PASSWORD_ENV)
     with pytest.raises(DeviceFileError, match=f"device 'plc': password_env: the environment variable {PASSWORD_ENV}"):
         build_sources(_spec(device))  # no password in the environment: the edge does not start
+
+
+@pytest.mark.parametrize(("policy", "mode"), [("Aes128Sha256RsaOaep", "Sign"), ("Aes256Sha256RsaPss", "SignAndEncrypt")])
+def test_the_aes_policies_with_encrypted_keys_and_a_certificate_login(tmp_path, policy, mode):  # type: ignore[no-untyped-def]
+    """`wastewatch edge check` over each Aes policy, the edge's application key and the login's key both
+    encrypted (their passwords from the environment), logged in with a certificate (an X509 identity
+    token); a certificate the server does not know, and a wrong key password, refused in one line each."""
+    certs = make_opcua_certificates(tmp_path / "pki")
+    server = OpcUaPlant(certificates=certs, policy=f"{policy}_{mode}", certificate_users=(certs.user_cert,)).start()
+    security = {"policy": policy, "mode": mode, "certificate": str(certs.edge_cert), "private_key": str(encrypted_key(certs.edge_key, "key-secret")),
+                "private_key_password_env": KEY_ENV, "server_certificate": str(certs.server_cert)}
+    device = opcua_device("plc", server.endpoint, security=security, user_certificate=str(certs.user_cert),
+                          user_private_key=str(encrypted_key(certs.user_key, "user-secret")), user_private_key_password_env=USER_KEY_ENV)
+    path = _write(tmp_path, {"plant": "kotim", "devices": [device]})
+    secrets = {KEY_ENV: "key-secret", USER_KEY_ENV: "user-secret"}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("WASTEWATCH_")}, **secrets}
+    # a certificate and key pair the server has no user for
+    stranger = {**device, "user_certificate": str(certs.edge_cert), "user_private_key": str(encrypted_key(certs.edge_key, "user-secret"))}
+    try:
+        result = subprocess.run([sys.executable, "-m", "launch.cli", "edge", "check", str(path)], capture_output=True, text=True,
+                                timeout=60, env=env)
+        logins = server.users.certificate_logins if server.users else 0
+        refused = _read_error(stranger, secrets)
+        wrong_key = _read_error(device, {**secrets, KEY_ENV: "not-the-key-secret"})
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(rf"^plc \(opcua opc\.tcp://\S+ \({policy} {mode}\)\): ok, 3 values", result.stdout, re.M), result.stdout
+    assert re.search(r"t_primary\s+850\.5 degC", result.stdout), result.stdout
+    assert logins == 1
+    assert f"refused the certificate login {certs.edge_cert}" in refused and "BadUserAccessDenied" in refused, refused
+    assert "cannot load the security files of plc" in wrong_key and "not-the-key-secret" not in wrong_key, wrong_key
+    with pytest.raises(DeviceFileError, match=f"device 'plc': security.private_key_password_env: the environment variable {KEY_ENV}"):
+        OpcUaSource(_spec(device).devices[0], {USER_KEY_ENV: "user-secret"})  # type: ignore[arg-type]
+
+
+def _read_error(device: dict[str, object], environ: dict[str, str]) -> str:
+    """The SourceError of reading the device once (it must fail)."""
+    source = OpcUaSource(_spec(device).devices[0], environ)  # type: ignore[arg-type]
+
+    async def read() -> str:
+        try:
+            await source.read()
+        except SourceError as exc:
+            return str(exc)
+        finally:
+            await source.close()
+        raise AssertionError("the read did not fail")
+
+    return asyncio.run(read())
 
 
 class _Changes:
@@ -272,10 +324,11 @@ RAW = {"plant": "kotim", "devices": [opcua_device(
     "plc", "opc.tcp://192.168.10.10:4840/plant", username="wastewatch", password_env="WASTEWATCH_EDGE_OPCUA_PASSWORD",
     security={"policy": "Basic256Sha256", "mode": "SignAndEncrypt", "certificate": "/etc/edge.der", "private_key": "/etc/edge.pem"},
 )]}
-FIELDS = ["id", "protocol", "endpoint", "security", "username", "password_env", "period_s", "timeout_s", "retries", "points", "status"]
+FIELDS = ["id", "protocol", "endpoint", "security", "username", "password_env", "user_certificate", "user_private_key",
+          "user_private_key_password_env", "period_s", "timeout_s", "retries", "points", "status"]
 POINT_FIELDS = ["sensor", "node_id", "scale", "offset"]
 STATUS_FIELDS = ["node_id", "when_set", "values", "covers"]
-SECURITY_FIELDS = ["policy", "mode", "certificate", "private_key", "server_certificate"]
+SECURITY_FIELDS = ["policy", "mode", "certificate", "private_key", "private_key_password_env", "server_certificate"]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
