@@ -204,6 +204,29 @@ def test_the_plant_file_mapping_is_validated(catalog: PlantCatalog) -> None:
     assert out.rejections == [] and out.records == [Reading("kotim", "t_stack", NOW_MS, 180.0)]
 
 
+UA_GOOD, UA_GOOD_LOCAL_OVERRIDE, UA_UNCERTAIN, UA_BAD_SENSOR_FAILURE = 0, 0x0096_0000, 0x4000_0000, 0x808B_0000  # OPC UA Part 6 StatusCodes
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=8))
+def test_a_nodes_quality_scheme_says_what_an_integer_quality_means(catalog: PlantCatalog, codes: list[int]) -> None:
+    """OPC DA (the default, Ignition's): 192-255 good. OPC UA StatusCodes (`quality: opc-ua`, a gateway passing
+    its server's codes on): good when the severity, the top two bits, is 00; uncertain and bad are malfunction."""
+    kotim = catalog.get("kotim")
+    assert kotim is not None
+    codes = [UA_GOOD, UA_GOOD_LOCAL_OVERRIDE, UA_UNCERTAIN, UA_BAD_SENSOR_FAILURE, 192, *codes]
+    metrics = [MetricOut("T", 180.0 + i, quality=code) for i, code in enumerate(codes)]
+    statuses = {}
+    for scheme in ("opc-da", "opc-ua"):
+        node = SparkplugNode(group="g", edge_node="e", quality=scheme, devices=[SparkplugDevice(id="d", metrics={"T": "t_stack"})])
+        out = SparkplugDecoder(PlantCatalog([kotim.model_copy(update={"sparkplug": [node]})]), LIMITS).decode(
+            "spBv1.0/g/DDATA/e/d", encode_payload(metrics, timestamp_ms=NOW_MS, seq=0), NOW_MS)
+        assert out.rejections == [] and len(out.records) == len(codes)
+        statuses[scheme] = [r.status for r in out.records]  # type: ignore[union-attr]
+    assert statuses["opc-da"] == ["valid" if 192 <= c <= 255 else "malfunction" for c in codes]
+    assert statuses["opc-ua"] == ["valid" if c < 0x4000_0000 else "malfunction" for c in codes]
+    assert statuses["opc-ua"][:5] == ["valid", "valid", "malfunction", "malfunction", "valid"]
+
+
 # -- hostile input -------------------------------------------------------------------------------------
 
 DATATYPES = st.integers(0, 40)

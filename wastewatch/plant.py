@@ -75,6 +75,11 @@ class SparkplugNode(BaseModel):
     unmapped: Literal["reject", "ignore"] = Field(
         default="reject", description="a DATA metric with no sensor here: dead-lettered (unmapped_metric) or ignored"
     )
+    quality: Literal["opc-da", "opc-ua"] = Field(
+        default="opc-da",
+        description="what an integer Quality property means: an OPC DA quality (192-255 good, as Ignition sends) or an "
+        "OPC UA StatusCode (severity bits 00 good; uncertain and bad are malfunction)",
+    )
 
     def sparkplug_device(self, device_id: str) -> SparkplugDevice | None:
         return next((d for d in self.devices if d.id == device_id), None)

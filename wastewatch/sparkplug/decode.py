@@ -14,8 +14,9 @@ used as far as it can be.
 
 Births and deaths set device status (`DeviceStatus`, at the time received, as the JSON status topic
 does) for the plant devices the mapping names. A "Quality" property maps to the reading's status:
-an integer 192-255 (Ignition and OPC DA "good") or a string starting "good" is `valid`, any other
-integer or string is `malfunction`; anything else is `bad_status`. A metric with `is_null` is no
+an integer 192-255 (Ignition and OPC DA "good"; with the node's `quality: opc-ua`, an OPC UA StatusCode
+whose severity bits are 00) or a string starting "good" is `valid`, any other integer or string is
+`malfunction`; anything else is `bad_status`. A metric with `is_null` is no
 reading. Only numeric datatypes (Int8…UInt64, Float, Double, Boolean as 0/1) make readings; a mapped
 metric of another datatype is `non_numeric`.
 """
@@ -251,7 +252,7 @@ class SparkplugDecoder:
         else:
             raise PartRejected("bad_timestamp", f"{name[:80]!r} has no timestamp, nor has its payload")
         time_ms = parse_timestamp(ts, now_ms, self.limits)
-        return Reading(plant.id, sensor, time_ms, checked_value(plant, sensor, raw), _quality(metric))
+        return Reading(plant.id, sensor, time_ms, checked_value(plant, sensor, raw), _quality(metric, node.quality))
 
 
 def _seq(payload: pb.Payload) -> int | None:
@@ -267,7 +268,14 @@ def _bdseq(payload: pb.Payload) -> int | None:
     return None
 
 
-def _quality(metric: pb.Payload.Metric) -> SampleStatus:
+def _good_code(code: int, scheme: Literal["opc-da", "opc-ua"]) -> bool:
+    """An integer quality is good: OPC DA 192-255, or an OPC UA StatusCode of Good severity (top two bits 00)."""
+    if scheme == "opc-ua":
+        return 0 <= code <= 0xFFFF_FFFF and code >> 30 == 0
+    return 192 <= code <= 255
+
+
+def _quality(metric: pb.Payload.Metric, scheme: Literal["opc-da", "opc-ua"]) -> SampleStatus:
     if not metric.HasField("properties"):
         return "valid"
     keys = [key.lower() for key in metric.properties.keys]
@@ -279,7 +287,7 @@ def _quality(metric: pb.Payload.Metric) -> SampleStatus:
     value = metric.properties.values[index]
     kind = value.WhichOneof("value")
     if kind in ("int_value", "long_value"):
-        return "valid" if 192 <= int(getattr(value, kind)) <= 255 else "malfunction"
+        return "valid" if _good_code(int(getattr(value, kind)), scheme) else "malfunction"
     if kind == "string_value":
         return "valid" if value.string_value.strip().lower().startswith("good") else "malfunction"
     raise PartRejected("bad_status", f"Quality property holds {kind or 'no value'}, not a code or a word")
