@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from edge.health import EdgeHealth
+from wastewatch.metrics_http import MetricsEndpoint
 
 
 class _HealthCollector(Collector):
@@ -45,17 +45,7 @@ class _HealthCollector(Collector):
         yield GaugeMetricFamily("wastewatch_edge_broker_connected", "1 while connected to the broker", value=1 if snap["broker_connected"] else 0)
 
 
-class EdgeMetrics:
+class EdgeMetrics(MetricsEndpoint):
     def __init__(self, health: EdgeHealth) -> None:
-        self.registry = CollectorRegistry()
+        super().__init__()
         self.registry.register(_HealthCollector(health))
-
-    def serve(self, port: int, addr: str = "0.0.0.0") -> None:
-        """Serve /metrics on a background thread until `close()`."""
-        self._server, _ = start_http_server(port, addr=addr, registry=self.registry)
-
-    def close(self) -> None:
-        server = getattr(self, "_server", None)
-        if server is not None:
-            server.shutdown()
-            server.server_close()

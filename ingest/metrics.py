@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
+
+from wastewatch.metrics_http import MetricsEndpoint
 
 
-class IngestMetrics:
+class IngestMetrics(MetricsEndpoint):
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        super().__init__()
         r = self.registry
         self.messages_received = Counter("wastewatch_ingest_messages_received", "MQTT messages received", registry=r)
         self.records_accepted = Counter("wastewatch_ingest_records_accepted", "records decoded and queued", registry=r)
@@ -28,13 +30,3 @@ class IngestMetrics:
         self.write_latency = Histogram(
             "wastewatch_ingest_write_latency_seconds", "store write latency per batch", registry=r
         )
-
-    def serve(self, port: int, addr: str = "0.0.0.0") -> None:
-        """Serve /metrics on a background thread until `close()`."""
-        self._server, _ = start_http_server(port, addr=addr, registry=self.registry)
-
-    def close(self) -> None:
-        server = getattr(self, "_server", None)
-        if server is not None:
-            server.shutdown()
-            server.server_close()
