@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -26,6 +27,12 @@ def wait_until(predicate: Callable[[], T], timeout_s: float = 10.0, interval_s: 
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what or predicate}")
         time.sleep(interval_s)
 
+
+
+def hostile_examples(ci: int) -> int:
+    """How many examples a generated hostile-input test runs: `ci` in CI, and at least
+    WASTEWATCH_HOSTILE_EXAMPLES in the long run (`scripts/hostile_soak.sh`, whose result the README quotes)."""
+    return max(ci, int(os.environ.get("WASTEWATCH_HOSTILE_EXAMPLES", "0")))
 
 
 def plant_twin(plant_yaml: str, plant_id: str) -> str:

@@ -31,7 +31,7 @@ from alerts.settings import AlertSettings
 from alerts.store import AlertStore
 from alerts.telegram_acks import TelegramAcks
 from tests.conftest import SettingsFor
-from tests.helpers import publish_all, wait_until
+from tests.helpers import hostile_examples, publish_all, wait_until
 from tests.phone_standins import Scripted, TelegramStandin, WhatsAppStandin
 from tests.servers import MosquittoServer
 from tests.test_alert_lifecycle import T0, alert_db_url, apply, db, lifecycle, raised
@@ -255,7 +255,7 @@ def test_hostile_updates_never_stop_the_button_poller_and_a_real_press_still_ack
     (change,) = apply(lifecycle, raised(T0))
     acks = TelegramAcks(TelegramApi(telegram.api_url, TOKEN), {int(OFFICER): "budi", 0: "nobody"}, db, poll_timeout_s=0)
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=hostile_examples(150), deadline=None)
     @given(st.lists(UPDATE, min_size=1, max_size=5))
     def batch(updates: list[Any]) -> None:
         for update in updates:

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.devices import DeviceFile, DeviceFileError, load_device_file, parse_device_file
+from tests.helpers import hostile_examples
 from wastewatch.errors import ConfigError
 from wastewatch.plant import PlantConfig, load_catalog
 
@@ -76,7 +77,7 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, object], str, str]:
 
 
 @given(mutated())
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=hostile_examples(300), suppress_health_check=[HealthCheck.too_slow])
 def test_one_bad_field_is_named_with_its_device(case: tuple[dict[str, object], str, str]) -> None:
     raw, name, field = case
     try:
@@ -115,7 +116,7 @@ def test_the_error_names_the_device_and_the_field(change, expected: str) -> None
 
 
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=hostile_examples(100), suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_bytes_on_disk_load_or_fail_as_a_device_file_error(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("edge") / "edge.yaml"
     path.write_bytes(data)

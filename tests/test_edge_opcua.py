@@ -33,7 +33,7 @@ from edge.settings import EdgeSettings
 from edge.sources import Readout, SourceError
 from ingest.worker import IngestWorker
 from tests.edge_opcua import OpcUaPlant, encrypted_key, make_opcua_certificates, opcua_device
-from tests.helpers import wait_until
+from tests.helpers import hostile_examples, wait_until
 from tests.test_edge_end_to_end import stored
 from tests.test_edge_faults import _retained, start_edge
 from wastewatch.errors import ConfigError
@@ -367,7 +367,7 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, object], str]:
 
 
 @given(mutated())
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=hostile_examples(400), suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_a_hostile_opcua_entry_is_a_device_file_error_naming_the_field(case: tuple[dict[str, object], str]) -> None:
     raw, field = case
     try:
@@ -390,7 +390,7 @@ def test_a_hostile_opcua_entry_is_a_device_file_error_naming_the_field(case: tup
 
 
 @given(st.dictionaries(st.sampled_from(FIELDS), hostile, max_size=6))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=hostile_examples(200), deadline=None)
 def test_any_opcua_device_mapping_loads_or_fails_as_a_device_file_error(device: dict[str, object]) -> None:
     try:
         parse_device_file({"plant": "kotim", "devices": [{"protocol": "opcua", **device}]}, PLANT)

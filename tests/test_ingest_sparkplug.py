@@ -17,7 +17,7 @@ from alerts.service import AlertsComponent
 from alerts.settings import AlertSettings
 from ingest.settings import IngestSettings
 from ingest.worker import IngestWorker
-from tests.helpers import publish_all, wait_until
+from tests.helpers import hostile_examples, publish_all, wait_until
 from tests.test_sparkplug_decode import PLC_BIRTH, hostile_payloads
 from wastewatch.decode import REJECT_REASONS
 from wastewatch.mqtt import make_client
@@ -166,7 +166,7 @@ def test_a_sequence_gap_is_answered_with_an_ncmd_rebirth_and_the_gaps_data_store
         listener.close()
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+@settings(max_examples=hostile_examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                                                  HealthCheck.data_too_large])
 @given(storm=st.lists(st.tuples(st.sampled_from(["NBIRTH", "NDATA", "NDEATH", "DBIRTH", "DDATA", "DDEATH"]),
                                 st.one_of(hostile_payloads(), st.binary(max_size=300))), min_size=1, max_size=25))
