@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -36,6 +37,12 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
                                     reason="Debian's chromium and chromium-driver (scripts/test.sh installs them)")
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 BLOCKING = ("serious", "critical")
+
+
+def waiting(driver: WebDriver, timeout_s: float) -> WebDriverWait[WebDriver]:
+    """A WebDriverWait that tries again when an element it read was replaced meanwhile: the console's pages
+    refresh by swapping their fragments, so an element found a moment ago can be stale when its text is read."""
+    return WebDriverWait(driver, timeout_s, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def new_driver() -> WebDriver:
@@ -73,7 +80,7 @@ def log_in(driver: WebDriver, base: str, name: str, password: str, lang: str = "
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 10).until(lambda d: "/console/" in d.current_url and "login" not in d.current_url)
+    waiting(driver, 10).until(lambda d: "/console/" in d.current_url and "login" not in d.current_url)
 
 
 def screenshots(driver: WebDriver, name: str) -> list[Path]:

@@ -17,13 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from api.keys import KeyStore
 from api.roles import Role
 from api.users import UserStore
 from tests.api_support import NOW_MS, Api, run_api
-from tests.console_browser import assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots
+from tests.console_browser import assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots, waiting
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Store
 
@@ -177,14 +176,14 @@ def test_the_admin_pages_in_the_browser_pass_axe_and_work(api: Api, console_brow
     driver.find_element(By.ID, "new-name").send_keys("rina")
     driver.find_element(By.ID, "new-password").send_keys("rina-password-2026")
     driver.find_element(By.ID, "add-user").click()
-    WebDriverWait(driver, 10).until(lambda d: "User added." in d.page_source)
+    waiting(driver, 10).until(lambda d: "User added." in d.page_source)
     assert "rina" in driver.find_element(By.ID, "users").text
     assert_accessible(driver, "the users page after adding")
     screenshots(driver, "admin-users")
     driver.get(f"{base}{KEYS}")
     driver.find_element(By.ID, "key-name").send_keys("grafana")
     driver.find_element(By.ID, "issue-key").click()
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "secret-key"))
+    waiting(driver, 10).until(lambda d: d.find_elements(By.ID, "secret-key"))
     assert driver.find_element(By.ID, "secret-key").text.startswith("ww_")
     assert_accessible(driver, "the keys page with a new key")
     screenshots(driver, "admin-keys")

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from alerts.schema import open_database
 from alerts.store import AlertStore
@@ -23,7 +22,7 @@ from api.roles import Role
 from api.settings import ApiSettings
 from api.users import UserStore
 from tests.api_support import ServedApp
-from tests.console_browser import assert_accessible, console_browser, fresh, needs_chromium, screenshots
+from tests.console_browser import assert_accessible, console_browser, fresh, needs_chromium, screenshots, waiting
 from tests.test_alert_phone import run_worker
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Store
@@ -44,7 +43,7 @@ def log_in(driver: WebDriver, base: str, name: str) -> None:
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 10).until(lambda d: "/console/" in d.current_url and "login" not in d.current_url)
+    waiting(driver, 10).until(lambda d: "/console/" in d.current_url and "login" not in d.current_url)
 
 
 def off_origin_requests(driver: WebDriver, base: str) -> list[str]:
@@ -73,18 +72,18 @@ def test_an_operator_sees_the_workers_alert_arrive_and_acknowledges_it_in_the_br
             assert_accessible(browser, "the empty inbox")
             browser.execute_script("window.__notReloaded = true")
             clock.now_ms = t0 + 60_000  # the tolerance is over: the worker raises the alert
-            WebDriverWait(browser, 30).until(lambda d: "#" in d.find_element(By.ID, "inbox-rows").text)
+            waiting(browser, 30).until(lambda d: "#" in d.find_element(By.ID, "inbox-rows").text)
             assert browser.execute_script("return window.__notReloaded") is True  # it came without a reload
             row = browser.find_element(By.ID, "inbox-rows").text
             assert "critical" in row.lower() and "active, unacknowledged" in row and "kotim" in row
             assert_accessible(browser, "the inbox with an alert")
             screenshots(browser, "inbox")
             browser.find_element(By.CSS_SELECTOR, "#inbox-rows a").click()
-            WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "ack"))
+            waiting(browser, 10).until(lambda d: d.find_elements(By.ID, "ack"))
             alert_id = int(re.search(r"/console/alerts/(\d+)", browser.current_url).group(1))  # type: ignore[union-attr]
             browser.find_element(By.ID, "ack-comment").send_keys("burner relit, watching the chamber")
             browser.find_element(By.ID, "ack").click()
-            WebDriverWait(browser, 10).until(lambda d: "Alert acknowledged." in d.page_source)
+            waiting(browser, 10).until(lambda d: "Alert acknowledged." in d.page_source)
             trail = browser.find_element(By.ID, "trail").text
             status = browser.find_element(By.ID, "alert-status").text
             assert_accessible(browser, "an alert's page")

@@ -17,14 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from api.reports.messages import number, percent
 from api.roles import Role
 from api.users import UserStore
 from sispek.schema import create_schema as create_sispek_schema
 from tests.api_support import NOW_MS, Api, run_api, seed_plant_day
-from tests.console_browser import assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots
+from tests.console_browser import assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots, waiting
 from wastewatch.plant import PlantCatalog
 from wastewatch.points import Store
 
@@ -164,7 +163,7 @@ def test_the_summary_in_the_browser_passes_axe_and_is_photographed(api: Api, con
     driver.get(f"{base}/console/summary?period=2026-11&lang=en")
     assert_accessible(driver, "the summary index")
     driver.find_element(By.PARTIAL_LINK_TEXT, "Kotawaringin Timur").click()
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "h-tonnage"))
+    waiting(driver, 10).until(lambda d: d.find_elements(By.ID, "h-tonnage"))
     assert "0.099" in driver.find_element(By.ID, "h-tonnage").find_element(By.XPATH, "..").text
     assert_accessible(driver, "a plant's summary")
     screenshots(driver, "summary")

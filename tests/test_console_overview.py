@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
@@ -40,7 +40,7 @@ from api.summaries.profiles import bundled_profiles
 from api.users import UserStore
 from grafana.build import OUTPUT_DIR
 from tests.api_support import NOW_MS, Api, ServedApp, run_api
-from tests.console_browser import ARTIFACTS, assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots
+from tests.console_browser import ARTIFACTS, assert_accessible, console_browser, fresh, log_in, needs_chromium, screenshots, waiting
 from tests.helpers import wait_until
 from tests.test_alert_lifecycle import raised
 from tests.test_alert_phone import run_worker
@@ -326,7 +326,7 @@ def test_in_the_browser_the_overview_refreshes_by_itself_and_the_workers_alert_i
             base = served.url
             alert = _wait_for_alert(db)
             log_in(driver, base, "budi", PASSWORD)
-            WebDriverWait(driver, 10).until(lambda d: "pembakaran" in d.find_element(By.ID, "plant-list").text)  # the home's list
+            waiting(driver, 10).until(lambda d: "pembakaran" in d.find_element(By.ID, "plant-list").text)  # the home's list
             driver.get(f"{base}/console/plants/kotim?lang=en")
             driver.execute_script("window.__notReloaded = true")
             assert "burning" in driver.find_element(By.ID, "plant-state").text
@@ -337,14 +337,14 @@ def test_in_the_browser_the_overview_refreshes_by_itself_and_the_workers_alert_i
             driver.set_window_size(390, 2600)  # the whole page at phone width
             driver.save_screenshot(str(ARTIFACTS / "overview-phone-full.png"))
             influx_store.write([DeviceStatus("kotim", "cems", t0 + MIN_MS, True).to_point()])  # the CEMS is back
-            WebDriverWait(driver, 20).until(lambda d: "online" in d.find_element(By.CSS_SELECTOR, '[data-device="cems"]').text)
+            waiting(driver, 20).until(lambda d: "online" in d.find_element(By.CSS_SELECTOR, '[data-device="cems"]').text)
             assert driver.execute_script("return window.__notReloaded") is True  # it came without a reload
             driver.find_element(By.CSS_SELECTOR, f'#open-alerts a[href^="/console/alerts/{alert}"]').click()
-            WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "assign"))
+            waiting(driver, 10).until(lambda d: d.find_elements(By.ID, "assign"))
             drawn = int(driver.find_element(By.ID, "readings-chart").get_attribute("data-points") or 0)
             Select(driver.find_element(By.ID, "assignee")).select_by_value("sari")
             driver.find_element(By.ID, "assign").click()
-            WebDriverWait(driver, 10).until(lambda d: "Assignment saved." in d.page_source)
+            waiting(driver, 10).until(lambda d: "Assignment saved." in d.page_source)
             trail = driver.find_element(By.ID, "trail").text
             screenshots(driver, "alert-assigned")
             assert_accessible(driver, "an alert's page with its readings")
