@@ -32,6 +32,7 @@ from wastewatch.settings import Settings, SettingsError
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH_MAX = 10_000
+STOP_TIMEOUT_S = 15.0  # stop_polling waits this long for the pollers' loop
 STOP_DRAIN_S = 5.0  # on SIGTERM the forwarder gets this long to empty the queue; the rest is sent at the next start
 
 
@@ -91,11 +92,18 @@ class Edge:
             self.edge.edge_id, len(self.sources), self.spec.plant, self.queue_path, self.queue.depth,
         )
 
-    def stop_polling(self) -> None:
-        """Stop every poller; what they polled is in the queue when this returns."""
+    def stop_polling(self) -> bool:
+        """Stop every poller; what they polled is in the queue when this returns True (False: the pollers'
+        loop did not stop within STOP_TIMEOUT_S, and is logged)."""
         if self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=15)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=STOP_TIMEOUT_S)
+        if self._thread.is_alive():
+            logger.error("the edge's pollers did not stop within %.0f s; the queue is left open for what they still write",
+                         STOP_TIMEOUT_S)
+            return False
+        return True
 
     def drain(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for the forwarder to empty the queue (True when it did)."""
@@ -106,13 +114,14 @@ class Edge:
 
     def stop(self, drain_s: float = 0.0) -> None:
         """Stop polling, give the forwarder `drain_s` to empty the queue, then stop (the rest waits for the next start)."""
-        self.stop_polling()
+        stopped = self.stop_polling()
         if drain_s and self.forwarder.connected.is_set():
             self.drain(drain_s)
         self.forwarder.publish_health()
         self.forwarder.stop()
         self.metrics.close()
-        self.queue.close()
+        if stopped:  # (closed under a writer still running, the samples it holds would be lost)
+            self.queue.close()
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -132,7 +141,13 @@ class Edge:
         for task in tasks:
             task.cancel()
         health.cancel()
-        await asyncio.gather(*tasks, health, return_exceptions=True)
+        done, pending_tasks = await asyncio.wait([*tasks, health], timeout=STOP_TIMEOUT_S / 2)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: a poller's failure was logged where it happened
+        if pending_tasks:  # a source that does not take its cancellation: say which, then wait on
+            logger.warning("still stopping after %.1f s: %s", STOP_TIMEOUT_S / 2, ", ".join(sorted(t.get_name() for t in pending_tasks)))
+            await asyncio.gather(*pending_tasks, return_exceptions=True)
         for source in self.sources:
             await source.close()
         await pending.put(_STOP)

@@ -4,7 +4,9 @@ After recovery every polled sample is stored exactly once; a bad device delays n
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -20,10 +22,12 @@ import yaml
 
 from alerts.service import AlertsComponent
 from alerts.settings import AlertSettings
+from edge import service as edge_service
 from edge.devices import parse_device_file
 from edge.forwarder import health_topic
 from edge.service import Edge
 from edge.settings import EdgeSettings
+from edge.sources import PushSink, Readout
 from ingest.settings import IngestSettings
 from ingest.worker import IngestWorker
 from tests.edge_modbus import (
@@ -233,6 +237,56 @@ def test_a_full_queue_refuses_new_samples_counts_them_and_keeps_the_old(tmp_path
         assert value is not None and value >= 5
     finally:
         edge.stop()
+
+
+class _Stubborn:
+    """A push source that goes on for 2 s after it is cancelled, then sends one last change (as a driver that
+    finishes its work before it takes a cancellation would)."""
+
+    device, period_s, timeout_s, retries = "plc", 1.0, 1.0, 0
+
+    def describe(self) -> str:
+        return "a source slow to stop"
+
+    async def connect(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def read(self) -> Readout:
+        return Readout({})
+
+    async def run(self, sink: PushSink) -> None:
+        sink.subscribed(0.0)
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(2.0)
+            sink.changed(Readout({"t_primary": 851.0}))
+
+
+def test_pollers_slow_to_stop_are_named_and_what_they_still_send_is_queued(tmp_path, plc, catalog, monkeypatch, caplog):
+    """stop() waits STOP_TIMEOUT_S for the pollers; past it the edge says so and leaves the queue open, so a
+    sample polled while stopping is still queued (closed under the writer, it would have been lost)."""
+    monkeypatch.setattr(edge_service, "STOP_TIMEOUT_S", 1.0)
+    spec = parse_device_file({"plant": "kotim", "devices": [tcp_device("plc", plc.port, PLC_POINTS)]}, catalog.get("kotim"))
+    settings = Settings(mqtt=BrokerSettings(url=f"mqtt://127.0.0.1:{free_port()}"), data_dir=tmp_path / "data")
+    slow = Edge(settings, EdgeSettings(queue_path=tmp_path / "queue.sqlite3"), spec)
+    slow.sources = [_Stubborn()]
+    caplog.set_level(logging.WARNING, logger="edge.service")
+    slow.start()
+    try:
+        wait_until(lambda: slow.health.snapshot()["devices"]["plc"]["online"], what="the source subscribed")
+        slow.stop()
+        messages = [r.getMessage() for r in caplog.records]
+        assert "still stopping after 0.5 s: poll-plc" in messages, messages
+        assert any("did not stop within 1 s; the queue is left open" in m for m in messages), messages
+        wait_until(lambda: slow.queue.depth == 1, what="the change sent while stopping, queued")
+        slow._thread.join(5)
+        assert not slow._thread.is_alive()
+    finally:
+        slow.queue.close()
 
 
 def test_a_message_the_broker_refuses_keeps_its_samples_queued(tmp_path, cems, catalog):
