@@ -22,6 +22,12 @@ from wastewatch.store.sqlite import SqliteStore
 _db_numbers = itertools.count(1)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `minutes` first (stable otherwise): under two workers one of them takes a long test at the
+    start while the other goes through the rest, instead of one worker waiting alone on it at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("minutes") is None)
+
+
 @pytest.fixture(scope="session")
 def mosquitto() -> Iterator[MosquittoServer]:
     server = MosquittoServer().start()

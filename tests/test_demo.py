@@ -111,6 +111,7 @@ def _stored_batches(path: Path) -> list[tuple[int, str]]:
 
 
 @pytest.mark.fault  # about 3.5 min: the fault's alert opens 2 min into its silence, and clears after it
+@pytest.mark.minutes  # about 3 minutes: the fault's alert must open and clear in real time
 def test_demo_opens_with_history_and_its_fault_raises_and_clears_an_alert(tmp_path: Path, catalog: PlantCatalog) -> None:
     plant = next(iter(catalog))
     with DemoProcess(tmp_path, ["--backfill", "1"], WASTEWATCH_API_PORT=str(free_port())) as demo:

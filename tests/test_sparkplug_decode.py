@@ -290,7 +290,7 @@ def hostile_payloads(draw: st.DrawFn) -> bytes:
 TOPICS = st.sampled_from([NBIRTH, DBIRTH, DDATA, DDEATH, NDEATH, sparkplug_topic("NDATA", G, E), sparkplug_topic("DDATA", G, E, "CEMS")])
 
 
-@settings(max_examples=hostile_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=hostile_examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(messages=st.lists(st.tuples(TOPICS, st.one_of(hostile_payloads(), st.binary(max_size=300))), min_size=1, max_size=8))
 def test_hostile_payloads_are_stored_or_refused_with_a_reason_never_a_decoder_error(catalog: PlantCatalog, messages) -> None:  # type: ignore[no-untyped-def]
     decoder = SparkplugDecoder(catalog, LIMITS)
