@@ -31,7 +31,6 @@ from typing import Any
 
 from asyncua import ua
 from asyncua.client.client import Client
-from asyncua.crypto import uacrypto
 from asyncua.crypto.security_policies import (
     SecurityPolicy,
     SecurityPolicyAes128Sha256RsaOaep,
@@ -208,8 +207,8 @@ class OpcUaSource:
                     mode=getattr(ua.MessageSecurityMode, sec.mode),
                 )
                 if spec.user_certificate is not None and spec.user_private_key is not None:
-                    client.user_certificate = await uacrypto.load_certificate(spec.user_certificate)
-                    client.user_private_key = await uacrypto.load_private_key(spec.user_private_key, self.user_key_password)
+                    await client.load_client_certificate(spec.user_certificate)
+                    await client.load_private_key(Path(spec.user_private_key), self.user_key_password)
             except (OSError, ValueError, TypeError) as exc:
                 raise SourceError(f"cannot load the security files of {spec.id}: {type(exc).__name__} {exc}"[:300]) from None
         return client

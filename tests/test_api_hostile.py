@@ -27,11 +27,12 @@ from alerts.lifecycle import Lifecycle
 from alerts.routing import parse_routes
 from api.roles import Role
 from tests.api_support import Api, run_api, seed_plant_day
+from tests.helpers import hostile_examples
 from tests.test_alert_lifecycle import T0, raised
 from wastewatch.plant import PlantCatalog
 from wastewatch.store.sqlite import SqliteStore
 
-EXAMPLES = int(os.environ.get("WASTEWATCH_HOSTILE_EXAMPLES", "8"))
+EXAMPLES = hostile_examples(8)
 LONG_RUN = "WASTEWATCH_HOSTILE_EXAMPLES" in os.environ
 
 EXTREMES = [

@@ -28,7 +28,7 @@ from ingest.settings import IngestSettings
 from ingest.spool import Spool
 from ingest.worker import IngestWorker
 from ingest.writer import DurableWriter
-from tests.helpers import publish_all, wait_until
+from tests.helpers import hostile_examples, publish_all, wait_until
 from tests.servers import free_port
 from wastewatch.mqtt import make_client
 from wastewatch.points import Point, Store
@@ -36,7 +36,7 @@ from wastewatch.records import BATCH, READING
 from wastewatch.settings import DecodeSettings, InfluxSettings, parse_mqtt_url
 from wastewatch.store.influx import InfluxStore
 
-EXAMPLES = int(os.environ.get("WASTEWATCH_HOSTILE_EXAMPLES", "20"))
+EXAMPLES = hostile_examples(20)
 SURROGATE = "A\ud800"
 
 
